@@ -1,0 +1,106 @@
+// Shared shapes of the policy engine (DESIGN §3, §4). The plugin, the preflight
+// service and the CLI all read these; keep them stable.
+
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post'
+
+/** Where a value sits in a policy file (1-based line and column). */
+export interface SourceLocation {
+  /** Path of the policy file, relative to the folder given to the loader. */
+  file: string
+  line: number
+  col: number
+}
+
+export interface WhitelistedScope {
+  name: string
+  /** Why the app needs it (the YAML value). */
+  reason: string
+  at: SourceLocation
+}
+
+export interface EnvironmentPolicy {
+  name: string
+  clientId: string
+  tokenEndpoint: string
+  authMethod: AuthMethod
+  resource?: string
+  /** The whitelist, keyed by exact (case-sensitive) scope name. */
+  scopes: ReadonlyMap<string, WhitelistedScope>
+  /** Location of the `scopes:` key: where a reviewer edits the whitelist. */
+  scopesAt: SourceLocation
+  at: SourceLocation
+}
+
+export interface AppPolicy {
+  app: string
+  description?: string
+  owner: string
+  provider: 'generic'
+  /** Relative path of the file, e.g. `agent-desktop-worker.yaml`. */
+  file: string
+  environments: ReadonlyMap<string, EnvironmentPolicy>
+}
+
+export interface PolicySet {
+  /** The folder the set was loaded from (as given). */
+  dir: string
+  apps: ReadonlyMap<string, AppPolicy>
+  /** clientId -> its app and environment (clientIds are unique in a folder). */
+  byClientId: ReadonlyMap<string, { app: AppPolicy; environment: EnvironmentPolicy }>
+}
+
+export type Severity = 'error' | 'warning'
+
+/** One problem found while loading or linting, with its place in the file. */
+export interface Finding extends SourceLocation {
+  severity: Severity
+  /** Stable, kebab-case code, e.g. `duplicate-client-id`, `yaml-syntax`. */
+  code: string
+  message: string
+}
+
+/** An in-memory policy file: what the loader parses (the CLI's diff reads these from git). */
+export interface PolicySource {
+  file: string
+  text: string
+}
+
+export interface LoadResult {
+  /** Null when any finding is an error: an invalid set never replaces a good one. */
+  policies: PolicySet | null
+  findings: Finding[]
+}
+
+// §4 — the preflight check
+export type ViolationCode =
+  | 'unknown_client'
+  | 'not_whitelisted'
+  | 'case_mismatch'
+  | 'near_miss'
+  | 'user_scope'
+  | 'malformed'
+  | 'empty'
+  | 'environment_mismatch'
+
+export interface Violation {
+  scope: string
+  code: ViolationCode
+  message: string
+  suggestion?: string
+}
+
+export interface CheckRequest {
+  clientId: string
+  environment?: string
+  /** Space-delimited string or array of scope tokens. */
+  scopes: string | readonly string[]
+}
+
+export interface CheckResult {
+  allowed: boolean
+  app: string | null
+  environment: string | null
+  /** Normalised, de-duplicated scopes that would be sent. */
+  scopes: string[]
+  violations: Violation[]
+}

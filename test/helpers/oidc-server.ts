@@ -1,0 +1,122 @@
+// A real OpenID Certified authorization server (oidc-provider) in the test
+// process, on 127.0.0.1, with the client_credentials grant and per-client
+// scope whitelists. Facts it was built on: ../shared/notes/oidc-provider.md.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { generateKeyPairSync } from 'node:crypto'
+import Provider from 'oidc-provider'
+
+export interface OidcClientSpec {
+  clientId: string
+  clientSecret: string
+  authMethod?: 'client_secret_basic' | 'client_secret_post'
+  /** The client's whitelist: scopes it may be granted. */
+  scopes: string[]
+}
+
+export interface OidcServerOptions {
+  clients: OidcClientSpec[]
+  /** Extra provider-wide scopes (known to the server, whitelisted for no client unless listed there). */
+  extraScopes?: string[]
+  /** Access-token lifetime in seconds (default 600). */
+  ttl?: number
+  /**
+   * JWT access tokens (RFC 9068) for this resource server. Only `scopes` of it
+   * are ever granted: others the client asks for are dropped silently.
+   */
+  jwt?: { resource: string; scopes: string[] }
+}
+
+export interface TokenRequestRecord {
+  contentType: string | undefined
+  authorization: boolean
+  at: number
+}
+
+export interface OidcServer {
+  issuer: string
+  tokenEndpoint: string
+  introspectionEndpoint: string
+  /** Every POST to the token endpoint, in order. */
+  tokenRequests: TokenRequestRecord[]
+  close(): Promise<void>
+}
+
+export async function startOidcServer (options: OidcServerOptions): Promise<OidcServer> {
+  const tokenRequests: TokenRequestRecord[] = []
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
+    res.statusCode = 503
+    res.end()
+  }
+  const server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url?.startsWith('/token')) {
+      tokenRequests.push({
+        contentType: req.headers['content-type'],
+        authorization: req.headers.authorization !== undefined,
+        at: Date.now()
+      })
+    }
+    handler(req, res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  const issuer = `http://127.0.0.1:${port}`
+
+  const scopes = new Set(['openid', 'offline_access', ...(options.extraScopes ?? [])])
+  for (const client of options.clients) for (const s of client.scopes) scopes.add(s)
+  for (const s of options.jwt?.scopes ?? []) scopes.add(s)
+
+  const ttl = options.ttl ?? 600
+  const jwt = options.jwt
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+
+  const provider = new Provider(issuer, {
+    clients: options.clients.map((c) => ({
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: c.authMethod ?? 'client_secret_basic',
+      scope: c.scopes.join(' ')
+    })),
+    scopes: [...scopes],
+    cookies: { keys: ['test-only-cookie-key'] },
+    jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'test', alg: 'RS256', use: 'sig' } as never] },
+    ttl: { ClientCredentials: ttl },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      ...(jwt
+        ? {
+            resourceIndicators: {
+              enabled: true,
+              defaultResource: () => jwt.resource,
+              useGrantedResource: () => true,
+              getResourceServerInfo: () => ({
+                scope: jwt.scopes.join(' '),
+                audience: jwt.resource,
+                accessTokenTTL: ttl,
+                accessTokenFormat: 'jwt',
+                jwt: { sign: { alg: 'RS256' } }
+              })
+            }
+          }
+        : {})
+    }
+  } as never)
+  const callback = provider.callback()
+  handler = (req, res) => { void callback(req, res) }
+
+  return {
+    issuer,
+    tokenEndpoint: `${issuer}/token`,
+    introspectionEndpoint: `${issuer}/token/introspection`,
+    tokenRequests,
+    close: () => new Promise<void>((resolve, reject) => {
+      server.closeAllConnections()
+      server.close((err) => (err ? reject(err) : resolve()))
+    })
+  }
+}
