@@ -1,0 +1,61 @@
+// Load time of a large policy folder: 1,000 apps × 3 environments × 20 scopes (target ≤ 1.5 s),
+// then 10,000 apps. Prints figures; writes only to a temporary folder it removes.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadPolicyDir } from '../service/policy/index.js'
+
+const ENVIRONMENTS = ['prod', 'staging', 'dev']
+const SCOPES = 20
+
+function policyText(i: number): string {
+  const app = `bench-app-${i}`
+  const lines = [`app: ${app}`, `description: generated app ${i}`, `owner: "@bench/team-${i % 50}"`, 'provider: generic', 'environments:']
+  for (const env of ENVIRONMENTS) {
+    lines.push(`  ${env}:`, `    clientId: ${env}-client-${i}`, `    tokenEndpoint: https://auth.example.com/${env}/oauth/token`, '    scopes:')
+    for (let s = 0; s < SCOPES; s++) lines.push(`      ${s % 2 ? 'write' : 'read'}:resource-${s}: needed by feature ${s} (TICKET-${i}-${s})`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+async function generate(apps: number): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'policy-load-'))
+  for (let i = 0; i < apps; i += 100) {
+    await Promise.all(
+      Array.from({ length: Math.min(100, apps - i) }, (_, k) => writeFile(join(dir, `bench-app-${i + k}.yaml`), policyText(i + k))),
+    )
+  }
+  return dir
+}
+
+async function timeLoad(dir: string): Promise<{ ms: number; apps: number; errors: number }> {
+  const t0 = process.hrtime.bigint()
+  const { policies, findings } = await loadPolicyDir(dir)
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  return { ms, apps: policies?.apps.size ?? 0, errors: findings.filter((f) => f.severity === 'error').length }
+}
+
+const fmt = (ms: number): string => `${(ms / 1000).toFixed(3)} s`
+
+const small = await generate(1000)
+try {
+  const runs = []
+  for (let r = 0; r < 5; r++) runs.push(await timeLoad(small))
+  const times = runs.map((r) => r.ms).sort((a, b) => a - b)
+  const median = times[2] as number
+  const first = runs[0] as { apps: number; errors: number }
+  console.log(
+    `1,000 apps × ${ENVIRONMENTS.length} envs × ${SCOPES} scopes: median ${fmt(median)} (min ${fmt(times[0] as number)}, max ${fmt(times[4] as number)}, 5 runs); ` +
+      `${first.apps} apps loaded, ${first.errors} errors; target ≤ 1.5 s: ${median <= 1500 ? 'met' : 'MISSED'}`,
+  )
+} finally {
+  await rm(small, { recursive: true, force: true })
+}
+
+const large = await generate(10000)
+try {
+  const r = await timeLoad(large)
+  console.log(`10,000 apps: ${fmt(r.ms)} (1 run); ${r.apps} apps loaded, ${r.errors} errors; ${(r.ms / 10000).toFixed(3)} ms per file`)
+} finally {
+  await rm(large, { recursive: true, force: true })
+}

@@ -1,0 +1,215 @@
+// The plugin's options: TypeBox-checked, with environment fallbacks, the
+// policy entry of the client as the source of endpoint, auth method and
+// resource. Every failure names the option and the fix.
+import { Type, type TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import type { Dispatcher } from 'undici'
+import { loadPolicySet, PolicyLoadError } from '../service/policy/index.js'
+import type { AppPolicy, AuthMethod, EnvironmentPolicy, PolicySet } from '../service/policy/types.js'
+import type { TokenCacheOptions } from './token/index.js'
+import type { SharedTokenStore } from './token/store.js'
+import { InvalidOptionError } from './token/errors.js'
+import { parseTokenEndpoint } from './token/endpoint.js'
+import type { AppTokenEnv } from './env.js'
+import type { Scopes } from './route-scopes.js'
+
+export type SecretOption = string | (() => string | Promise<string>)
+
+/** Options of `app.register(appToken, options)`; DESIGN §5. */
+export interface AppTokenOptions {
+  /** Env APP_TOKEN_CLIENT_ID. */
+  clientId?: string
+  /** Env APP_TOKEN_CLIENT_SECRET, or APP_TOKEN_CLIENT_SECRET_FILE (a mounted secret). */
+  clientSecret?: SecretOption
+  /** A policies folder, or a set loaded with loadPolicySet(). Env APP_TOKEN_POLICY. */
+  policy?: string | PolicySet
+  /** The environment of the client's policy entry (checked when given). Env APP_TOKEN_ENV. */
+  environment?: string
+  /** Default scopes of requests and of get(). Env APP_TOKEN_SCOPES (space-delimited). */
+  scopes?: string[] | string
+  /** Default: the policy entry's. Env APP_TOKEN_ENDPOINT. */
+  tokenEndpoint?: string
+  /** Default: the policy entry's, else client_secret_basic. */
+  authMethod?: AuthMethod
+  /** RFC 8707 resource. Default: the policy entry's. */
+  resource?: string
+  /** Name of both decorators (request.<name>, app.<name>) and of the route config key. */
+  name?: string
+  /** Hook that resolves request tokens. */
+  hook?: 'onRequest' | 'preHandler'
+  /** Every route gets a token unless `config: { <name>: false }`; with false, only routes that set it. */
+  global?: boolean
+  /** 'block': ready() waits for the default token; 'background': ready() starts it. */
+  prefetch?: 'block' | 'background' | false
+  /** undici Dispatcher for the token endpoint (proxy, custom CA, mTLS). */
+  dispatcher?: Dispatcher
+  /** Shared store behind the in-memory cache (e.g. redisStore). */
+  store?: SharedTokenStore
+  onScopeNarrowed?: 'error' | 'warn'
+  defaultLifetime?: number
+  clockSkew?: number
+  timeout?: number
+  maxResponseBytes?: number
+  retry?: TokenCacheOptions['retry']
+}
+
+/** What index.ts builds the plugin from. */
+export interface ResolvedOptions {
+  name: string
+  hook: 'onRequest' | 'preHandler'
+  global: boolean
+  prefetch: 'block' | 'background' | false
+  clientId: string
+  /** Default scopes, as given (the check normalises them). */
+  scopes: Scopes
+  /** True when the default scopes were configured (option or env), so they are checked at register. */
+  scopesGiven: boolean
+  resource: string | undefined
+  tokenEndpoint: string
+  authMethod: AuthMethod | undefined
+  environment: string | undefined
+  /** The policy and the client's entry in it; undefined without `policy`. */
+  policy: { set: PolicySet; app: AppPolicy; entry: EnvironmentPolicy } | undefined
+  /** The secret as given (option or env); secretFile when it comes from APP_TOKEN_CLIENT_SECRET_FILE. */
+  clientSecret: SecretOption | undefined
+  secretFile: string | undefined
+  /** Options passed through to the token core as they are. */
+  passThrough: Pick<AppTokenOptions, 'dispatcher' | 'store' | 'onScopeNarrowed' | 'defaultLifetime' | 'clockSkew' | 'timeout' | 'maxResponseBytes' | 'retry'>
+}
+
+const positive = (s: string) => Type.Optional(Type.Number({ exclusiveMinimum: 0, description: s }))
+
+// Plain-data options; objects and functions are checked by hand below.
+const OptionsSchema = Type.Object({
+  clientId: Type.Optional(Type.String({ minLength: 1, description: 'a non-empty string: the client id the developer portal shows (or env APP_TOKEN_CLIENT_ID)' })),
+  environment: Type.Optional(Type.String({ minLength: 1, description: 'the name of an environment of the client\'s policy entry, e.g. "prod" (or env APP_TOKEN_ENV)' })),
+  scopes: Type.Optional(Type.Union([Type.Array(Type.String()), Type.String()], { description: 'an array of scope strings or a space-delimited string (or env APP_TOKEN_SCOPES)' })),
+  tokenEndpoint: Type.Optional(Type.String({ minLength: 1, description: 'the token endpoint URL, https: (http: only on loopback) (or env APP_TOKEN_ENDPOINT)' })),
+  authMethod: Type.Optional(Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')], { description: "'client_secret_basic' or 'client_secret_post'" })),
+  resource: Type.Optional(Type.String({ minLength: 1, description: 'an absolute URI (RFC 8707 resource indicator)' })),
+  name: Type.Optional(Type.String({ pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$', description: 'a JavaScript identifier, e.g. "billingToken"' })),
+  hook: Type.Optional(Type.Union([Type.Literal('onRequest'), Type.Literal('preHandler')], { description: "'onRequest' or 'preHandler'" })),
+  global: Type.Optional(Type.Boolean({ description: 'true or false' })),
+  prefetch: Type.Optional(Type.Union([Type.Literal('block'), Type.Literal('background'), Type.Literal(false)], { description: "'block', 'background' or false" })),
+  onScopeNarrowed: Type.Optional(Type.Union([Type.Literal('error'), Type.Literal('warn')], { description: "'error' or 'warn'" })),
+  defaultLifetime: positive('a number > 0 (seconds)'),
+  clockSkew: Type.Optional(Type.Number({ minimum: 0, description: 'a number >= 0 (seconds)' })),
+  timeout: positive('a number > 0 (milliseconds)'),
+  maxResponseBytes: positive('a number > 0 (bytes)')
+})
+
+function fail (option: string, message: string): never {
+  throw new InvalidOptionError(`option ${option}: ${message}`)
+}
+
+function checkShape (opts: AppTokenOptions): void {
+  if (opts === null || typeof opts !== 'object') fail('options', 'pass an options object to app.register(appToken, { ... })')
+  const error = Value.Errors(OptionsSchema, opts).First()
+  if (error !== undefined) {
+    const option = error.path.split('/')[1] ?? 'options'
+    const schema = (OptionsSchema.properties as Record<string, TSchema | undefined>)[option]
+    fail(option, `must be ${schema?.description ?? error.message} (got ${show((opts as Record<string, unknown>)[option])})`)
+  }
+  const { clientSecret, dispatcher, store, policy } = opts
+  if (clientSecret !== undefined && !(typeof clientSecret === 'function' || (typeof clientSecret === 'string' && clientSecret.length > 0))) {
+    // Never echo the value: it may be a secret.
+    fail('clientSecret', 'must be a non-empty string or a function returning one (or env APP_TOKEN_CLIENT_SECRET / APP_TOKEN_CLIENT_SECRET_FILE)')
+  }
+  if (dispatcher !== undefined && typeof (dispatcher as Partial<Dispatcher>)?.dispatch !== 'function') {
+    fail('dispatcher', 'must be an undici Dispatcher (Agent, Pool, ProxyAgent)')
+  }
+  if (store !== undefined && !['get', 'set', 'lock', 'unlock', 'waitFor', 'close'].every((m) => typeof (store as unknown as Record<string, unknown>)?.[m] === 'function')) {
+    fail('store', 'must be a SharedTokenStore, e.g. redisStore({ url }) from fastify-app-token/redis')
+  }
+  if (policy !== undefined && typeof policy !== 'string' && !(policy?.byClientId instanceof Map)) {
+    fail('policy', 'must be a policies folder path or a PolicySet from loadPolicySet() (or env APP_TOKEN_POLICY)')
+  }
+}
+
+function show (value: unknown): string {
+  if (typeof value === 'function') return 'a function'
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return typeof value
+  }
+}
+
+/** https:, or http: on a loopback host only (DESIGN §5): the core's rule, reported as this option. */
+function checkEndpoint (url: string, option: string): void {
+  try {
+    parseTokenEndpoint(url)
+  } catch (err) {
+    const { message, hint } = err as { message: string; hint?: string }
+    fail(option, `${message}${hint === undefined ? '' : `. ${hint}`}`)
+  }
+}
+
+async function loadPolicy (policy: string | PolicySet): Promise<PolicySet> {
+  if (typeof policy !== 'string') return policy
+  try {
+    return await loadPolicySet(policy)
+  } catch (err) {
+    if (!(err instanceof PolicyLoadError)) throw err
+    // The message lists every error as file:line:col.
+    fail('policy', `${err.message}\n  fix them (scope-policy lint ${policy} shows them too)`)
+  }
+}
+
+export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): Promise<ResolvedOptions> {
+  checkShape(opts)
+  const clientId = opts.clientId ?? env.APP_TOKEN_CLIENT_ID
+  if (clientId === undefined) fail('clientId', 'missing: pass clientId or set APP_TOKEN_CLIENT_ID')
+
+  const secretFile = opts.clientSecret === undefined ? env.APP_TOKEN_CLIENT_SECRET_FILE : undefined
+  const clientSecret = opts.clientSecret ?? env.APP_TOKEN_CLIENT_SECRET
+  if (clientSecret === undefined && secretFile === undefined) {
+    fail('clientSecret', 'missing: pass clientSecret, or set APP_TOKEN_CLIENT_SECRET or APP_TOKEN_CLIENT_SECRET_FILE')
+  }
+
+  const environment = opts.environment ?? env.APP_TOKEN_ENV
+  const policyOption = opts.policy ?? env.APP_TOKEN_POLICY
+  let policy: ResolvedOptions['policy']
+  if (policyOption !== undefined) {
+    const set = await loadPolicy(policyOption)
+    const found = set.byClientId.get(clientId)
+    const where = typeof policyOption === 'string' ? policyOption : set.dir
+    if (found === undefined) {
+      fail('clientId', `${show(clientId)} has no entry in the policies (${where}): add it as environments.<env>.clientId of its app's file, or fix the client id`)
+    }
+    if (environment !== undefined && found.environment.name !== environment) {
+      fail('environment', `${show(environment)} does not match the policy entry of ${clientId}, which is ${found.app.app}/${found.environment.name} (${found.environment.at.file}:${found.environment.at.line}): fix environment or the policy`)
+    }
+    policy = { set, app: found.app, entry: found.environment }
+  }
+
+  const endpointOption = opts.tokenEndpoint !== undefined ? 'tokenEndpoint' : 'APP_TOKEN_ENDPOINT'
+  const tokenEndpoint = opts.tokenEndpoint ?? env.APP_TOKEN_ENDPOINT ?? policy?.entry.tokenEndpoint
+  if (tokenEndpoint === undefined) {
+    fail('tokenEndpoint', 'missing: pass tokenEndpoint or set APP_TOKEN_ENDPOINT (or pass policy, whose entry for the client names it)')
+  }
+  checkEndpoint(tokenEndpoint, policy !== undefined && tokenEndpoint === policy.entry.tokenEndpoint ? 'policy' : endpointOption)
+  if (policy !== undefined && tokenEndpoint !== policy.entry.tokenEndpoint) {
+    fail(endpointOption, `${tokenEndpoint} differs from the policy entry of ${clientId} (${policy.entry.tokenEndpoint}, ${policy.entry.at.file}:${policy.entry.at.line}): drop the option, or change the policy in a reviewed pull request`)
+  }
+
+  const scopesOption = opts.scopes ?? env.APP_TOKEN_SCOPES
+  const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, timeout, maxResponseBytes, retry } = opts
+  return {
+    name: opts.name ?? 'appToken',
+    hook: opts.hook ?? 'onRequest',
+    global: opts.global ?? true,
+    prefetch: opts.prefetch ?? false,
+    clientId,
+    scopes: scopesOption ?? [],
+    scopesGiven: scopesOption !== undefined,
+    resource: opts.resource ?? policy?.entry.resource,
+    tokenEndpoint,
+    authMethod: opts.authMethod ?? policy?.entry.authMethod,
+    environment,
+    policy,
+    clientSecret,
+    secretFile,
+    passThrough: { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, timeout, maxResponseBytes, retry }
+  }
+}

@@ -1,0 +1,95 @@
+// Which token a route needs, decided once per route (DESIGN §5): its
+// config.<name> against `global`, the default scopes and the policy.
+import { check, checkGeneric } from '../service/policy/index.js'
+import type { Violation } from '../service/policy/types.js'
+import { ScopePolicyError } from './errors.js'
+import type { ResolvedOptions } from './options.js'
+
+export interface ScopeDecision {
+  /** Normalised, de-duplicated: what would be sent. */
+  scopes: string[]
+  violations: Violation[]
+}
+
+/** Scopes as an array or a space-delimited string (DESIGN §4). */
+export type Scopes = readonly string[] | string
+
+export type ScopeDecider = (scopes: Scopes) => ScopeDecision
+
+const MEMO_LIMIT = 1024
+
+/**
+ * The §4 check against the client's policy entry, or the generic rules without
+ * a policy; memoised per scope set so hot paths never check twice.
+ */
+export function scopeDecider (o: Pick<ResolvedOptions, 'policy' | 'clientId' | 'environment'>): ScopeDecider {
+  const { policy, clientId, environment } = o
+  const run: ScopeDecider = policy === undefined
+    ? (scopes) => checkGeneric(scopes)
+    : (scopes) => check(policy.set, { clientId, environment, scopes })
+  const memo = new Map<string, ScopeDecision>()
+  return (scopes) => {
+    const key = typeof scopes === 'string' ? scopes : scopes.join('\n')
+    let decision = memo.get(key)
+    if (decision === undefined) {
+      const { scopes: normalised, violations } = run(scopes)
+      decision = { scopes: normalised, violations }
+      // get() may be called with caller-built scope sets: keep the memo bounded.
+      if (memo.size >= MEMO_LIMIT) memo.clear()
+      memo.set(key, decision)
+    }
+    return decision
+  }
+}
+
+export interface TokenRequest {
+  scopes: string[]
+  resource: string | undefined
+}
+
+export type RoutePlan =
+  | { kind: 'none' }
+  | { kind: 'token'; request: TokenRequest }
+  | { kind: 'denied'; error: ScopePolicyError }
+
+const NONE: RoutePlan = { kind: 'none' }
+
+export interface PlannerOptions {
+  /** The route config key (the plugin's `name`). */
+  key: string
+  global: boolean
+  scopes: Scopes
+  resource: string | undefined
+  decide: ScopeDecider
+}
+
+/** Builds the plan of one route from its config. Per-route scopes replace the defaults. */
+export function routePlanner ({ key, global, scopes, resource, decide }: PlannerOptions): (config: unknown) => RoutePlan {
+  return (config) => {
+    const setting = (config as Record<string, unknown> | undefined)?.[key]
+    if (setting === false || (setting === undefined && !global)) return NONE
+    const wanted = setting === undefined || setting === true ? {} : setting
+    if (!isRouteSetting(wanted)) {
+      return denied([], [{
+        scope: '',
+        code: 'malformed',
+        message: `config.${key} must be false, true or { scopes?: string[], resource?: string }`
+      }])
+    }
+    const decision = decide(wanted.scopes ?? scopes)
+    if (decision.violations.length > 0) return denied(decision.scopes, decision.violations)
+    return { kind: 'token', request: { scopes: decision.scopes, resource: wanted.resource ?? resource } }
+  }
+}
+
+function denied (scopes: string[], violations: Violation[]): RoutePlan {
+  return { kind: 'denied', error: new ScopePolicyError(scopes, violations) }
+}
+
+function isRouteSetting (value: unknown): value is { scopes?: string[] | string; resource?: string } {
+  if (typeof value !== 'object' || value === null) return false
+  const { scopes, resource } = value as Record<string, unknown>
+  const scopesOk = scopes === undefined || typeof scopes === 'string' ||
+    (Array.isArray(scopes) && scopes.every((s) => typeof s === 'string'))
+  return scopesOk && (resource === undefined || (typeof resource === 'string' && resource.length > 0))
+}

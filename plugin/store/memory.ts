@@ -1,0 +1,70 @@
+// An in-process SharedTokenStore (DESIGN §7), the LocalStore beside the Redis
+// store: lets several TokenCache instances in one process share tokens and
+// refresh once, and is the reference the Redis store must behave like.
+import type { SharedTokenStore, StoredToken } from '../token/store.js'
+
+interface Slot<T> { value: T; expiresAt: number }
+
+export function memoryStore (): SharedTokenStore {
+  const tokens = new Map<string, Slot<StoredToken>>()
+  const locks = new Map<string, Slot<string>>()
+  const waiters = new Map<string, Set<() => void>>()
+
+  const live = <T>(map: Map<string, Slot<T>>, key: string): T | undefined => {
+    const slot = map.get(key)
+    if (slot === undefined) return undefined
+    if (Date.now() < slot.expiresAt) return slot.value
+    map.delete(key)
+    return undefined
+  }
+  const wake = (key: string): void => {
+    for (const wakeUp of waiters.get(key) ?? []) wakeUp()
+  }
+
+  return {
+    async get (key) {
+      const value = live(tokens, key)
+      // A copy: the store hands out data, as a remote store would.
+      return value === undefined ? undefined : structuredClone(value)
+    },
+    async set (key, value, ttlMs) {
+      if (ttlMs <= 0) return
+      tokens.set(key, { value: structuredClone(value), expiresAt: Date.now() + ttlMs })
+      wake(key)
+    },
+    async lock (key, owner, ttlMs) {
+      if (live(locks, key) !== undefined) return false
+      locks.set(key, { value: owner, expiresAt: Date.now() + ttlMs })
+      return true
+    },
+    async unlock (key, owner) {
+      if (live(locks, key) === owner) {
+        locks.delete(key)
+        wake(key)
+      }
+    },
+    waitFor (key, timeoutMs) {
+      return new Promise((resolve) => {
+        let set = waiters.get(key)
+        if (set === undefined) waiters.set(key, set = new Set())
+        const done = (): void => {
+          clearTimeout(timer)
+          clearInterval(lockWatch)
+          set.delete(done)
+          if (set.size === 0) waiters.delete(key)
+          const value = live(tokens, key)
+          resolve(value === undefined ? undefined : structuredClone(value))
+        }
+        const timer = setTimeout(done, timeoutMs)
+        // A holder that dies leaves its lock to expire: stop waiting then.
+        const lockWatch = setInterval(() => { if (live(locks, key) === undefined) done() }, 50)
+        set.add(done)
+      })
+    },
+    async close () {
+      for (const key of [...waiters.keys()]) wake(key)
+      tokens.clear()
+      locks.clear()
+    }
+  }
+}

@@ -1,0 +1,307 @@
+// The Redis implementation of the shared token store (DESIGN §7): replicas
+// share one token per cache key, one of them refreshes under a lock with an
+// expiry, the others wait for its result. Every call is bounded in time, so a
+// down or slow Redis costs a request at most `commandTimeout`, and the token
+// core falls back to its own memory cache.
+import { createRequire } from 'node:module'
+import type { Redis, RedisOptions } from 'ioredis'
+import type { SharedTokenStore, StoredToken } from '../token/store.js'
+import { parseSealKey, seal, unseal } from './seal.js'
+
+export type { SharedTokenStore, StoredToken } from '../token/store.js'
+
+export interface RedisStoreOptions {
+  /** `redis://` or `rediss://` URL: the store opens (and closes) its own connections. */
+  url?: string
+  /** An ioredis client of the caller's: used as is and never closed by the store. */
+  client?: Redis
+  /** Prefix of every key and channel (default `'fastify-app-token:'`). */
+  keyPrefix?: string
+  /**
+   * 32-byte key sealing values with AES-256-GCM: a Buffer, 64 hex digits or
+   * base64. Default: env `APP_TOKEN_STORE_KEY`; neither → values are stored as JSON.
+   */
+  encryptionKey?: string | Uint8Array
+  /** Expiry of the refresh lock in ms, replacing the one the token cache asks for. */
+  lockTtl?: number
+  /** Longest wait in ms for another replica's token, replacing the one the token cache asks for. */
+  waitTimeout?: number
+  /** Longest time in ms any one call may take, connecting included (default 500). */
+  commandTimeout?: number
+}
+
+const DEFAULT_PREFIX = 'fastify-app-token:'
+const DEFAULT_COMMAND_TIMEOUT = 500
+/** How often a waiter looks at Redis itself: a lock that expired sends no message. */
+const POLL_MS = 100
+/** Deletes the lock only when `owner` holds it, then wakes the waiters. */
+const UNLOCK_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then
+  redis.call('del', KEYS[1])
+  redis.call('publish', ARGV[2], ARGV[3])
+  return 1
+end
+return 0`
+
+const noop = (): void => {}
+
+export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
+  if ((options.url === undefined) === (options.client === undefined)) {
+    throw new TypeError('redisStore needs exactly one of `url` and `client`')
+  }
+  const prefix = options.keyPrefix ?? DEFAULT_PREFIX
+  const commandTimeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT
+  const keyInput = options.encryptionKey ?? nonEmpty(process.env.APP_TOKEN_STORE_KEY)
+  const sealKey = keyInput === undefined ? undefined : parseSealKey(keyInput)
+  const ownsClient = options.client === undefined
+  const client = options.client ?? createClient(options.url as string)
+  const channel = `${prefix}stored`
+  const tokenKey = (key: string): string => `${prefix}token:${key}`
+  const lockKey = (key: string): string => `${prefix}lock:${key}`
+
+  /** In-process waiters per cache key, woken by the pub/sub message for it. */
+  const waiters = new Map<string, Set<() => void>>()
+  let subscriber: Redis | undefined
+  let closed = false
+  const readiness = new ReadyGate(client)
+
+  /** Runs one Redis call within commandTimeout; its errors carry no command arguments (they hold tokens). */
+  async function run<T> (op: string, call: () => Promise<T>): Promise<T> {
+    if (closed) throw new Error(`redis store ${op}: store closed`)
+    let timer: NodeJS.Timeout | undefined
+    const work = readiness.ready(commandTimeout).then(call)
+    work.catch(noop)
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${commandTimeout} ms`)), commandTimeout)
+    })
+    try {
+      return await Promise.race([work, deadline])
+    } catch (err) {
+      throw new Error(`redis store ${op}: ${String((err as Error).message).slice(0, 200)}`)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  function encode (redisKey: string, value: StoredToken): string {
+    const json = JSON.stringify({
+      accessToken: value.accessToken,
+      tokenType: value.tokenType,
+      scopes: value.scopes,
+      usableUntil: value.usableUntil,
+      expiresAt: value.expiresAt,
+      refreshAt: value.refreshAt
+    })
+    return sealKey === undefined ? json : seal(sealKey, json, redisKey)
+  }
+
+  /** Anything but a well-formed token (sealed with our key for this key name, when sealing) is a miss. */
+  function decode (redisKey: string, raw: string | null): StoredToken | undefined {
+    if (raw === null) return undefined
+    const json = sealKey === undefined ? raw : unseal(sealKey, raw, redisKey)
+    if (json === undefined) return undefined
+    try {
+      return asStoredToken(JSON.parse(json))
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The raw token value and whether the lock is held, in one round trip. */
+  async function peek (key: string): Promise<{ raw: string | null, locked: boolean }> {
+    const replies = await run('waitFor', () => client.pipeline().get(tokenKey(key)).exists(lockKey(key)).exec())
+    const [got, exists] = checkReplies('waitFor', replies, 2)
+    return { raw: typeof got === 'string' ? got : null, locked: exists === 1 }
+  }
+
+  function subscribe (): void {
+    if (subscriber !== undefined || closed) return
+    // A connection in subscriber mode can run no other command: a dedicated one.
+    const sub = client.duplicate()
+    subscriber = sub
+    sub.on('error', noop)
+    sub.on('message', (from: string, key: string) => {
+      if (from === channel) for (const wake of waiters.get(key) ?? []) wake()
+    })
+    // Subscribe on every (re)connection: polling covers the gaps.
+    sub.on('ready', () => { sub.subscribe(channel).catch(noop) })
+    if (sub.status === 'wait') sub.connect().catch(noop)
+    else if (sub.status === 'ready') sub.subscribe(channel).catch(noop)
+  }
+
+  async function waitLoop (key: string, timeoutMs: number, stop: { stopped: boolean }): Promise<StoredToken | undefined> {
+    const deadline = Date.now() + timeoutMs
+    let wake: () => void = noop
+    let woken = false
+    const onMessage = (): void => { woken = true; wake() }
+    let mine = waiters.get(key)
+    if (mine === undefined) waiters.set(key, mine = new Set())
+    mine.add(onMessage)
+    try {
+      subscribe()
+      const first = await peek(key)
+      // No lock: no one is fetching, what is stored (if anything) is the answer.
+      if (!first.locked) return decode(tokenKey(key), first.raw)
+      for (;;) {
+        const left = deadline - Date.now()
+        if (left <= 0 || stop.stopped || closed) return undefined
+        if (!woken) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.min(POLL_MS, left))
+            wake = () => { clearTimeout(timer); resolve() }
+          })
+        }
+        woken = false
+        wake = noop
+        if (stop.stopped || closed) return undefined
+        const now = await peek(key)
+        // Lock gone: the holder is done (or dead); what is stored now is the answer.
+        if (!now.locked) return decode(tokenKey(key), now.raw)
+        // Still locked, but a value other than the one present when the wait began is the holder's result.
+        const fresh = now.raw !== first.raw ? decode(tokenKey(key), now.raw) : undefined
+        if (fresh !== undefined) return fresh
+      }
+    } finally {
+      mine.delete(onMessage)
+      if (mine.size === 0) waiters.delete(key)
+    }
+  }
+
+  return {
+    async get (key) {
+      const redisKey = tokenKey(key)
+      return decode(redisKey, await run('get', () => client.get(redisKey)))
+    },
+
+    async set (key, value, ttlMs) {
+      const ttl = Math.ceil(ttlMs)
+      if (!(ttl > 0)) return
+      const redisKey = tokenKey(key)
+      const replies = await run('set', () =>
+        client.pipeline().set(redisKey, encode(redisKey, value), 'PX', ttl).publish(channel, key).exec())
+      checkReplies('set', replies, 2)
+    },
+
+    async lock (key, owner, ttlMs) {
+      const ttl = Math.max(1, Math.ceil(options.lockTtl ?? ttlMs))
+      return (await run('lock', () => client.set(lockKey(key), owner, 'PX', ttl, 'NX'))) === 'OK'
+    },
+
+    async unlock (key, owner) {
+      await run('unlock', () => client.eval(UNLOCK_SCRIPT, 1, lockKey(key), owner, channel, key))
+    },
+
+    async waitFor (key, timeoutMs) {
+      const limit = Math.max(0, options.waitTimeout ?? timeoutMs)
+      const stop = { stopped: false }
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), limit) })
+      try {
+        return await Promise.race([waitLoop(key, limit, stop), timeout])
+      } finally {
+        stop.stopped = true
+        clearTimeout(timer)
+      }
+    },
+
+    async close () {
+      if (closed) return
+      closed = true
+      for (const set of waiters.values()) for (const wake of set) wake()
+      readiness.close()
+      subscriber?.disconnect()
+      if (ownsClient) {
+        // QUIT lets replies in flight arrive; a down Redis must not hold up shutdown.
+        await Promise.race([client.quit().catch(noop), new Promise((resolve) => setTimeout(resolve, commandTimeout))])
+        client.disconnect()
+      }
+    }
+  }
+}
+
+/** Waits (bounded) for a connection that is being opened; refuses at once while Redis is known to be down. */
+class ReadyGate {
+  private pending: Promise<void> | undefined
+  private readonly timers = new Set<NodeJS.Timeout>()
+
+  constructor (private readonly client: Redis) {}
+
+  async ready (timeoutMs: number): Promise<void> {
+    const status = this.client.status
+    if (status === 'ready') return
+    if (status === 'wait') this.client.connect().catch(noop)
+    else if (status !== 'connecting' && status !== 'connect') throw new Error(`not connected (${status})`)
+    this.pending ??= new Promise<void>((resolve) => {
+      this.client.once('ready', () => { this.pending = undefined; resolve() })
+    })
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([this.pending, new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('not connected')), timeoutMs)
+        this.timers.add(timer)
+      })])
+    } finally {
+      clearTimeout(timer)
+      if (timer !== undefined) this.timers.delete(timer)
+    }
+  }
+
+  close (): void {
+    for (const timer of this.timers) clearTimeout(timer)
+    this.timers.clear()
+  }
+}
+
+function createClient (url: string): Redis {
+  const { Redis: RedisClient } = loadIoredis()
+  const options: RedisOptions = {
+    // Connect on first use; while Redis is down, fail at once instead of queueing.
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    // A lock command replayed after a reconnection could take a lock no one releases.
+    autoResendUnfulfilledCommands: false,
+    // Keep reconnecting in the background: sharing resumes when Redis returns.
+    retryStrategy: (times) => Math.min(times * 100, 2000)
+  }
+  const client = new RedisClient(url, options)
+  // Errors reach callers as rejections; the token core logs once per outage.
+  client.on('error', noop)
+  return client
+}
+
+function loadIoredis (): typeof import('ioredis') {
+  try {
+    return createRequire(import.meta.url)('ioredis') as typeof import('ioredis')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes("'ioredis'")) {
+      throw new Error('fastify-app-token/redis needs the ioredis package (an optional peer dependency): npm install ioredis')
+    }
+    throw err
+  }
+}
+
+function checkReplies (op: string, replies: Array<[Error | null, unknown]> | null, count: number): unknown[] {
+  if (replies === null || replies.length !== count) throw new Error(`redis store ${op}: no reply`)
+  for (const [err] of replies) {
+    if (err !== null) throw new Error(`redis store ${op}: ${String(err.message).slice(0, 200)}`)
+  }
+  return replies.map(([, result]) => result)
+}
+
+function asStoredToken (value: unknown): StoredToken | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const v = value as Record<string, unknown>
+  if (typeof v.accessToken !== 'string' || v.accessToken === '' || typeof v.tokenType !== 'string') return undefined
+  if (!Array.isArray(v.scopes) || !v.scopes.every((s) => typeof s === 'string')) return undefined
+  const { usableUntil, expiresAt, refreshAt } = v
+  if (!isFiniteNumber(usableUntil) || !isFiniteNumber(expiresAt) || !isFiniteNumber(refreshAt)) return undefined
+  return { accessToken: v.accessToken, tokenType: v.tokenType, scopes: [...v.scopes as string[]], usableUntil, expiresAt, refreshAt }
+}
+
+function isFiniteNumber (value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value)
+}
+
+function nonEmpty (value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value
+}

@@ -1,0 +1,51 @@
+// The token handed to callers. The access token sits in a private field so
+// JSON, util.inspect, spreading and logging never show it.
+import { createHash } from 'node:crypto'
+import { inspect } from 'node:util'
+
+/** A short sha256 prefix of the token: enough to tell tokens apart in logs, useless to an attacker. */
+export function tokenFingerprint (accessToken: string): string {
+  return createHash('sha256').update(accessToken).digest('hex').slice(0, 12)
+}
+
+export interface AppTokenInit {
+  accessToken: string
+  tokenType: string
+  scopes: string[]
+  expiresAt: Date | number
+}
+
+export class AppToken {
+  readonly #accessToken: string
+  readonly #authorization: string
+  readonly tokenType: string
+  /** Granted scopes. */
+  readonly scopes: string[]
+  /** The server's expiry as best known. */
+  readonly expiresAt: Date
+
+  constructor (init: AppTokenInit) {
+    this.#accessToken = init.accessToken
+    this.tokenType = init.tokenType
+    this.#authorization = `${init.tokenType} ${init.accessToken}`
+    this.scopes = Object.freeze([...init.scopes]) as string[]
+    this.expiresAt = new Date(init.expiresAt)
+    Object.freeze(this)
+  }
+
+  get accessToken (): string { return this.#accessToken }
+
+  /** The Authorization header value, e.g. `Bearer …` (RFC 6750 §2.1). */
+  get authorization (): string { return this.#authorization }
+
+  /** sha256 prefix of the token, for logs. */
+  get fingerprint (): string { return tokenFingerprint(this.#accessToken) }
+
+  toJSON (): { tokenType: string; scopes: string[]; expiresAt: string; fingerprint: string } {
+    return { tokenType: this.tokenType, scopes: this.scopes, expiresAt: this.expiresAt.toISOString(), fingerprint: this.fingerprint }
+  }
+
+  [inspect.custom] (_depth: number, options: Parameters<typeof inspect>[1]): string {
+    return `AppToken ${inspect(this.toJSON(), options)}`
+  }
+}

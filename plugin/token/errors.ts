@@ -1,0 +1,111 @@
+// Typed errors of the token core (@fastify/error). Each carries a stable
+// `code` (FST_APP_TOKEN_*), whether retrying can help (`transient`) and, where
+// there was an answer, the token endpoint's status and words (RFC 6749 §5.2).
+// No secret and no token ever goes into a message or field.
+import createError from '@fastify/error'
+
+export interface AppTokenErrorDetails {
+  /** HTTP status of the token endpoint's answer, when there was one. */
+  status?: number
+  /** RFC 6749 §5.2 `error`, read as the standard code (`scope_invalid` → `invalid_scope`). */
+  error?: string
+  /** The server's `error` verbatim, when it differs from `error`. */
+  serverError?: string
+  /** RFC 6749 §5.2 `error_description`, verbatim. */
+  error_description?: string
+  /** What a person can do about it. */
+  hint?: string
+  /** True when trying again later can succeed (network, timeout, 5xx, 429). */
+  transient?: boolean
+  /** Seconds the server asked us to wait (Retry-After). */
+  retryAfter?: number
+  cause?: unknown
+}
+
+/**
+ * Base of every token-core error: `err instanceof AppTokenError` matches them all.
+ * Never constructed directly (the @fastify/error constructors set its fields).
+ */
+export class AppTokenError extends Error {
+  declare code: string
+  declare statusCode: number
+  declare status?: number
+  declare error?: string
+  declare serverError?: string
+  declare error_description?: string
+  declare hint?: string
+  declare transient: boolean
+  declare retryAfter?: number
+}
+
+type Ctor<C extends string> = new (message: string, options?: { cause: unknown }) => AppTokenError & { code: C }
+
+function errorClass<C extends string> (code: C, statusCode: number) {
+  // statusCode is what Fastify would answer if the error reached a reply:
+  // 503 for "no token to be had", 500 for a misconfiguration.
+  const Base = createError(code, '%s', statusCode, AppTokenError as unknown as ErrorConstructor) as unknown as Ctor<C>
+  return class extends Base {
+    constructor (message: string, details: AppTokenErrorDetails = {}) {
+      if (details.cause !== undefined) super(message, { cause: details.cause })
+      else super(message)
+      this.transient = details.transient ?? false
+      if (details.status !== undefined) this.status = details.status
+      if (details.error !== undefined) this.error = details.error
+      if (details.serverError !== undefined) this.serverError = details.serverError
+      if (details.error_description !== undefined) this.error_description = details.error_description
+      if (details.hint !== undefined) this.hint = details.hint
+      if (details.retryAfter !== undefined) this.retryAfter = details.retryAfter
+    }
+  }
+}
+
+/** The token endpoint answered with an RFC 6749 §5.2 error body (any status, 200 included). */
+export class OAuthError extends errorClass('FST_APP_TOKEN_OAUTH_ERROR', 503) {}
+
+/** The server granted fewer scopes than were requested (RFC 6749 §5.1 `scope`, RFC 9068 `scope` claim). */
+export class ScopeNarrowedError extends errorClass('FST_APP_TOKEN_SCOPE_NARROWED', 503) {
+  readonly requested: string[]
+  readonly granted: string[]
+  constructor (requested: string[], granted: string[]) {
+    const missing = requested.filter((s) => !granted.includes(s))
+    super(
+      `the token endpoint granted fewer scopes than requested: missing ${missing.join(' ')}`,
+      {
+        hint: 'The scopes whitelisted for this client in the provider\'s portal and the policy have drifted: ' +
+          'whitelist the missing scopes for the client (scopes are case-sensitive), or stop requesting them.'
+      }
+    )
+    this.requested = requested
+    this.granted = granted
+  }
+}
+
+/** A 2xx answer that is not a usable RFC 6749 §5.1 body, or a 4xx that is not a §5.2 body. */
+export class BadResponseError extends errorClass('FST_APP_TOKEN_BAD_RESPONSE', 503) {}
+
+/** The answer was larger than `maxResponseBytes`; reading stopped there. */
+export class ResponseTooLargeError extends errorClass('FST_APP_TOKEN_RESPONSE_TOO_LARGE', 503) {}
+
+/** The token endpoint answered with a redirect (3xx): redirects are never followed. */
+export class RedirectError extends errorClass('FST_APP_TOKEN_REDIRECT', 503) {}
+
+/** Connection refused, reset, DNS failure: no answer at all. */
+export class NetworkError extends errorClass('FST_APP_TOKEN_NETWORK', 503) {}
+
+/** No complete answer within `timeout`. */
+export class TimeoutError extends errorClass('FST_APP_TOKEN_TIMEOUT', 503) {}
+
+/** 5xx or 429 without a §5.2 body. */
+export class HttpError extends errorClass('FST_APP_TOKEN_HTTP', 503) {}
+
+/** An `http:` token endpoint whose host is not loopback. */
+export class InsecureEndpointError extends errorClass('FST_APP_TOKEN_INSECURE_ENDPOINT', 500) {}
+
+/** An option (or a get() argument) that cannot work. */
+export class InvalidOptionError extends errorClass('FST_APP_TOKEN_INVALID_OPTION', 500) {}
+
+/** The clientSecret function threw or returned something other than a non-empty string. */
+export class SecretUnavailableError extends errorClass('FST_APP_TOKEN_SECRET_UNAVAILABLE', 503) {}
+
+/** get() after close(). */
+export class ClosedError extends errorClass('FST_APP_TOKEN_CLOSED', 503) {}

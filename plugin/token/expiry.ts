@@ -1,0 +1,54 @@
+// Expiry arithmetic (DESIGN §5). Expiry counts from the moment the request was
+// sent: servers stamp `exp` at issue time rounded down to the second, so the
+// real expiry can fall up to 1 s before "send time + expires_in".
+
+export interface LifetimeInput {
+  /** Epoch ms when the token request was sent. */
+  sentAt: number
+  /** `expires_in` seconds as received (RFC 6749 §5.1), if any. */
+  expiresIn?: number
+  /** The JWT access token's `exp` (epoch seconds, RFC 9068), if any: it wins. */
+  jwtExp?: number
+  /** Seconds assumed when neither `expires_in` nor `exp` is known. */
+  defaultLifetime: number
+  /** Seconds kept in reserve before expiry; capped at 10 % of the lifetime. */
+  clockSkew: number
+}
+
+export interface Lifetime {
+  /** Epoch ms of the server's expiry as best known. */
+  expiresAt: number
+  /** Epoch ms after which the token must not be handed out. Not after sentAt: do not cache. */
+  usableUntil: number
+  source: 'expires_in' | 'jwt' | 'default'
+}
+
+/** Share of a lifetime kept as skew at most, so short tokens stay usable. */
+const MAX_SKEW_SHARE = 0.1
+
+export function tokenLifetime (input: LifetimeInput): Lifetime {
+  const { sentAt, expiresIn, jwtExp } = input
+  let expiresAt: number
+  let source: Lifetime['source']
+  if (expiresIn !== undefined && expiresIn <= 0) {
+    // Already expired by the server's own word: handed out once, never cached.
+    return { expiresAt: sentAt + expiresIn * 1000, usableUntil: sentAt, source: 'expires_in' }
+  } else if (jwtExp !== undefined) {
+    expiresAt = jwtExp * 1000
+    source = 'jwt'
+  } else if (expiresIn !== undefined) {
+    expiresAt = sentAt + (expiresIn - 1) * 1000 // -1 s: integer rounding of the issue time
+    source = 'expires_in'
+  } else {
+    expiresAt = sentAt + input.defaultLifetime * 1000
+    source = 'default'
+  }
+  const lifetime = Math.max(0, expiresAt - sentAt)
+  const skew = Math.min(input.clockSkew * 1000, lifetime * MAX_SKEW_SHARE)
+  return { expiresAt, usableUntil: expiresAt - skew, source }
+}
+
+/** Background refresh point: 75–85 % of the usable lifetime after sending. */
+export function refreshPoint (sentAt: number, usableUntil: number, random: () => number = Math.random): number {
+  return sentAt + (usableUntil - sentAt) * (0.75 + 0.1 * random())
+}

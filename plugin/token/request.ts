@@ -1,0 +1,196 @@
+// One token request, exactly one (the model of Go's oauth2/clientcredentials):
+// RFC 6749 §4.4.2 over undici, bounded in time and size, never redirected.
+import { request, type Dispatcher } from 'undici'
+import type { AuthMethod } from '../../service/policy/types.js'
+import { AppToken } from './app-token.js'
+import { AppTokenError, InvalidOptionError, NetworkError, ResponseTooLargeError, ScopeNarrowedError, SecretUnavailableError, TimeoutError } from './errors.js'
+import { parseTokenEndpoint } from './endpoint.js'
+import { tokenLifetime } from './expiry.js'
+import { decodeJwtClaims } from './jwt.js'
+import { readTokenResponse } from './response.js'
+import { checkResource, normaliseScopes } from './scopes.js'
+
+export type SecretSource = string | (() => string | Promise<string>)
+
+export interface FetchTokenOptions {
+  tokenEndpoint: string | URL
+  clientId: string
+  /** The secret, or a function called before the request (rotation). */
+  clientSecret: SecretSource
+  /** Default 'client_secret_basic'. */
+  authMethod?: AuthMethod
+  scopes?: readonly string[]
+  /** RFC 8707 resource indicator. */
+  resource?: string
+  /** Default: undici's global dispatcher. */
+  dispatcher?: Dispatcher
+  /** ms for the whole exchange (connect, headers, body). Default 10000. */
+  timeout?: number
+  /** Default 65536. */
+  maxResponseBytes?: number
+  /** Seconds assumed when the response has no expires_in. Default 300. */
+  defaultLifetime?: number
+  /** Seconds kept in reserve before expiry (capped at 10 % of the lifetime). Default 5. */
+  clockSkew?: number
+  /** Default 'error': throw ScopeNarrowedError when fewer scopes are granted than requested. */
+  onScopeNarrowed?: 'error' | 'warn'
+  scopeHint?: (scopes: readonly string[]) => string | undefined
+  signal?: AbortSignal
+}
+
+export interface FetchedToken {
+  token: AppToken
+  /** Epoch ms when the request was sent: expiry counts from here. */
+  sentAt: number
+  /** expires_in as received. */
+  expiresIn?: number
+  /** Epoch ms after which the token must not be handed out; not after sentAt means: do not cache. */
+  usableUntil: number
+  lifetimeSource: 'expires_in' | 'jwt' | 'default'
+  /** The normalised scope set that was sent. */
+  requestedScopes: string[]
+  /** Where the granted scopes came from. */
+  grantedFrom: 'response' | 'jwt' | 'requested'
+  /** Requested scopes the server did not grant (only with onScopeNarrowed: 'warn'). */
+  missingScopes: string[]
+}
+
+export const DEFAULTS = {
+  authMethod: 'client_secret_basic' as AuthMethod,
+  timeout: 10_000,
+  maxResponseBytes: 64 * 1024,
+  defaultLifetime: 300,
+  clockSkew: 5
+}
+
+/** application/x-www-form-urlencoded serialisation of one value (RFC 6749 Appendix B). */
+export function formEncode (value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1)
+}
+
+export async function resolveSecret (source: SecretSource): Promise<string> {
+  let secret: unknown
+  try {
+    secret = typeof source === 'function' ? await source() : source
+  } catch (err) {
+    throw new SecretUnavailableError('the clientSecret function failed', { cause: err })
+  }
+  if (typeof secret !== 'string' || secret === '') throw new SecretUnavailableError('the client secret is empty or not a string')
+  return secret
+}
+
+export async function fetchToken (options: FetchTokenOptions): Promise<FetchedToken> {
+  const url = parseTokenEndpoint(options.tokenEndpoint)
+  if (typeof options.clientId !== 'string' || options.clientId === '') throw new InvalidOptionError('clientId is required')
+  const authMethod = options.authMethod ?? DEFAULTS.authMethod
+  if (authMethod !== 'client_secret_basic' && authMethod !== 'client_secret_post') {
+    throw new InvalidOptionError(`authMethod must be client_secret_basic or client_secret_post (got ${String(authMethod)})`)
+  }
+  const scopes = normaliseScopes(options.scopes)
+  checkResource(options.resource)
+  const timeout = options.timeout ?? DEFAULTS.timeout
+  const maxBytes = options.maxResponseBytes ?? DEFAULTS.maxResponseBytes
+  const secret = await resolveSecret(options.clientSecret)
+
+  const form = new URLSearchParams({ grant_type: 'client_credentials' })
+  if (scopes.length > 0) form.set('scope', scopes.join(' ')) // §3.3: space-delimited, omitted when empty
+  if (options.resource !== undefined) form.set('resource', options.resource) // RFC 8707
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json'
+  }
+  if (authMethod === 'client_secret_basic') {
+    // §2.3.1: id and secret are form-encoded before they are joined and base64-encoded.
+    const credentials = `${formEncode(options.clientId)}:${formEncode(secret)}`
+    headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`
+  } else {
+    form.set('client_id', options.clientId)
+    form.set('client_secret', secret)
+  }
+
+  const controller = new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => { timedOut = true; controller.abort() }, timeout)
+  const onAbort = (): void => controller.abort()
+  options.signal?.addEventListener('abort', onAbort, { once: true })
+  const sentAt = Date.now()
+  let raw
+  try {
+    const res = await request(url, {
+      method: 'POST',
+      headers,
+      body: form.toString(),
+      signal: controller.signal,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      ...(options.dispatcher !== undefined ? { dispatcher: options.dispatcher } : {})
+    })
+    raw = { status: res.statusCode, headers: res.headers, body: await readBounded(res.body, res.headers['content-length'], maxBytes, res.statusCode) }
+  } catch (err) {
+    if (err instanceof AppTokenError) throw err
+    throw transportError(err, timedOut, timeout, url)
+  } finally {
+    clearTimeout(timer)
+    options.signal?.removeEventListener('abort', onAbort)
+  }
+
+  const fields = readTokenResponse(raw, { scopes, authMethod, scopeHint: options.scopeHint })
+  const claims = decodeJwtClaims(fields.accessToken)
+  let granted = scopes
+  let grantedFrom: FetchedToken['grantedFrom'] = 'requested'
+  if (fields.scopes !== undefined) {
+    granted = fields.scopes
+    grantedFrom = 'response' // §5.1
+  } else if (claims?.scopes !== undefined) {
+    granted = claims.scopes
+    grantedFrom = 'jwt' // RFC 9068 §2.2.3
+  }
+  const missingScopes = scopes.filter((s) => !granted.includes(s))
+  if (missingScopes.length > 0 && options.onScopeNarrowed !== 'warn') throw new ScopeNarrowedError(scopes, granted)
+
+  const lifetime = tokenLifetime({
+    sentAt,
+    ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
+    ...(claims?.exp !== undefined ? { jwtExp: claims.exp } : {}),
+    defaultLifetime: options.defaultLifetime ?? DEFAULTS.defaultLifetime,
+    clockSkew: options.clockSkew ?? DEFAULTS.clockSkew
+  })
+  return {
+    token: new AppToken({ accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: granted, expiresAt: lifetime.expiresAt }),
+    sentAt,
+    ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
+    usableUntil: lifetime.usableUntil,
+    lifetimeSource: lifetime.source,
+    requestedScopes: scopes,
+    grantedFrom,
+    missingScopes
+  }
+}
+
+async function readBounded (body: Dispatcher.ResponseData['body'], contentLength: string | string[] | undefined, max: number, status: number): Promise<string> {
+  const tooLarge = (): ResponseTooLargeError => {
+    body.destroy()
+    return new ResponseTooLargeError(`token endpoint answer (status ${status}) is larger than maxResponseBytes (${max})`, {
+      status,
+      hint: 'A token response is a few KiB at most: check tokenEndpoint, or raise maxResponseBytes.'
+    })
+  }
+  if (Number(contentLength) > max) throw tooLarge()
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length
+    if (size > max) throw tooLarge()
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function transportError (err: unknown, timedOut: boolean, timeout: number, url: URL): AppTokenError {
+  const code = (err as { code?: unknown })?.code
+  if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new TimeoutError(`no answer from the token endpoint ${url.host} within ${timeout} ms`, { transient: true })
+  }
+  const reason = typeof code === 'string' ? code : (err as Error)?.message ?? String(err)
+  return new NetworkError(`token request to ${url.host} failed: ${reason}`, { transient: true, cause: err })
+}

@@ -1,0 +1,184 @@
+// Reads the token endpoint's answer: a successful response (RFC 6749 §5.1)
+// or a typed error for everything else (§5.2 bodies, HTML pages, empty or
+// malformed bodies, 5xx/429, redirects).
+import type { AuthMethod } from '../../service/policy/types.js'
+import { BadResponseError, HttpError, OAuthError, RedirectError } from './errors.js'
+import { parseScopeValue } from './jwt.js'
+import { parseRetryAfter } from './retry.js'
+
+export interface TokenFields {
+  accessToken: string
+  tokenType: string
+  expiresIn?: number
+  /** The response's `scope`, when present. */
+  scopes?: string[]
+}
+
+export interface ResponseContext {
+  /** The scopes that were sent (for the invalid_scope hint). */
+  scopes: readonly string[]
+  authMethod: AuthMethod
+  scopeHint?: ((scopes: readonly string[]) => string | undefined) | undefined
+}
+
+export interface RawResponse {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: string
+}
+
+/** Non-standard codes some servers send, read as the RFC 6749 §5.2 code they mean. */
+const STANDARD_CODES: Record<string, string> = {
+  scope_invalid: 'invalid_scope',
+  invalid_scopes: 'invalid_scope',
+  client_invalid: 'invalid_client',
+  unauthorised_client: 'unauthorized_client',
+  grant_type_unsupported: 'unsupported_grant_type',
+  request_invalid: 'invalid_request'
+}
+
+/** RFC 6749 §5.2 codes that no retry can fix. */
+const PERMANENT_CODES = new Set(['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope'])
+
+/** §5.2 codes that say "try again later" (borrowed from §4.1.2.1 by many servers). */
+const TRANSIENT_CODES = new Set(['server_error', 'temporarily_unavailable', 'slow_down'])
+
+export function readTokenResponse (res: RawResponse, ctx: ResponseContext): TokenFields {
+  const { status } = res
+  if (status >= 300 && status < 400) {
+    const location = locationOf(res.headers.location)
+    throw new RedirectError(`token endpoint answered ${status} redirect${location ? ` to ${location}` : ''}; redirects are not followed`, {
+      status,
+      hint: 'Set tokenEndpoint to the final URL of the token endpoint (following a redirect could send the credentials elsewhere).'
+    })
+  }
+  const json = parseJson(res.body)
+  if (json !== undefined && typeof json.error === 'string') throw oauthError(status, json, res.headers, ctx)
+  if (status === 401 || status === 403) {
+    if (res.body.trim() === '' || status === 401) throw oauthError(status, { error: 'invalid_client' }, res.headers, ctx)
+  }
+  if (status === 429 || status >= 500) {
+    const retryAfter = parseRetryAfter(res.headers['retry-after'])
+    throw new HttpError(`token endpoint answered ${status}${describeBody(res)}`, {
+      status,
+      transient: true,
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
+      hint: status === 429 ? 'The token endpoint is rate limiting this client.' : 'The token endpoint failed; it is retried with backoff.'
+    })
+  }
+  if (status < 200 || status >= 300) {
+    throw new BadResponseError(`token endpoint answered ${status}${describeBody(res)}, not an RFC 6749 §5.2 error body`, {
+      status,
+      hint: 'Check that tokenEndpoint is the token endpoint itself (not the issuer, a login page or a gateway).'
+    })
+  }
+  if (json === undefined) {
+    throw new BadResponseError(`token endpoint answered ${status}${describeBody(res)}, not a JSON object (RFC 6749 §5.1)`, {
+      status,
+      hint: 'Check that tokenEndpoint is the token endpoint itself (not the issuer, a login page or a gateway).'
+    })
+  }
+  return tokenFields(status, json)
+}
+
+function tokenFields (status: number, json: Record<string, unknown>): TokenFields {
+  const bad = (what: string): BadResponseError => new BadResponseError(`token endpoint answered ${status} with ${what} (RFC 6749 §5.1)`, { status })
+  const { access_token: accessToken, token_type: tokenType, expires_in: expiresIn, scope } = json
+  if (typeof accessToken !== 'string' || accessToken === '') throw bad('no access_token')
+  if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType === '')) throw bad('an invalid token_type')
+  const fields: TokenFields = {
+    accessToken,
+    // token_type is case-insensitive (§5.1); a missing one is read as Bearer, as most clients do.
+    tokenType: tokenType === undefined || tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType
+  }
+  if (expiresIn !== undefined && expiresIn !== null) {
+    const seconds = typeof expiresIn === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(expiresIn) ? Number(expiresIn) : expiresIn
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds)) throw bad('an expires_in that is not a number')
+    fields.expiresIn = seconds
+  }
+  const scopes = parseScopeValue(scope)
+  if (scopes !== undefined) fields.scopes = scopes
+  return fields
+}
+
+function oauthError (status: number, json: Record<string, unknown>, headers: RawResponse['headers'], ctx: ResponseContext): OAuthError {
+  const serverError = String(json.error)
+  const error = STANDARD_CODES[serverError.toLowerCase()] ?? serverError.toLowerCase()
+  const description = typeof json.error_description === 'string' ? json.error_description : undefined
+  const retryAfter = parseRetryAfter(headers['retry-after'])
+  const transient = TRANSIENT_CODES.has(error) || (status >= 500 && !PERMANENT_CODES.has(error))
+  const shown = serverError === error ? error : `${serverError} (read as ${error})`
+  return new OAuthError(`token endpoint answered ${status} ${shown}${description !== undefined ? `: ${description}` : ''}`, {
+    status,
+    error,
+    ...(serverError !== error ? { serverError } : {}),
+    ...(description !== undefined ? { error_description: description } : {}),
+    transient,
+    ...(retryAfter !== undefined ? { retryAfter } : {}),
+    hint: hintFor(error, description, json, ctx)
+  })
+}
+
+const BASIC_ENCODING = 'Some servers do not decode form-encoded Basic credentials (RFC 6749 §2.3.1), which matters ' +
+  'when the id or secret holds characters such as : + / = % &; authMethod \'client_secret_post\' avoids the question.'
+
+function hintFor (error: string, description: string | undefined, json: Record<string, unknown>, ctx: ResponseContext): string {
+  switch (error) {
+    case 'invalid_scope': {
+      const sent = ctx.scopes.length === 0 ? 'no scope' : `scope "${ctx.scopes.join(' ')}"`
+      const named = typeof json.scope === 'string' ? ` The server named: "${json.scope}".` : ''
+      const policy = ctx.scopeHint?.(ctx.scopes) ??
+        'Scopes are case-sensitive and must be whitelisted for this client in the provider\'s portal; ' +
+        'user scopes such as openid and offline_access are not valid for client_credentials.'
+      return `Sent ${sent}.${named} ${policy}`
+    }
+    case 'invalid_client':
+      return `The server did not accept the client credentials (sent with ${ctx.authMethod}): check clientId, ` +
+        'clientSecret (rotated?) and the auth method registered for the client. ' + BASIC_ENCODING
+    case 'invalid_request':
+      if (description !== undefined && /content.?type|urlencoded|json|form/i.test(description)) {
+        return 'The request is sent as application/x-www-form-urlencoded (RFC 6749 §4.4.2); ' +
+          'if the server still complains about the body, something between (a proxy or gateway) rewrites it.'
+      }
+      if (description !== undefined && /authori[sz]ation|encod|credential/i.test(description)) {
+        return 'The server could not read the client credentials. Client ids and secrets are limited to printable ASCII ' +
+          '(RFC 6749 Appendix A). ' + BASIC_ENCODING
+      }
+      return 'The server found the request malformed: check the resource (RFC 8707) and scope values.'
+    case 'unauthorized_client':
+    case 'unsupported_grant_type':
+      return 'The client is not allowed the client_credentials grant (RFC 6749 §4.4): enable it for the app in the provider\'s portal.'
+    case 'invalid_grant':
+      return 'The server refused the grant: check that the client is enabled and allowed the client_credentials grant.'
+    default:
+      return 'See the server\'s error_description.'
+  }
+}
+
+function parseJson (body: string): Record<string, unknown> | undefined {
+  if (body.trim() === '') return undefined
+  try {
+    const value: unknown = JSON.parse(body)
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function describeBody (res: RawResponse): string {
+  const length = Buffer.byteLength(res.body)
+  if (length === 0) return ' with an empty body'
+  const type = res.headers['content-type']
+  return ` with a ${length}-byte ${typeof type === 'string' ? type.split(';')[0] : 'untyped'} body`
+}
+
+function locationOf (value: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value
+  if (text === undefined) return undefined
+  try {
+    const url = new URL(text, 'http://relative.invalid')
+    return url.host === 'relative.invalid' ? url.pathname : `${url.origin}${url.pathname}`
+  } catch {
+    return undefined
+  }
+}

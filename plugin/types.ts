@@ -1,0 +1,41 @@
+// TypeScript declaration merging for the default name `appToken`. A second
+// registration under another name declares its own (see docs/readme/plugin.md).
+import type { AppToken } from './token/app-token.js'
+import type { TokenStats } from './token/index.js'
+
+export interface AppTokenRequestOptions {
+  /** Replace the default scopes (array or space-delimited string). */
+  scopes?: string[] | string
+  /** RFC 8707 resource; default: the option `resource` or the policy entry's. */
+  resource?: string
+}
+
+/** `app.appToken`: tokens for background jobs, upstream 401s and health checks. */
+export interface AppTokenDecorator {
+  /** A valid token; scopes are checked first, and a violation rejects without any request. */
+  get (options?: AppTokenRequestOptions): Promise<AppToken>
+  /**
+   * Drops cached tokens, e.g. after an upstream 401: without an argument every
+   * token of this registration, else the one of these scopes (default scopes
+   * when `scopes` is omitted) and resource. The next get() fetches once for all waiters.
+   */
+  invalidate (options?: AppTokenRequestOptions): void
+  /** Fetches, failures, waits, last error and the cached entries (no token in it). */
+  stats (): TokenStats
+}
+
+/** `config: { appToken: ... }` of a route. */
+export type AppTokenRouteConfig = boolean | AppTokenRequestOptions
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The route's app token; null on routes that need none (typed non-null, like @fastify/jwt's user). */
+    appToken: AppToken
+  }
+  interface FastifyInstance {
+    appToken: AppTokenDecorator
+  }
+  interface FastifyContextConfig {
+    appToken?: AppTokenRouteConfig
+  }
+}

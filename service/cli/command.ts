@@ -1,0 +1,20 @@
+// What every sub-command looks like to the dispatcher in run.ts.
+import type { OptionSpec, ParsedArgs } from './args.js'
+
+export interface Io {
+  cwd: string
+  env: NodeJS.ProcessEnv
+  out: (text: string) => void
+  err: (text: string) => void
+}
+
+export interface Command {
+  name: string
+  /** One line for the command table of `scope-policy --help`. */
+  summary: string
+  /** Full `scope-policy <name> --help` text. */
+  help: string
+  options: OptionSpec
+  /** Resolves to the exit code. */
+  run: (io: Io, args: ParsedArgs) => Promise<number>
+}

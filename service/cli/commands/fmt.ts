@@ -1,0 +1,124 @@
+// `scope-policy fmt [--check] [dir]`: rewrite the policy files in canonical layout (comments kept).
+import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { formatPolicyText } from '../../policy/fmt.js'
+import { formatOption, policyDirOption, CliError, type Format } from '../args.js'
+import type { Command } from '../command.js'
+import { annotation } from '../output/github.js'
+import { cell, codeCell, renderMarkdown } from '../output/markdown.js'
+
+interface Problem {
+  file: string
+  line: number
+  col: number
+  message: string
+}
+
+interface Outcome {
+  files: number
+  changed: string[]
+  problems: Problem[]
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+
+function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): string {
+  const verb = checkOnly ? 'would reformat' : 'reformatted'
+  const invalid = new Set(o.problems.map((p) => p.file)).size
+  const headline = `scope-policy fmt ${dir}: ${plural(o.files, 'file')}, ${verb} ${o.changed.length}` +
+    (invalid > 0 ? `, ${plural(invalid, 'file')} not valid YAML` : '')
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify({ summary: { dir, files: o.files, check: checkOnly, changed: o.changed.length, problems: o.problems.length }, changed: o.changed, problems: o.problems }, null, 2)}\n`
+    case 'github':
+      return [
+        ...o.changed.map((file) => annotation({
+          level: checkOnly ? 'error' : 'notice', file, title: 'scope-policy fmt',
+          message: checkOnly ? `not in canonical layout: run scope-policy fmt ${dir}` : 'reformatted',
+        })),
+        ...o.problems.map((p) => annotation({ level: 'error', file: p.file, line: p.line, col: p.col, title: 'scope-policy fmt: yaml-syntax', message: p.message })),
+        headline,
+      ].map((l) => `${l}\n`).join('')
+    case 'markdown':
+      return renderMarkdown({
+        summary: `**scope-policy fmt** \`${cell(dir)}\`: ${plural(o.files, 'file')}, ${verb} ${o.changed.length}` +
+          (invalid > 0 ? `, ${plural(invalid, 'file')} not valid YAML.` : '.'),
+        headers: ['File', 'Status'],
+        sections: o.changed.length + o.problems.length === 0 ? [] : [{
+          title: 'Files',
+          rows: [
+            ...o.problems.map((p) => ({ cells: [codeCell(`${p.file}:${p.line}:${p.col}`), cell(p.message)], priority: 1 })),
+            ...o.changed.map((file) => ({ cells: [codeCell(file), verb], priority: 0 })),
+          ],
+        }],
+        cutNote: (cut) => `_${plural(cut.length, 'more file')} not shown._`,
+      })
+    case 'text':
+      return [
+        ...o.problems.map((p) => `${p.file}:${p.line}:${p.col}: error yaml-syntax ${p.message}`),
+        ...o.changed,
+        headline,
+      ].map((l) => `${l}\n`).join('')
+  }
+}
+
+async function policyFiles(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true })
+    return entries.filter((e) => !e.isDirectory() && !e.name.startsWith('.') && /\.ya?ml$/i.test(e.name)).map((e) => e.name).sort()
+  } catch (e) {
+    throw new CliError(`cannot read policy folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+  }
+}
+
+export const fmt: Command = {
+  name: 'fmt',
+  summary: 'rewrite the policy files in canonical order and layout (comments kept)',
+  help: `Usage: scope-policy fmt [--check] [--format FORMAT] [--policies DIR | DIR]
+
+Puts every policy file in canonical layout so that diffs stay minimal:
+keys app, description, owner, provider, environments; in each environment
+clientId, tokenEndpoint, authMethod, resource, scopes; scopes sorted; block
+style, 2-space indent. Comments are kept. Running it twice changes nothing.
+
+Options:
+  --check          write nothing; list the files that would change, exit 1 if any
+  --policies DIR   policy folder (default: $POLICY_DIR, else ./policies)
+  --format FORMAT  text (default), json, github, markdown
+  -h, --help       this help
+
+Exit: 0; 1 with --check and a file to change, or a file that is not valid YAML; 2 usage error.
+`,
+  options: { check: { type: 'boolean' }, policies: { type: 'string' }, format: { type: 'string' } },
+  async run(io, args) {
+    const format = formatOption(args, 'fmt')
+    const dir = policyDirOption(args, 'fmt', io.env)
+    const checkOnly = args.values.check === true
+    const names = await policyFiles(dir)
+    const outcome: Outcome = { files: names.length, changed: [], problems: [] }
+    for (const name of names) {
+      const file = join(dir, name)
+      let text: string
+      try {
+        text = await readFile(file, 'utf8')
+      } catch (e) {
+        throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+      }
+      const result = formatPolicyText(text)
+      if (!result.ok) {
+        outcome.problems.push(...result.problems.map((p) => ({ file, ...p })))
+        continue
+      }
+      if (!result.changed) continue
+      outcome.changed.push(file)
+      if (checkOnly) continue
+      try {
+        await writeFile(file, result.text, 'utf8')
+      } catch (e) {
+        throw new CliError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+      }
+    }
+    io.out(render(format, outcome, dir, checkOnly))
+    return outcome.problems.length > 0 || (checkOnly && outcome.changed.length > 0) ? 1 : 0
+  },
+}

@@ -1,0 +1,114 @@
+// The few git reads `diff` needs, through execFile (no shell, so no quoting of refs or paths).
+import { execFile } from 'node:child_process'
+import { realpath } from 'node:fs/promises'
+import { isAbsolute, relative, resolve, sep } from 'node:path'
+import type { PolicySource } from '../policy/types.js'
+import { CliError, UsageError } from './args.js'
+
+const MAX_OUTPUT = 256 * 1024 * 1024
+
+interface GitFailure {
+  code?: string | number
+  stderr?: string
+}
+
+function git(args: string[], cwd: string): Promise<string> {
+  return new Promise((done, fail) => {
+    execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: MAX_OUTPUT }, (err, stdout, stderr) => {
+      if (err) fail(Object.assign(err, { stderr }))
+      else done(stdout)
+    })
+  })
+}
+
+function firstLine(failure: GitFailure): string {
+  return (failure.stderr ?? '').split('\n').find((l) => l.trim() !== '')?.replace(/^(fatal|error): /, '') ?? 'git failed'
+}
+
+function gitError(err: unknown, what: string): CliError {
+  const failure = err as GitFailure
+  if (failure.code === 'ENOENT') return new CliError('git is not installed or not on PATH (diff reads the base from git)')
+  return new CliError(`git failed while ${what}: ${firstLine(failure)}`)
+}
+
+export interface RepoFolder {
+  /** Top of the work tree (real path). */
+  top: string
+  /** The policy folder relative to `top`, `/`-separated, '' for the top itself. */
+  dirInRepo: string
+}
+
+/** Where `dir` sits in the repository that contains `cwd`. */
+export async function locateFolder(cwd: string, dir: string): Promise<RepoFolder> {
+  let top: string
+  try {
+    top = (await git(['rev-parse', '--show-toplevel'], cwd)).trim()
+  } catch (err) {
+    if ((err as GitFailure).code === 'ENOENT') throw gitError(err, 'locating the repository')
+    throw new UsageError(`diff needs a git repository: ${firstLine(err as GitFailure)}`, 'diff')
+  }
+  const wanted = resolve(cwd, dir)
+  // git prints real paths; the folder may be reached through a symlink (or not exist any more).
+  const real = await realpath(wanted).catch(async () => resolve(await realpath(cwd), dir))
+  const rel = relative(top, real)
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    throw new UsageError(`policy folder '${dir}' is outside the git repository ${top}`, 'diff')
+  }
+  return { top, dirInRepo: rel.split(sep).join('/') }
+}
+
+/** The commit id of `ref`; a ref that does not exist is a usage error. */
+export async function resolveCommit(top: string, ref: string, option: string): Promise<string> {
+  if (ref.startsWith('-')) throw new UsageError(`${option}: '${ref}' is not a git ref`, 'diff')
+  try {
+    return (await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], top)).trim()
+  } catch (err) {
+    if ((err as GitFailure).code === 'ENOENT') throw gitError(err, 'resolving a ref')
+    throw new UsageError(`${option}: unknown git ref '${ref}'`, 'diff')
+  }
+}
+
+/**
+ * The files of one folder (not sub-folders) at `commit` that `keep` accepts, or `null` when the
+ * commit has no such folder.
+ */
+export async function readTree(
+  top: string,
+  commit: string,
+  dirInRepo: string,
+  keep: (name: string) => boolean,
+): Promise<PolicySource[] | null> {
+  const treeish = dirInRepo === '' ? commit : `${commit}:${dirInRepo}`
+  let listing: string
+  try {
+    // `<commit>:<dir>` must be a tree; anything else means the folder is not in that commit.
+    const type = (await git(['cat-file', '-t', treeish], top).catch(() => '')).trim()
+    if (type !== 'tree') return null
+    listing = await git(['ls-tree', '-z', treeish], top)
+  } catch (err) {
+    throw gitError(err, `listing ${dirInRepo || '.'} at ${commit.slice(0, 12)}`)
+  }
+  const blobs = listing
+    .split('\0')
+    .filter((line) => line !== '')
+    .map((line) => {
+      // <mode> SP <type> SP <object> TAB <name>
+      const tab = line.indexOf('\t')
+      const [, type, object] = line.slice(0, tab).split(' ')
+      return { type, object: object ?? '', name: line.slice(tab + 1) }
+    })
+    .filter((e) => e.type === 'blob' && keep(e.name))
+  const sources: PolicySource[] = []
+  // A few at a time: a folder of thousands of files must not spawn thousands of gits at once.
+  for (let i = 0; i < blobs.length; i += 8) {
+    const batch = blobs.slice(i, i + 8)
+    sources.push(...await Promise.all(batch.map(async (b) => {
+      try {
+        return { file: b.name, text: await git(['cat-file', 'blob', b.object], top) }
+      } catch (err) {
+        throw gitError(err, `reading ${dirInRepo ? `${dirInRepo}/` : ''}${b.name} at ${commit.slice(0, 12)}`)
+      }
+    })))
+  }
+  return sources
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The `scope-policy` bin (DESIGN §8). Sets the exit code instead of calling process.exit,
+// so piped output is flushed before the process ends.
+import { run } from './run.js'
+
+process.exitCode = await run(process.argv.slice(2), {
+  cwd: process.cwd(),
+  env: process.env,
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+})

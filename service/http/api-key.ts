@@ -1,0 +1,47 @@
+// API keys for the preflight API (DESIGN §6): `Authorization: Bearer <key>`.
+// Both sides are hashed first so the comparison is constant-time whatever the
+// lengths (timingSafeEqual needs equal lengths), and every key is compared.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import createError from '@fastify/error'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+
+export const UnauthorizedError = createError(
+  'FST_PREFLIGHT_UNAUTHORIZED',
+  'A valid API key is required: Authorization: Bearer <key>',
+  401,
+)
+
+const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest()
+
+/** Splits PREFLIGHT_API_KEYS-style text: comma-separated, blanks ignored. */
+export function parseApiKeys(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0)
+}
+
+/** Returns whether the Authorization header carries one of the keys. */
+export function apiKeyMatcher(keys: readonly string[]): (authorization: string | undefined) => boolean {
+  const digests = keys.map(sha256)
+  return (authorization) => {
+    // RFC 7235 §2.1: the scheme is case-insensitive.
+    const match = /^Bearer +(\S+) *$/i.exec(authorization ?? '')
+    if (!match?.[1]) return false
+    const presented = sha256(match[1])
+    let found = false
+    for (const digest of digests) found = timingSafeEqual(presented, digest) || found
+    return found
+  }
+}
+
+/** onRequest hook refusing requests without a valid key (added only where keys are needed). */
+export function requireApiKey(keys: readonly string[]) {
+  const matches = apiKeyMatcher(keys)
+  return async function checkApiKey(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (matches(request.headers.authorization)) return
+    // RFC 6750 §3: tell the client which scheme is expected.
+    reply.header('www-authenticate', 'Bearer realm="scope-policy"')
+    throw new UnauthorizedError()
+  }
+}

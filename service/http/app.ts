@@ -1,0 +1,118 @@
+// The preflight HTTP API as a Fastify app factory (DESIGN §6), for `scope-policy serve`
+// and for embedding in another process.
+import swagger from '@fastify/swagger'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify'
+import { AccessLog, redactPaths } from './access-log.js'
+import { requireApiKey } from './api-key.js'
+import { handleError } from './error-handler.js'
+import { PolicyStore } from './policy-store.js'
+import { clientsRoute } from './routes/clients.js'
+import { healthRoutes } from './routes/health.js'
+import { preflightRoute } from './routes/preflight.js'
+import { LIMITS } from './schemas.js'
+import { formatValidationErrors } from './validation-message.js'
+
+export interface PreflightAppOptions {
+  /** The policy folder (DESIGN §3). The app fails to become ready if its first load is invalid. */
+  policyDir: string
+  /** When non-empty, the /v1 routes need `Authorization: Bearer <one of these>`. */
+  apiKeys?: readonly string[]
+  /** Fastify logger options (the Authorization header is always redacted), or a logger instance. */
+  logger?: FastifyServerOptions['logger']
+  loggerInstance?: FastifyBaseLogger
+  /** Reload the policies when the folder changes. Default true. */
+  watch?: boolean
+  /** Quiet period after the last change before a reload. Default 200 ms. */
+  reloadDebounceMs?: number
+  /** Largest accepted request body in bytes (413 above). Default 64 KiB. */
+  bodyLimit?: number
+}
+
+export type PreflightApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The preflight service's policy set: `current`, `status()`, `reload(cause)`. */
+    preflightPolicies: PolicyStore
+  }
+}
+
+function loggerOptions(logger: PreflightAppOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return false
+  return { ...(logger === true ? {} : logger), redact: { paths: redactPaths, censor: '[redacted]' } }
+}
+
+export function buildPreflightApp(options: PreflightAppOptions): PreflightApp {
+  const apiKeys = options.apiKeys ?? []
+  const app = Fastify({
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: loggerOptions(options.logger) }),
+    logController: new AccessLog(),
+    bodyLimit: options.bodyLimit ?? LIMITS.bodyBytes,
+    requestTimeout: 30_000,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    // No coercion (`"scopes": 42` is malformed, not "42") and unknown fields are errors.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    schemaErrorFormatter: formatValidationErrors,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const store = new PolicyStore(options.policyDir, app.log)
+  app.decorate('preflightPolicies', store)
+  app.addHook('onClose', async () => store.close())
+
+  // Only JSON is accepted: any other content type is a 415.
+  app.removeContentTypeParser('text/plain')
+  app.setErrorHandler(handleError)
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send({
+      statusCode: 404,
+      code: 'FST_ERR_NOT_FOUND',
+      error: 'Not Found',
+      message: `Route ${request.method}:${request.url} not found`,
+    }),
+  )
+
+  app.register(async () => {
+    await store.start()
+    if (options.watch ?? true) store.watch(options.reloadDebounceMs ?? 200)
+  })
+
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'scope-policy preflight API',
+        description: 'Checks OAuth 2.0 client_credentials scope requests against the policy folder before they are sent.',
+        version: '1.0.0',
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a key from PREFLIGHT_API_KEYS' } },
+      },
+      ...(apiKeys.length > 0 ? { security: [{ apiKey: [] }] } : {}),
+    },
+  })
+
+  app.register(healthRoutes, { store })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  app.register(async (api) => {
+    if (apiKeys.length > 0) api.addHook('onRequest', requireApiKey(apiKeys))
+    await api.register(preflightRoute, { store })
+    await api.register(clientsRoute, { store })
+  })
+
+  return app
+}

@@ -1,0 +1,82 @@
+// The service's environment (DESIGN §6), validated by @fastify/env against a TypeBox
+// schema before the app is built: the logger level and the keys are needed to build it.
+import fastifyEnv from '@fastify/env'
+import { Type, type Static } from '@sinclair/typebox'
+import Fastify from 'fastify'
+import { parseApiKeys } from './api-key.js'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+type LogLevel = (typeof LOG_LEVELS)[number]
+
+export const ServeEnv = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  POLICY_DIR: Type.String({ minLength: 1, default: './policies' }),
+  // Comma-separated; when set, the /v1 routes need `Authorization: Bearer <key>`.
+  PREFLIGHT_API_KEYS: Type.Optional(Type.String({ pattern: '^\\s*[^\\s,]+(\\s*,\\s*[^\\s,]+)*\\s*,?\\s*$' })),
+  LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: LOG_LEVELS, default: 'info' }),
+})
+export type ServeEnv = Static<typeof ServeEnv>
+
+export interface ServeConfig {
+  port: number
+  host: string
+  policyDir: string
+  apiKeys: string[]
+  logLevel: LogLevel
+}
+
+/** Thrown for a bad environment; the message names each variable, never its value. */
+export class ServeConfigError extends Error {
+  override name = 'ServeConfigError'
+  readonly variables: string[]
+  constructor(variables: string[], reasons: string[]) {
+    super(`invalid environment: ${reasons.join('; ')}`)
+    this.variables = variables
+  }
+}
+
+interface AjvError {
+  instancePath: string
+  keyword: string
+  message?: string
+  params: Record<string, unknown>
+}
+
+function toConfigError(err: unknown): Error {
+  const errors = (err as { errors?: AjvError[] }).errors
+  if (!Array.isArray(errors)) return err as Error
+  const byVariable = new Map<string, string>()
+  for (const e of errors) {
+    const name = e.instancePath.replace(/^\//, '') || String(e.params.missingProperty ?? 'environment')
+    if (byVariable.has(name)) continue
+    const reason =
+      e.keyword === 'enum'
+        ? `must be one of ${(e.params.allowedValues as string[]).join(', ')}`
+        : e.keyword === 'pattern'
+          ? 'must be a comma-separated list of keys without spaces inside a key'
+          : (e.message ?? e.keyword)
+    byVariable.set(name, `${name} ${reason}`)
+  }
+  return new ServeConfigError([...byVariable.keys()], [...byVariable.values()])
+}
+
+export async function readServeConfig(env: NodeJS.ProcessEnv = process.env): Promise<ServeConfig> {
+  const probe = Fastify({ logger: false })
+  try {
+    // env-schema sets additionalProperties on the schema it is given: give it a copy.
+    await probe.register(fastifyEnv, { schema: { ...ServeEnv }, data: env, env: false, dotenv: false })
+    const config = probe.getEnvs<ServeEnv>()
+    return {
+      port: config.PORT,
+      host: config.HOST,
+      policyDir: config.POLICY_DIR,
+      apiKeys: parseApiKeys(config.PREFLIGHT_API_KEYS),
+      logLevel: config.LOG_LEVEL,
+    }
+  } catch (err) {
+    throw toConfigError(err)
+  } finally {
+    await probe.close()
+  }
+}

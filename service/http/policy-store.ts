@@ -1,0 +1,152 @@
+// The policy set the service answers from, and its reloads (DESIGN §6).
+// A valid load replaces the set with one reference swap, so each request, which reads
+// `current` once, sees either the old set or the new one, never a mix. An invalid load
+// is refused: the last good set keeps serving and `status()` reports the findings.
+import { watch, type FSWatcher } from 'node:fs'
+import type { FastifyBaseLogger } from 'fastify'
+import { formatFinding, loadPolicyDir, PolicyLoadError } from '../policy/index.js'
+import type { Finding, LoadResult, PolicySet } from '../policy/types.js'
+
+export type PolicyStatus =
+  | { ready: true; apps: number; loadedAt: Date }
+  | { ready: false; reason: string; files: string[]; findings: string[] }
+
+export interface ReloadOutcome {
+  /** Whether the new set is now in force. */
+  applied: boolean
+  findings: Finding[]
+}
+
+export class PolicyStore {
+  readonly dir: string
+  #log: FastifyBaseLogger
+  #current: PolicySet | null = null
+  #loadedAt = new Date(0)
+  #refused: Finding[] | null = null
+  #queued: Promise<ReloadOutcome> | null = null
+  #last: Promise<unknown> = Promise.resolve()
+  #watcher: FSWatcher | null = null
+  #debounce: NodeJS.Timeout | null = null
+  /** Set when the watch broke (folder gone): the next load tries to watch again. */
+  #rewatchMs: number | null = null
+  #closed = false
+
+  constructor(dir: string, log: FastifyBaseLogger) {
+    this.dir = dir
+    this.#log = log
+  }
+
+  /** The set in force. Read it once per request. */
+  get current(): PolicySet {
+    if (!this.#current) throw new Error('no policy set loaded yet')
+    return this.#current
+  }
+
+  status(): PolicyStatus {
+    if (this.#refused) {
+      return {
+        ready: false,
+        reason: 'the policy folder has errors: the new set was refused and the last good set keeps serving',
+        files: [...new Set(this.#refused.map((f) => f.file))].sort(),
+        findings: this.#refused.map((f) => formatFinding(f)),
+      }
+    }
+    if (!this.#current) return { ready: false, reason: 'no policy set loaded yet', files: [], findings: [] }
+    return { ready: true, apps: this.#current.apps.size, loadedAt: this.#loadedAt }
+  }
+
+  /** The first load: a folder with errors is a PolicyLoadError, and nothing is served. */
+  async start(): Promise<void> {
+    const outcome = await this.reload('start')
+    if (!outcome.applied) throw new PolicyLoadError(this.dir, outcome.findings)
+  }
+
+  /**
+   * Loads the folder again. Calls made while a load runs share one further load, so a
+   * burst of changes costs at most two loads and the last one sees the final files.
+   */
+  reload(cause: string): Promise<ReloadOutcome> {
+    if (this.#queued) return this.#queued
+    const next = this.#last.then(() => {
+      this.#queued = null
+      return this.#loadOnce(cause)
+    })
+    this.#queued = next
+    this.#last = next
+    return next
+  }
+
+  /** Reloads after any change in the folder, once it has been quiet for `debounceMs`. */
+  watch(debounceMs: number): void {
+    if (this.#watcher || this.#closed) return
+    try {
+      this.#watcher = watch(this.dir, () => this.#schedule(debounceMs))
+    } catch (err) {
+      this.#log.error({ err, dir: this.dir }, 'cannot watch the policy folder; reload with SIGHUP')
+      this.#rewatchMs = debounceMs
+      return
+    }
+    this.#watcher.on('error', (err) => {
+      this.#log.error({ err, dir: this.dir }, 'policy folder watch stopped; reload with SIGHUP')
+      this.#stopWatching()
+      this.#rewatchMs = debounceMs
+    })
+  }
+
+  close(): void {
+    this.#closed = true
+    this.#stopWatching()
+  }
+
+  #schedule(debounceMs: number): void {
+    if (this.#debounce) clearTimeout(this.#debounce)
+    this.#debounce = setTimeout(() => {
+      this.#debounce = null
+      void this.reload('file change')
+    }, debounceMs)
+  }
+
+  #stopWatching(): void {
+    if (this.#debounce) clearTimeout(this.#debounce)
+    this.#debounce = null
+    this.#watcher?.close()
+    this.#watcher = null
+  }
+
+  async #loadOnce(cause: string): Promise<ReloadOutcome> {
+    if (this.#closed) return { applied: false, findings: [] }
+    const { policies, findings } = await this.#read()
+    if (this.#closed) return { applied: false, findings }
+    if (policies) {
+      this.#current = policies
+      this.#loadedAt = new Date()
+      this.#refused = null
+      for (const f of findings) this.#log.warn({ cause }, formatFinding(f, this.dir))
+      this.#log.info({ cause, dir: this.dir, apps: policies.apps.size }, 'policy set loaded')
+    } else {
+      this.#refused = findings.filter((f) => f.severity === 'error')
+      for (const f of findings) this.#log.error({ cause }, formatFinding(f, this.dir))
+      this.#log.error(
+        { cause, dir: this.dir, errors: this.#refused.length },
+        this.#current ? 'policy set refused; the last good set keeps serving' : 'policy set refused',
+      )
+    }
+    if (this.#rewatchMs !== null) {
+      const debounceMs = this.#rewatchMs
+      this.#rewatchMs = null
+      this.watch(debounceMs)
+    }
+    return { applied: policies !== null, findings }
+  }
+
+  // loadPolicyDir reports problems as findings; should it throw all the same, the
+  // service keeps its last good set rather than stop reloading.
+  async #read(): Promise<LoadResult> {
+    try {
+      return await loadPolicyDir(this.dir)
+    } catch (err) {
+      const message = `the policy loader failed: ${(err as Error)?.message ?? String(err)}`
+      return { policies: null, findings: [{ file: '.', line: 1, col: 1, severity: 'error', code: 'load-failed', message }] }
+    }
+  }
+}

@@ -1,0 +1,40 @@
+// GET /v1/clients/:clientId: what the policy lets this client ask for, and where it says so.
+import createError from '@fastify/error'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { recordDecision } from '../access-log.js'
+import type { PolicyStore } from '../policy-store.js'
+import { ClientParams, ClientPolicy, ErrorBody } from '../schemas.js'
+
+const UnknownClientError = createError('FST_PREFLIGHT_UNKNOWN_CLIENT', "No policy has the clientId '%s'", 404)
+
+export const clientsRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = async (app, { store }) => {
+  app.get(
+    '/v1/clients/:clientId',
+    {
+      schema: {
+        summary: 'The app, environment and whitelisted scopes of a clientId',
+        params: ClientParams,
+        response: { 200: ClientPolicy, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { clientId } = request.params
+      recordDecision(request, { clientId })
+      const entry = store.current.byClientId.get(clientId)
+      if (!entry) throw new UnknownClientError(clientId)
+      const { app: policy, environment } = entry
+      return {
+        clientId,
+        app: policy.app,
+        environment: environment.name,
+        owner: policy.owner,
+        description: policy.description,
+        tokenEndpoint: environment.tokenEndpoint,
+        authMethod: environment.authMethod,
+        resource: environment.resource,
+        scopes: [...environment.scopes.values()].map(({ name, reason }) => ({ name, reason })),
+        source: `${environment.scopesAt.file}:${environment.scopesAt.line}`,
+      }
+    },
+  )
+}

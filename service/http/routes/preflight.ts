@@ -1,0 +1,69 @@
+// POST /v1/preflight (DESIGN §4, §6): "would this scope request pass?"
+import createError from '@fastify/error'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { check, normaliseScopes } from '../../policy/index.js'
+import type { CheckResult } from '../../policy/types.js'
+import { recordDecision } from '../access-log.js'
+import type { PolicyStore } from '../policy-store.js'
+import { ErrorBody, LIMITS, PreflightAllowed, PreflightBody, PreflightDenied } from '../schemas.js'
+
+const LimitError = createError('FST_PREFLIGHT_LIMIT', '%s', 400)
+
+// The schema bounds the array and the string; a string (or an array item) can still
+// hold many space-delimited scopes, so the scopes that would be sent are bounded here.
+function checkScopeLimits(scopes: string | string[]): void {
+  const tokens = normaliseScopes(scopes)
+  if (tokens.length > LIMITS.scopes) {
+    throw new LimitError(`body/scopes must NOT have more than ${LIMITS.scopes} scopes`)
+  }
+  if (tokens.some((t) => t.length > LIMITS.scopeLength)) {
+    throw new LimitError(`body/scopes must NOT have a scope longer than ${LIMITS.scopeLength} characters`)
+  }
+}
+
+// An unknown client (or one not in the named environment) is the client's fault, not a scope's.
+const clientCodes = new Set(['unknown_client', 'environment_mismatch'])
+
+// One violation speaks for itself; several are named here and explained in `violations`.
+function describeDenial({ violations, app, environment }: CheckResult): string {
+  const [first] = violations
+  if (violations.length === 1 && first) return first.message
+  const list = violations.map((v) => (v.scope ? `${JSON.stringify(v.scope)} (${v.code})` : v.code)).join(', ')
+  return `${violations.length} problems${app ? ` for ${app}/${environment}` : ''}: ${list}; see violations`
+}
+
+export const preflightRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = async (app, { store }) => {
+  app.post(
+    '/v1/preflight',
+    {
+      schema: {
+        summary: 'Check a scope request against the policy before sending it',
+        body: PreflightBody,
+        response: {
+          200: PreflightAllowed,
+          400: ErrorBody,
+          401: ErrorBody,
+          413: ErrorBody,
+          415: ErrorBody,
+          422: PreflightDenied,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { clientId, environment, scopes } = request.body
+      checkScopeLimits(scopes)
+      const result = check(store.current, { clientId, environment, scopes })
+      const codes = [...new Set(result.violations.map((v) => v.code))]
+      recordDecision(request, { clientId, decision: result.allowed ? 'allowed' : 'denied', ...(codes.length ? { codes } : {}) })
+      if (result.allowed && result.app !== null && result.environment !== null) {
+        return { allowed: true as const, app: result.app, environment: result.environment, scopes: result.scopes }
+      }
+      return reply.code(422).send({
+        allowed: false as const,
+        error: result.violations.some((v) => clientCodes.has(v.code)) ? ('invalid_client' as const) : ('invalid_scope' as const),
+        error_description: describeDenial(result),
+        violations: result.violations,
+      })
+    },
+  )
+}

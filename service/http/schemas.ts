@@ -1,0 +1,105 @@
+// TypeBox schemas of the preflight API (DESIGN §6): request validation, response
+// serialization and the OpenAPI document all come from these.
+import { Type, type Static } from '@sinclair/typebox'
+
+/** Request limits: each breach is a 400 naming the limit. */
+export const LIMITS = {
+  bodyBytes: 64 * 1024,
+  scopes: 100,
+  scopeLength: 256,
+  clientIdLength: 256,
+  environmentLength: 64,
+} as const
+
+// The longest space-delimited string that can still hold LIMITS.scopes tokens.
+const scopeStringLength = LIMITS.scopes * (LIMITS.scopeLength + 1)
+
+export const PreflightBody = Type.Object(
+  {
+    clientId: Type.String({ minLength: 1, maxLength: LIMITS.clientIdLength }),
+    environment: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.environmentLength })),
+    scopes: Type.Union(
+      [
+        // RFC 6749 §3.3: a space-delimited list.
+        Type.String({ maxLength: scopeStringLength, description: 'space-delimited scopes' }),
+        Type.Array(Type.String({ maxLength: LIMITS.scopeLength }), { maxItems: LIMITS.scopes }),
+      ],
+      { description: 'the scopes the client would request' },
+    ),
+  },
+  { additionalProperties: false },
+)
+export type PreflightBody = Static<typeof PreflightBody>
+
+export const PreflightAllowed = Type.Object({
+  allowed: Type.Literal(true),
+  app: Type.String(),
+  environment: Type.String(),
+  scopes: Type.Array(Type.String(), { description: 'normalised, de-duplicated scopes that would be sent' }),
+})
+
+export const ViolationSchema = Type.Object({
+  scope: Type.String(),
+  code: Type.Union([
+    Type.Literal('unknown_client'),
+    Type.Literal('not_whitelisted'),
+    Type.Literal('case_mismatch'),
+    Type.Literal('near_miss'),
+    Type.Literal('user_scope'),
+    Type.Literal('malformed'),
+    Type.Literal('empty'),
+    Type.Literal('environment_mismatch'),
+  ]),
+  message: Type.String(),
+  suggestion: Type.Optional(Type.String()),
+})
+
+export const PreflightDenied = Type.Object({
+  allowed: Type.Literal(false),
+  error: Type.Union([Type.Literal('invalid_scope'), Type.Literal('invalid_client')]),
+  error_description: Type.String(),
+  violations: Type.Array(ViolationSchema),
+})
+
+/** Fastify's own error shape, kept for every error but the 422. */
+export const ErrorBody = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  error: Type.String(),
+  message: Type.String(),
+})
+
+export const ClientParams = Type.Object(
+  { clientId: Type.String({ minLength: 1, maxLength: LIMITS.clientIdLength }) },
+  { additionalProperties: false },
+)
+
+export const ClientPolicy = Type.Object({
+  clientId: Type.String(),
+  app: Type.String(),
+  environment: Type.String(),
+  owner: Type.String(),
+  description: Type.Optional(Type.String()),
+  tokenEndpoint: Type.String(),
+  authMethod: Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')]),
+  resource: Type.Optional(Type.String()),
+  scopes: Type.Array(Type.Object({ name: Type.String(), reason: Type.String() }), {
+    description: 'the whitelist; an empty list means the app may request no scope',
+  }),
+  source: Type.String({ description: 'file:line of the whitelist, where a change is made' }),
+})
+
+export const Health = Type.Object({ status: Type.Literal('ok') })
+
+export const Ready = Type.Object({
+  status: Type.Literal('ready'),
+  apps: Type.Integer(),
+  loadedAt: Type.String({ format: 'date-time' }),
+})
+
+export const NotReady = Type.Object({
+  status: Type.Literal('not_ready'),
+  reason: Type.String(),
+  files: Type.Array(Type.String()),
+  findings: Type.Array(Type.String(), { description: 'file:line:col: severity code message' }),
+})

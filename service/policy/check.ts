@@ -1,0 +1,243 @@
+// The preflight check (DESIGN §4): pure, never throws, cheap on the allowed path.
+import { join } from 'node:path'
+import { quote } from './findings.js'
+import { foldSeparators, lookupFor, type EnvLookup } from './lookup.js'
+import { commaListParts, isScopeToken, USER_SCOPES } from './scope-grammar.js'
+import type { CheckRequest, CheckResult, PolicySet, Violation } from './types.js'
+
+const WHITESPACE = /\s+/
+/** Above this many scopes, de-duplication switches from a scan to a Set. */
+const SCAN_LIMIT = 16
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null'
+  if (value === undefined) return 'nothing'
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`
+}
+
+interface Normalised {
+  scopes: string[]
+  /** Elements that are not strings. */
+  bad: unknown[]
+}
+
+function addTokens(text: string, out: string[], seen: { set: Set<string> | null }): void {
+  for (const token of text.split(WHITESPACE)) {
+    if (token === '') continue
+    if (seen.set === null) {
+      if (out.includes(token)) continue
+      out.push(token)
+      if (out.length > SCAN_LIMIT) seen.set = new Set(out)
+    } else if (!seen.set.has(token)) {
+      seen.set.add(token)
+      out.push(token)
+    }
+  }
+}
+
+function normalise(input: unknown): Normalised {
+  const scopes: string[] = []
+  const bad: unknown[] = []
+  const seen = { set: null as Set<string> | null }
+  if (typeof input === 'string') addTokens(input, scopes, seen)
+  else if (Array.isArray(input)) {
+    for (let i = 0; i < input.length; i++) {
+      const item: unknown = input[i]
+      if (typeof item === 'string') addTokens(item, scopes, seen)
+      else bad.push(item)
+    }
+  } else if (input !== undefined && input !== null) bad.push(input)
+  return { scopes, bad }
+}
+
+/**
+ * The scopes that would be sent: a space-delimited string (any whitespace run) or an array,
+ * split, de-duplicated in request order. Anything that is not a string is dropped.
+ */
+export function normaliseScopes(input: unknown): string[] {
+  return normalise(input).scopes
+}
+
+function badItems(bad: readonly unknown[], violations: Violation[]): void {
+  for (const item of bad) {
+    violations.push({
+      scope: '',
+      code: 'malformed',
+      message: `scopes must be a space-delimited string or an array of strings; got ${typeName(item)}`,
+    })
+  }
+}
+
+/** The rules that need no policy: RFC 6749 §3.3 grammar and user scopes. */
+function genericViolation(scope: string): Violation | null {
+  const parts = commaListParts(scope)
+  if (parts !== null) {
+    const split = parts.join(' ')
+    return {
+      scope,
+      code: 'malformed',
+      message: `scope ${quote(scope)} is a comma-separated list in one token: scopes are separated by spaces (RFC 6749 §3.3); send ${quote(split)}`,
+      ...(split !== '' ? { suggestion: split } : {}),
+    }
+  }
+  if (!isScopeToken(scope)) {
+    return {
+      scope,
+      code: 'malformed',
+      message: `scope ${quote(scope)} is not an RFC 6749 §3.3 scope-token: no quotes, backslashes, control or non-ASCII characters`,
+    }
+  }
+  if (USER_SCOPES.has(scope)) {
+    return {
+      scope,
+      code: 'user_scope',
+      message: `scope "${scope}" is a user scope: a client_credentials token acts as the app, not a user (RFC 6749 §4.4), and the server answers invalid_scope; remove it`,
+    }
+  }
+  return null
+}
+
+/** Checks without a policy (the plugin without `policy`): only the generic rules apply. */
+export function checkGeneric(input: unknown): { scopes: string[]; violations: Violation[] } {
+  try {
+    const { scopes, bad } = normalise(input)
+    const violations: Violation[] = []
+    badItems(bad, violations)
+    for (const scope of scopes) {
+      const v = genericViolation(scope)
+      if (v) violations.push(v)
+    }
+    return { scopes, violations }
+  } catch {
+    return { scopes: [], violations: [unreadable()] }
+  }
+}
+
+/** One edit apart: insert, delete, substitute, or swap two neighbours. */
+export function oneEditApart(a: string, b: string): boolean {
+  const la = a.length
+  const lb = b.length
+  if (a === b || Math.abs(la - lb) > 1) return false
+  let i = 0
+  while (i < la && i < lb && a.charCodeAt(i) === b.charCodeAt(i)) i++
+  if (la === lb) {
+    if (a.slice(i + 1) === b.slice(i + 1)) return true
+    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2)
+  }
+  return la > lb ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1)
+}
+
+function nearMiss(scope: string, lk: EnvLookup): string | undefined {
+  const folded = lk.folded.get(foldSeparators(scope))
+  if (folded !== undefined) return folded
+  const lower = scope.toLowerCase()
+  return lk.names.find((name) => oneEditApart(lower, name.toLowerCase()))
+}
+
+function scopeViolation(scope: string, lk: EnvLookup): Violation {
+  const generic = genericViolation(scope)
+  if (generic) return generic
+  const tail = `${lk.label} allows: ${lk.allowed}; the whitelist is at ${lk.where}`
+  if (lk.names.length === 0) {
+    return {
+      scope,
+      code: 'not_whitelisted',
+      message: `scope ${quote(scope)} is not allowed: ${lk.label} may request no scope (scopes: {} at ${lk.where}); remove it, or add it there with its reason`,
+    }
+  }
+  const sameLetters = lk.lower.get(scope.toLowerCase())
+  if (sameLetters !== undefined) {
+    return {
+      scope,
+      code: 'case_mismatch',
+      message: `scope ${quote(scope)} is not whitelisted, but "${sameLetters}" is: scopes are case-sensitive, request "${sameLetters}"; ${tail}`,
+      suggestion: sameLetters,
+    }
+  }
+  const near = nearMiss(scope, lk)
+  if (near !== undefined) {
+    return {
+      scope,
+      code: 'near_miss',
+      message: `scope ${quote(scope)} is not whitelisted; did you mean "${near}"? ${tail}`,
+      suggestion: near,
+    }
+  }
+  return {
+    scope,
+    code: 'not_whitelisted',
+    message: `scope ${quote(scope)} is not whitelisted for ${lk.label}, which allows: ${lk.allowed}; request one of those, or add it with its reason under scopes: at ${lk.where} (and grant it in the provider's portal)`,
+  }
+}
+
+function unreadable(): Violation {
+  return { scope: '', code: 'malformed', message: 'the check request could not be read' }
+}
+
+function unknownClient(policies: PolicySet, clientId: unknown, environment: unknown): Violation {
+  if (typeof clientId !== 'string' || clientId === '') {
+    return { scope: '', code: 'unknown_client', message: `clientId must be a non-empty string; got ${typeName(clientId)}` }
+  }
+  const dir = typeof policies?.dir === 'string' ? policies.dir : 'policies'
+  const env = typeof environment === 'string' ? ` under environments.${environment}` : ''
+  return {
+    scope: '',
+    code: 'unknown_client',
+    message: `clientId ${quote(clientId)} is in no policy file: add it${env} in ${join(dir, '<app>.yaml')} of the app it belongs to`,
+  }
+}
+
+function run(policies: PolicySet, req: CheckRequest): CheckResult {
+  const r: Partial<Record<keyof CheckRequest, unknown>> = typeof req === 'object' && req !== null ? req : {}
+  const { clientId, environment } = r
+  const { scopes, bad } = normalise(r.scopes)
+  const violations: Violation[] = []
+  badItems(bad, violations)
+
+  const index = policies?.byClientId
+  const entry = typeof clientId === 'string' && index instanceof Map ? index.get(clientId) : undefined
+  if (entry === undefined) {
+    violations.push(unknownClient(policies, clientId, environment))
+    for (const scope of scopes) {
+      const v = genericViolation(scope)
+      if (v) violations.push(v)
+    }
+    return { allowed: false, app: null, environment: null, scopes, violations }
+  }
+
+  const { app, environment: env } = entry
+  if (environment !== undefined && environment !== null && environment !== env.name) {
+    const wanted = typeof environment === 'string' ? app.environments.get(environment) : undefined
+    violations.push({
+      scope: '',
+      code: 'environment_mismatch',
+      message:
+        `clientId ${quote(env.clientId)} belongs to environment "${env.name}" of ${app.app}, not ${typeof environment === 'string' ? quote(environment) : typeName(environment)}: ` +
+        (wanted ? `use environment "${env.name}", or the clientId of ${wanted.name} (${wanted.clientId})` : `use environment "${env.name}"`),
+    })
+  }
+
+  const whitelist = env.scopes
+  if (scopes.length === 0 && bad.length === 0 && whitelist.size > 0) {
+    const lk = lookupFor(policies, app, env)
+    violations.push({
+      scope: '',
+      code: 'empty',
+      message: `no scope requested: the server would pick a default or refuse; request what is needed from ${lk.label}'s whitelist: ${lk.allowed} (${lk.where})`,
+    })
+  }
+  for (let i = 0; i < scopes.length; i++) {
+    const scope = scopes[i] as string
+    if (!whitelist.has(scope)) violations.push(scopeViolation(scope, lookupFor(policies, app, env)))
+  }
+  return { allowed: violations.length === 0, app: app.app, environment: env.name, scopes, violations }
+}
+
+/** DESIGN §4. Never throws: a request it cannot read is denied with a violation. */
+export function check(policies: PolicySet, req: CheckRequest): CheckResult {
+  try {
+    return run(policies, req)
+  } catch {
+    return { allowed: false, app: null, environment: null, scopes: [], violations: [unreadable()] }
+  }
+}

@@ -1,0 +1,271 @@
+// What changed between two policy sets, and how risky each change is (DESIGN §8 `diff`).
+// The rule table is documented in docs/readme/pr-review.md; keep the two in step.
+import type { AppPolicy, EnvironmentPolicy, PolicySet, SourceLocation } from './types.js'
+
+export type Risk = 'critical' | 'high' | 'medium' | 'low' | 'info'
+
+/** Highest first. */
+export const RISKS: readonly Risk[] = ['critical', 'high', 'medium', 'low', 'info']
+
+export function riskRank(risk: Risk): number {
+  return RISKS.length - 1 - RISKS.indexOf(risk)
+}
+
+export function isRisk(value: string): value is Risk {
+  return (RISKS as readonly string[]).includes(value)
+}
+
+export type ChangeKind =
+  | 'app-added'
+  | 'app-removed'
+  | 'owner-changed'
+  | 'description-changed'
+  | 'provider-changed'
+  | 'environment-added'
+  | 'environment-removed'
+  | 'client-id-changed'
+  | 'token-endpoint-changed'
+  | 'auth-method-changed'
+  | 'resource-changed'
+  | 'scope-added'
+  | 'scope-removed'
+  | 'scope-reason-changed'
+
+export interface PolicyChange {
+  app: string
+  /** Null for changes to the app itself (added, removed, owner…). */
+  environment: string | null
+  kind: ChangeKind
+  scope?: string
+  /** Old value; for scope changes, the whitelist reason. */
+  before?: string
+  /** New value; for scope changes, the whitelist reason. */
+  after?: string
+  risk: Risk
+  /** Why this risk, in a few words. */
+  why: string
+  /** Where a reviewer looks: the head file when the thing still exists there. */
+  at?: SourceLocation
+}
+
+export interface DiffSummary {
+  changes: number
+  apps: number
+  byRisk: Record<Risk, number>
+  /** The highest risk of any change, null when nothing changed. */
+  highest: Risk | null
+}
+
+export interface PolicyDiff {
+  summary: DiffSummary
+  changes: PolicyChange[]
+}
+
+// Scope words, compared after splitting the scope at separators and camelCase humps
+// (`User.ReadWrite.All` → user, read, write, all).
+const WRITE_WORDS = new Set([
+  'write', 'readwrite', 'rw', 'create', 'add', 'update', 'edit', 'modify', 'patch', 'put', 'post',
+  'delete', 'remove', 'destroy', 'purge', 'erase', 'revoke', 'send', 'execute', 'exec', 'run',
+  'import', 'upload', 'assign', 'reset', 'rotate', 'approve', 'set',
+])
+const ADMIN_WORDS = new Set([
+  'admin', 'administer', 'administration', 'manage', 'management', 'owner', 'root', 'superuser',
+  'sudo', 'impersonate', 'impersonation', 'full', 'all', '*',
+])
+/** Objects whose control is control over who gets access. */
+const PRIVILEGED_OBJECTS = new Set([
+  'client', 'clients', 'grant', 'grants', 'key', 'keys', 'apikey', 'apikeys', 'secret', 'secrets',
+  'credential', 'credentials', 'token', 'tokens', 'user', 'users', 'role', 'roles', 'permission',
+  'permissions', 'oauth', 'authorization', 'authorizations',
+])
+/** Reading these already hands out access. */
+const SECRET_MATERIAL = new Set([
+  'key', 'keys', 'apikey', 'apikeys', 'secret', 'secrets', 'credential', 'credentials', 'token', 'tokens',
+])
+const PROD_NAMES = new Set(['prod', 'production', 'prd', 'live'])
+
+export function isProdEnvironment(name: string): boolean {
+  return PROD_NAMES.has(name.toLowerCase())
+}
+
+function scopeWords(scope: string): string[] {
+  return scope
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(/[^A-Za-z0-9*]+|(?=\*)|(?<=\*)/)
+    .filter((w) => w !== '')
+    .map((w) => w.toLowerCase())
+}
+
+/** The risk of granting `scope`, from its words alone. */
+export function classifyScope(scope: string): { risk: Risk; why: string } {
+  const words = scopeWords(scope)
+  const objects = words.filter((w) => PRIVILEGED_OBJECTS.has(w))
+  const admin = words.some((w) => ADMIN_WORDS.has(w))
+  const write = words.some((w) => WRITE_WORDS.has(w))
+  if (objects.length > 0 && (admin || write)) {
+    return { risk: 'critical', why: `${admin ? 'admin' : 'write'} privilege over ${objects[0]}` }
+  }
+  if (admin) return { risk: 'high', why: 'admin-like scope' }
+  if (write) return { risk: 'high', why: 'write/delete-like scope' }
+  const secret = objects.find((w) => SECRET_MATERIAL.has(w))
+  if (secret) return { risk: 'high', why: `reads ${secret}` }
+  if (objects.length > 0) return { risk: 'medium', why: `reads ${objects[0]}` }
+  return { risk: 'low', why: 'read-like scope' }
+}
+
+function atLeast(risk: Risk, floor: Risk): Risk {
+  return riskRank(risk) >= riskRank(floor) ? risk : floor
+}
+
+/** A scope added to a prod environment that no other environment of the app whitelists. */
+function prodOnly(app: AppPolicy, env: EnvironmentPolicy, scope: string): string | null {
+  if (!isProdEnvironment(env.name)) return null
+  const others = [...app.environments.values()].filter((e) => !isProdEnvironment(e.name))
+  if (others.length === 0) return 'prod only (the app has no other environment)'
+  if (others.some((e) => e.scopes.has(scope))) return null
+  return `prod only (not in ${others.map((e) => e.name).join(', ')})`
+}
+
+function scopeAdded(app: AppPolicy, env: EnvironmentPolicy, scope: string): PolicyChange {
+  const entry = env.scopes.get(scope)
+  let { risk, why } = classifyScope(scope)
+  const prod = prodOnly(app, env, scope)
+  if (prod) {
+    // Never tried outside prod: at least medium; write/admin scopes keep their higher flag.
+    risk = atLeast(risk, 'medium')
+    why = `${why}; ${prod}`
+  }
+  return {
+    app: app.app,
+    environment: env.name,
+    kind: 'scope-added',
+    scope,
+    ...(entry ? { after: entry.reason, at: entry.at } : {}),
+    risk,
+    why,
+  }
+}
+
+function fileStart(app: AppPolicy): SourceLocation {
+  return { file: app.file, line: 1, col: 1 }
+}
+
+function valueChange(
+  app: AppPolicy,
+  environment: string | null,
+  kind: ChangeKind,
+  before: string | undefined,
+  after: string | undefined,
+  risk: Risk,
+  why: string,
+  at: SourceLocation,
+): PolicyChange[] {
+  if (before === after) return []
+  return [{
+    app: app.app,
+    environment,
+    kind,
+    ...(before !== undefined ? { before } : {}),
+    ...(after !== undefined ? { after } : {}),
+    risk,
+    why,
+    at,
+  }]
+}
+
+function diffEnvironment(app: AppPolicy, base: EnvironmentPolicy, head: EnvironmentPolicy): PolicyChange[] {
+  const env = head.name
+  const changes = [
+    ...valueChange(app, env, 'client-id-changed', base.clientId, head.clientId, 'high',
+      'tokens will be requested for another client', head.at),
+    ...valueChange(app, env, 'token-endpoint-changed', base.tokenEndpoint, head.tokenEndpoint, 'high',
+      'the client secret will be sent to another server', head.at),
+    ...valueChange(app, env, 'resource-changed', base.resource, head.resource, 'medium',
+      'tokens will be issued for another audience (RFC 8707)', head.at),
+    ...valueChange(app, env, 'auth-method-changed', base.authMethod, head.authMethod, 'low',
+      'how the secret is sent (RFC 6749 §2.3.1)', head.at),
+  ]
+  for (const scope of head.scopes.keys()) {
+    if (!base.scopes.has(scope)) changes.push(scopeAdded(app, head, scope))
+  }
+  for (const [scope, entry] of base.scopes) {
+    const now = head.scopes.get(scope)
+    if (!now) {
+      changes.push({
+        app: app.app, environment: env, kind: 'scope-removed', scope, before: entry.reason,
+        risk: 'info', why: 'access removed', at: head.scopesAt,
+      })
+    } else if (now.reason !== entry.reason) {
+      changes.push({
+        app: app.app, environment: env, kind: 'scope-reason-changed', scope, before: entry.reason,
+        after: now.reason, risk: 'info', why: 'justification reworded', at: now.at,
+      })
+    }
+  }
+  return changes
+}
+
+function addedEnvironment(app: AppPolicy, env: EnvironmentPolicy, why: string): PolicyChange[] {
+  return [
+    { app: app.app, environment: env.name, kind: 'environment-added', after: env.clientId, risk: 'medium', why, at: env.at },
+    ...[...env.scopes.keys()].map((scope) => scopeAdded(app, env, scope)),
+  ]
+}
+
+function diffApp(base: AppPolicy, head: AppPolicy): PolicyChange[] {
+  const start = fileStart(head)
+  const changes = [
+    ...valueChange(head, null, 'owner-changed', base.owner, head.owner, 'medium', 'someone else approves its scopes', start),
+    ...valueChange(head, null, 'provider-changed', base.provider, head.provider, 'low', 'other provider rules apply', start),
+    ...valueChange(head, null, 'description-changed', base.description, head.description, 'info', 'wording', start),
+  ]
+  for (const [name, env] of head.environments) {
+    const old = base.environments.get(name)
+    changes.push(...(old ? diffEnvironment(head, old, env) : addedEnvironment(head, env, 'new client credentials in use')))
+  }
+  for (const [name, env] of base.environments) {
+    if (!head.environments.has(name)) {
+      changes.push({
+        app: head.app, environment: name, kind: 'environment-removed', before: env.clientId,
+        risk: 'low', why: 'check the client is retired in the portal too', at: start,
+      })
+    }
+  }
+  return changes
+}
+
+function emptySet(): PolicySet {
+  return { dir: '', apps: new Map(), byClientId: new Map() }
+}
+
+/** Every change from `base` to `head`, apps in name order; null means an empty set. */
+export function diffPolicySets(base: PolicySet | null, head: PolicySet | null): PolicyDiff {
+  const before = base ?? emptySet()
+  const after = head ?? emptySet()
+  const names = [...new Set([...before.apps.keys(), ...after.apps.keys()])].sort()
+  const changes: PolicyChange[] = []
+  for (const name of names) {
+    const old = before.apps.get(name)
+    const now = after.apps.get(name)
+    if (old && now) {
+      changes.push(...diffApp(old, now))
+    } else if (now) {
+      changes.push({ app: name, environment: null, kind: 'app-added', after: now.owner, risk: 'medium', why: 'new app', at: fileStart(now) })
+      for (const env of now.environments.values()) changes.push(...addedEnvironment(now, env, 'new app'))
+    } else if (old) {
+      changes.push({ app: name, environment: null, kind: 'app-removed', before: old.owner, risk: 'low', why: 'check the client is retired in the portal too' })
+    }
+  }
+  return { summary: summarize(changes), changes }
+}
+
+export function summarize(changes: readonly PolicyChange[]): DiffSummary {
+  const byRisk: Record<Risk, number> = { critical: 0, high: 0, medium: 0, low: 0, info: 0 }
+  for (const c of changes) byRisk[c.risk]++
+  return {
+    changes: changes.length,
+    apps: new Set(changes.map((c) => c.app)).size,
+    byRisk,
+    highest: RISKS.find((r) => byRisk[r] > 0) ?? null,
+  }
+}

@@ -1,0 +1,82 @@
+// Canonical layout of one policy file (DESIGN §8 `scope-policy fmt`): keys in a fixed order,
+// scopes sorted, block style, comments kept. Works on the yaml Document so comments travel
+// with the keys they sit above.
+import { isMap, isScalar, parseDocument, type Pair, type YAMLMap } from 'yaml'
+
+const APP_KEYS = ['app', 'description', 'owner', 'provider', 'environments']
+const ENV_KEYS = ['clientId', 'tokenEndpoint', 'authMethod', 'resource', 'scopes']
+
+export interface FormatProblem {
+  line: number
+  col: number
+  message: string
+}
+
+export type FormatResult =
+  | { ok: true; text: string; changed: boolean }
+  | { ok: false; problems: FormatProblem[] }
+
+function keyName(pair: Pair): string | undefined {
+  return isScalar(pair.key) ? String(pair.key.value) : undefined
+}
+
+/** Known keys first in `order`; unknown keys keep their place after them (stable sort). */
+function orderKeys(map: YAMLMap, order: readonly string[]): void {
+  const rank = (pair: Pair): number => {
+    const i = order.indexOf(keyName(pair) ?? '')
+    return i === -1 ? order.length : i
+  }
+  map.items.sort((a, b) => rank(a) - rank(b))
+}
+
+function sortScopes(map: YAMLMap): void {
+  // Code-unit order, not localeCompare: the result must not depend on the machine's locale.
+  map.items.sort((a, b) => {
+    const x = keyName(a) ?? ''
+    const y = keyName(b) ?? ''
+    return x < y ? -1 : x > y ? 1 : 0
+  })
+}
+
+/** Block style, except `{}`: an empty whitelist reads best as `scopes: {}`. */
+function blockStyle(map: YAMLMap): void {
+  if (map.items.length > 0) map.flow = false
+}
+
+/** Returns the canonical text of a policy file, or the YAML problems that prevent formatting. */
+export function formatPolicyText(text: string): FormatResult {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((e) => ({
+        line: e.linePos?.[0]?.line ?? 1,
+        col: e.linePos?.[0]?.col ?? 1,
+        message: e.message.split('\n')[0] ?? e.message,
+      })),
+    }
+  }
+  const root = doc.contents
+  // Not an app mapping: nothing canonical to do; lint reports what is wrong with it.
+  if (!isMap(root)) return { ok: true, text, changed: false }
+
+  orderKeys(root, APP_KEYS)
+  const environments = root.get('environments', true)
+  if (isMap(environments)) {
+    blockStyle(environments)
+    for (const pair of environments.items) {
+      const env = pair.value
+      if (!isMap(env)) continue
+      blockStyle(env)
+      orderKeys(env, ENV_KEYS)
+      const scopes = env.get('scopes', true)
+      if (isMap(scopes)) {
+        blockStyle(scopes)
+        sortScopes(scopes)
+      }
+    }
+  }
+  // lineWidth 0: never fold a long reason onto several lines.
+  const out = doc.toString({ indent: 2, lineWidth: 0 })
+  return { ok: true, text: out, changed: out !== text }
+}

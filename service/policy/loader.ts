@@ -1,0 +1,117 @@
+// Loads a folder of policy files into a PolicySet (DESIGN §3). Every problem is a Finding.
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { compareFindings, finding, formatFinding, hasErrors, quote } from './findings.js'
+import { buildLookups } from './lookup.js'
+import { parsePolicyFile, type Occurrence } from './policy-file.js'
+import type { AppPolicy, EnvironmentPolicy, Finding, LoadResult, PolicySet, PolicySource } from './types.js'
+
+export interface LoadOptions {
+  /** The folder the sources come from, for messages (`policies/app.yaml:8`). Default `.`. */
+  dir?: string
+}
+
+const where = (o: Occurrence): string => `${o.at.file}:${o.at.line}:${o.at.col}`
+
+/** Pure: parses in-memory files (the CLI's diff reads them from git). Sorted by file name. */
+export function loadPolicyFiles(sources: readonly PolicySource[], options: LoadOptions = {}): LoadResult {
+  const dir = options.dir ?? '.'
+  const findings: Finding[] = []
+  const apps = new Map<string, AppPolicy>()
+  const firstApp = new Map<string, Occurrence>()
+  const firstClient = new Map<string, Occurrence>()
+  const sorted = [...sources].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+  for (const source of sorted) {
+    const parsed = parsePolicyFile(source.file, typeof source.text === 'string' ? source.text : '')
+    findings.push(...parsed.findings)
+    let clean = parsed.policy !== null
+    if (parsed.appName) {
+      const first = firstApp.get(parsed.appName.value)
+      if (first) {
+        clean = false
+        findings.push(
+          finding(parsed.appName.at, 'error', 'duplicate-app', `app ${quote(first.value)} is already defined at ${where(first)}: one file per app`),
+        )
+      } else firstApp.set(parsed.appName.value, parsed.appName)
+    }
+    for (const id of parsed.clientIds) {
+      const first = firstClient.get(id.value)
+      if (first) {
+        clean = false
+        findings.push(
+          finding(
+            id.at,
+            'error',
+            'duplicate-client-id',
+            `clientId ${quote(id.value)} of ${id.app}/${id.environment ?? '?'} is already used by ${first.app}/${first.environment ?? '?'} at ${where(first)}: a clientId belongs to one app and environment`,
+          ),
+        )
+      } else firstClient.set(id.value, id)
+    }
+    if (clean && parsed.policy) apps.set(parsed.policy.app, parsed.policy)
+  }
+  findings.sort(compareFindings)
+  if (hasErrors(findings)) return { policies: null, findings }
+  const byClientId = new Map<string, { app: AppPolicy; environment: EnvironmentPolicy }>()
+  for (const app of apps.values()) {
+    for (const environment of app.environments.values()) byClientId.set(environment.clientId, { app, environment })
+  }
+  const policies: PolicySet = { dir, apps, byClientId }
+  buildLookups(policies)
+  return { policies, findings }
+}
+
+const folderAt = (code: string, message: string): Finding =>
+  finding({ file: '.', line: 1, col: 1 }, 'error', code, message)
+
+/** Reads `*.yaml` and `*.yml` of `dir` (not sub-folders, not dotfiles), sorted. Never throws. */
+export async function loadPolicyDir(dir: string): Promise<LoadResult> {
+  let names: string[]
+  try {
+    const entries = await readdir(dir, { withFileTypes: true })
+    names = entries
+      .filter((e) => !e.isDirectory() && !e.name.startsWith('.') && /\.ya?ml$/i.test(e.name))
+      .map((e) => e.name)
+      .sort()
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : `cannot be read (${code ?? 'error'})`
+    return { policies: null, findings: [folderAt('missing-folder', `policy folder ${quote(dir, 200)} ${why}`)] }
+  }
+  const sources: PolicySource[] = []
+  const unreadable: Finding[] = []
+  for (const name of names) {
+    try {
+      sources.push({ file: name, text: await readFile(join(dir, name), 'utf8') })
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error'
+      unreadable.push(finding({ file: name, line: 1, col: 1 }, 'error', 'unreadable-file', `cannot read the file (${code})`))
+    }
+  }
+  const result = loadPolicyFiles(sources, { dir })
+  if (names.length === 0) {
+    result.findings.push(finding({ file: '.', line: 1, col: 1 }, 'warning', 'empty-folder', `no *.yaml policy file in ${quote(dir, 200)}: every clientId is unknown`))
+  }
+  if (unreadable.length === 0) return result
+  const findings = [...result.findings, ...unreadable].sort(compareFindings)
+  return { policies: null, findings }
+}
+
+/** Thrown by loadPolicySet when the folder has an error; `findings` holds every finding. */
+export class PolicyLoadError extends Error {
+  override readonly name = 'PolicyLoadError'
+  constructor(
+    readonly dir: string,
+    readonly findings: Finding[],
+  ) {
+    const errors = findings.filter((f) => f.severity === 'error')
+    super(`invalid policy folder ${dir} (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.map((f) => `  ${formatFinding(f, dir)}`).join('\n')}`)
+  }
+}
+
+/** The policy set of `dir`, or a PolicyLoadError listing every error `file:line:col`. */
+export async function loadPolicySet(dir: string): Promise<PolicySet> {
+  const { policies, findings } = await loadPolicyDir(dir)
+  if (policies === null) throw new PolicyLoadError(dir, findings)
+  return policies
+}

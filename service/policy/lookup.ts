@@ -1,0 +1,70 @@
+// Per-environment lookups for check(), built once per environment (at load time, or on the
+// first check of a set built elsewhere), so a check does map reads only.
+import { join } from 'node:path'
+import type { AppPolicy, EnvironmentPolicy, PolicySet } from './types.js'
+
+export interface EnvLookup {
+  /** The folder `where` was built for: an environment may be shared by two hand-made sets. */
+  dir: string
+  /** `app/env`, for messages. */
+  label: string
+  /** `policies/app.yaml:LINE`: the `scopes:` key a reviewer edits. */
+  where: string
+  /** The whitelist in file order. */
+  names: readonly string[]
+  /** lowercase → whitelisted spelling (case_mismatch). */
+  lower: ReadonlyMap<string, string>
+  /** separator-folded → whitelisted spelling (near_miss: read_interaction, interaction:read). */
+  folded: ReadonlyMap<string, string>
+  /** What the policy allows, shortened for messages. */
+  allowed: string
+}
+
+const MAX_LISTED = 10
+
+/** `read:interaction`, `Interaction_Read`, `read.interaction` → `interaction read`. */
+export function foldSeparators(scope: string): string {
+  return scope
+    .toLowerCase()
+    .split(/[:_.\-/]+/)
+    .filter((p) => p.length > 0)
+    .sort()
+    .join(' ')
+}
+
+export function listScopes(names: readonly string[]): string {
+  if (names.length === 0) return 'no scope (scopes: {})'
+  const shown = names.slice(0, MAX_LISTED).join(', ')
+  return names.length > MAX_LISTED ? `${shown} … (${names.length - MAX_LISTED} more)` : shown
+}
+
+const cache = new WeakMap<EnvironmentPolicy, EnvLookup>()
+
+export function lookupFor(set: PolicySet, app: AppPolicy, env: EnvironmentPolicy): EnvLookup {
+  let lk = cache.get(env)
+  if (lk && lk.dir === set.dir) return lk
+  const names = [...env.scopes.keys()]
+  const lower = new Map<string, string>()
+  const folded = new Map<string, string>()
+  for (const name of names) {
+    if (!lower.has(name.toLowerCase())) lower.set(name.toLowerCase(), name)
+    const f = foldSeparators(name)
+    if (!folded.has(f)) folded.set(f, name)
+  }
+  lk = {
+    dir: set.dir,
+    label: `${app.app}/${env.name}`,
+    where: `${join(set.dir, app.file)}:${env.scopesAt.line}`,
+    names,
+    lower,
+    folded,
+    allowed: listScopes(names),
+  }
+  cache.set(env, lk)
+  return lk
+}
+
+/** Builds every environment's lookup up front, so the first checks are as fast as the rest. */
+export function buildLookups(set: PolicySet): void {
+  for (const app of set.apps.values()) for (const env of app.environments.values()) lookupFor(set, app, env)
+}

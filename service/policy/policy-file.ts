@@ -1,0 +1,467 @@
+// Parses and checks ONE policy file: YAML syntax, schema, then the rules of DESIGN §3 that a
+// single file can break. Rules across files (duplicate apps and client ids) live in loader.ts.
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
+import { tokenEndpointProblem, resourceProblem } from './endpoint.js'
+import { finding, quote } from './findings.js'
+import { PolicyFileSchema, type PolicyFile } from './schema.js'
+import { commaListParts, hasWildcard, isScopeToken, USER_SCOPES } from './scope-grammar.js'
+import { isSecretKey, secretKind } from './secrets.js'
+import type { AppPolicy, EnvironmentPolicy, Finding, SourceLocation, WhitelistedScope } from './types.js'
+
+const validator = TypeCompiler.Compile(PolicyFileSchema)
+
+const ROOT_FIELDS = Object.keys(PolicyFileSchema.properties)
+const ENV_FIELDS = ['clientId', 'tokenEndpoint', 'authMethod', 'resource', 'scopes']
+
+/** A clientId or app name as written, for the loader's checks across files. */
+export interface Occurrence {
+  value: string
+  at: SourceLocation
+  app: string
+  environment?: string
+}
+
+export interface ParsedFile {
+  findings: Finding[]
+  /** Null when the file has an error. */
+  policy: AppPolicy | null
+  appName: Occurrence | null
+  clientIds: Occurrence[]
+}
+
+/** `app.yaml` / `dir/app.yml` → `app`. */
+export function appNameOf(file: string): string {
+  const base = file.slice(file.lastIndexOf('/') + 1)
+  return base.replace(/\.ya?ml$/i, '')
+}
+
+type Path = readonly string[]
+
+const pointer = (path: Path): string => path.map((s) => `/${s.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')
+
+function parsePointer(p: string): string[] {
+  if (p === '') return []
+  return p
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+}
+
+function keyText(pair: Pair): string | null {
+  const k = pair.key
+  if (isScalar(k)) return String(k.value)
+  if (k === null || k === undefined) return ''
+  return null
+}
+
+function pairAt(map: YAMLMap, key: string): Pair | undefined {
+  return map.items.find((p) => keyText(p) === key)
+}
+
+function describeLocation(path: Path): string {
+  const [top, env, field, scope] = path
+  if (top === undefined) return 'the file'
+  if (top !== 'environments' || env === undefined) return `"${top}"`
+  if (field === undefined) return `environment ${quote(env)}`
+  if (field === 'scopes' && scope !== undefined) return `the reason of scope ${quote(scope)} in environment ${quote(env)}`
+  return `"${field}" of environment ${quote(env)}`
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'nothing (null)'
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'object') return 'a mapping'
+  return `a ${typeof value}`
+}
+
+const MISSING_HINTS: Record<string, string> = {
+  app: 'the app name, equal to the file name',
+  owner: 'the team that answers for this app, e.g. "@org/team"',
+  provider: 'write `provider: generic`',
+  environments: 'one entry per environment (prod, staging, …)',
+  clientId: 'the client id the developer portal shows',
+  tokenEndpoint: 'the https: URL of the token endpoint',
+  scopes: 'write `scopes: {}` to allow no scope, or list each scope with the reason it is needed',
+}
+
+class FileCheck {
+  readonly lc = new LineCounter()
+  readonly findings: Finding[] = []
+  /** JSON pointers whose value already has a finding: later rules skip them. */
+  readonly flagged = new Set<string>()
+  doc: Document | null = null
+  root: YAMLMap | null = null
+
+  constructor(
+    readonly file: string,
+    readonly text: string,
+  ) {}
+
+  loc(offset: number): SourceLocation {
+    const { line, col } = this.lc.linePos(offset)
+    return { file: this.file, line, col }
+  }
+
+  nodeLoc(node: Node | null | undefined, fallback = 0): SourceLocation {
+    return this.loc(node?.range?.[0] ?? fallback)
+  }
+
+  error(at: SourceLocation, code: string, message: string, path?: Path): void {
+    this.findings.push(finding(at, 'error', code, message))
+    if (path) this.flagged.add(pointer(path))
+  }
+
+  warn(at: SourceLocation, code: string, message: string): void {
+    this.findings.push(finding(at, 'warning', code, message))
+  }
+
+  isFlagged(path: Path): boolean {
+    for (let i = 0; i <= path.length; i++) if (this.flagged.has(pointer(path.slice(0, i)))) return true
+    return false
+  }
+
+  /** The pair holding `path`'s value, when the path exists in the YAML. */
+  pairOf(path: Path): Pair | undefined {
+    let node: unknown = this.root
+    let pair: Pair | undefined
+    for (const seg of path) {
+      if (!isMap(node)) return undefined
+      pair = pairAt(node, seg)
+      if (!pair) return undefined
+      node = pair.value
+    }
+    return pair
+  }
+
+  /** Where a finding about `path` points: its value, else its key, else the nearest ancestor. */
+  locOf(path: Path, prefer: 'key' | 'value'): SourceLocation {
+    for (let n = path.length; n > 0; n--) {
+      const pair = this.pairOf(path.slice(0, n))
+      if (!pair) continue
+      const node = (prefer === 'value' && n === path.length ? pair.value : pair.key) as Node | null
+      if (node?.range) return this.nodeLoc(node)
+      if ((pair.key as Node | null)?.range) return this.nodeLoc(pair.key as Node)
+    }
+    return this.nodeLoc(this.root)
+  }
+}
+
+function parseYaml(c: FileCheck): boolean {
+  const doc = parseDocument(c.text, { lineCounter: c.lc, uniqueKeys: true, prettyErrors: false })
+  for (const e of doc.errors) {
+    const at = c.loc(e.pos[0])
+    if (e.code === 'DUPLICATE_KEY') {
+      const key = c.text.slice(e.pos[0]).split(/\r?\n/, 1)[0]?.replace(/\s*:.*$/, '') ?? ''
+      c.error(at, 'duplicate-key', `duplicate key ${quote(key)}: YAML would silently keep one of them; keep a single entry`)
+    } else {
+      c.error(at, 'yaml-syntax', e.message.split('\n', 1)[0] ?? 'invalid YAML')
+    }
+  }
+  if (doc.errors.length > 0) return false
+  for (const w of doc.warnings) c.warn(c.loc(w.pos[0]), 'yaml-syntax', w.message.split('\n', 1)[0] ?? 'YAML warning')
+  const contents = doc.contents
+  if (contents === null || (isScalar(contents) && contents.value === null)) {
+    c.error(c.loc(0), 'schema', 'the file is empty: a policy file is a mapping with app, owner, provider and environments')
+    return false
+  }
+  if (!isMap(contents)) {
+    c.error(c.nodeLoc(contents), 'schema', 'a policy file is a mapping with app, owner, provider and environments')
+    return false
+  }
+  c.doc = doc
+  c.root = contents
+  return true
+}
+
+const isScopesMap = (path: Path): boolean => path.length === 3 && path[0] === 'environments' && path[2] === 'scopes'
+const isIdentifier = (path: Path): boolean =>
+  (path.length === 1 && path[0] === 'app') ||
+  (path.length === 3 && path[0] === 'environments' && ['clientId', 'tokenEndpoint', 'resource'].includes(path[2] ?? ''))
+
+/**
+ * Walks every node: aliases (a diff reviewer must see every grant written out) and secrets, by
+ * key name or by value. Returns false when an alias makes the rest meaningless.
+ */
+function scanNodes(c: FileCheck): boolean {
+  let aliases = false
+  const visit = (node: unknown, path: Path): void => {
+    if (isAlias(node)) {
+      aliases = true
+      c.error(c.nodeLoc(node), 'yaml-alias', `alias *${node.source}: write the value out, so that a diff shows every grant`)
+      return
+    }
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = keyText(pair)
+        if (isAlias(pair.key)) {
+          visit(pair.key, path)
+          continue
+        }
+        if (key === null) {
+          c.error(c.nodeLoc(pair.key as Node), 'schema', 'keys must be plain names, not lists or mappings', path)
+          continue
+        }
+        const childPath = [...path, key]
+        // Scope names are not fields: `scopes: { secrets:read: … }` is a scope, not a secret.
+        if (!isScopesMap(path) && isSecretKey(key)) {
+          c.error(
+            c.nodeLoc(pair.key as Node),
+            'secret',
+            `key ${quote(key)} looks like a secret: secrets never belong in a policy file (give them to the app through its environment, and rotate any secret that was committed)`,
+            childPath,
+          )
+          continue
+        }
+        visit(pair.value, childPath)
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => visit(item, [...path, String(i)]))
+    } else if (isScalar(node) && typeof node.value === 'string') {
+      const kind = secretKind(node.value, isIdentifier(path))
+      if (kind !== null) {
+        c.error(
+          c.nodeLoc(node),
+          'secret',
+          `${describeLocation(path)} looks like a secret (${kind}): secrets never belong in a policy file; remove it and rotate it`,
+          path,
+        )
+      }
+    }
+  }
+  visit(c.root, [])
+  return !aliases
+}
+
+function schemaMessage(e: ValueError, path: Path): { message: string; prefer: 'key' | 'value' } {
+  const last = path[path.length - 1] ?? ''
+  const parent = path.slice(0, -1)
+  const what = describeLocation(path)
+  switch (e.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return {
+        message: `missing required field "${last}" in ${describeLocation(parent)}${MISSING_HINTS[last] ? `: ${MISSING_HINTS[last]}` : ''}`,
+        prefer: 'key',
+      }
+    case ValueErrorType.ObjectAdditionalProperties:
+      if (parent.length === 1 && parent[0] === 'environments') {
+        return { message: `environment name ${quote(last)} must be letters, digits, ".", "_" or "-"`, prefer: 'key' }
+      }
+      return {
+        message: `unknown field ${quote(last)} in ${describeLocation(parent)}; allowed: ${(parent.length === 0 ? ROOT_FIELDS : ENV_FIELDS).join(', ')}`,
+        prefer: 'key',
+      }
+    case ValueErrorType.ObjectMinProperties:
+      return { message: 'environments must list at least one environment', prefer: 'value' }
+    case ValueErrorType.Object:
+      return {
+        message: `${what} must be a mapping, got ${typeName(e.value)}${last === 'scopes' ? ' (`scopes: {}` allows no scope)' : ''}`,
+        prefer: 'value',
+      }
+    case ValueErrorType.String:
+      return {
+        message: `${what} must be a string, got ${typeName(e.value)}${typeof e.value === 'number' || typeof e.value === 'boolean' ? ` (quote it: "${String(e.value)}")` : ''}`,
+        prefer: 'value',
+      }
+    case ValueErrorType.StringMinLength:
+      return { message: `${what} must not be empty`, prefer: 'value' }
+    case ValueErrorType.StringPattern:
+      return {
+        message:
+          last === 'app'
+            ? `app ${quote(String(e.value))} must be kebab-case: lowercase letters and digits joined by single hyphens`
+            : `${what} must be printable ASCII (RFC 6749 Appendix A.1)`,
+        prefer: 'value',
+      }
+    case ValueErrorType.Literal:
+      return { message: `provider must be "generic" (the only rule profile for now)`, prefer: 'value' }
+    case ValueErrorType.Union:
+      return {
+        message:
+          last === 'authMethod'
+            ? `authMethod must be client_secret_basic or client_secret_post, got ${quote(String(e.value))}`
+            : `${what} must be a string, got ${typeName(e.value)}`,
+        prefer: 'value',
+      }
+    default:
+      return { message: `${what}: ${e.message}`, prefer: 'value' }
+  }
+}
+
+function checkSchema(c: FileCheck, js: unknown): void {
+  if (validator.Check(js)) return
+  const seen = new Set<string>()
+  for (const e of validator.Errors(js)) {
+    if (seen.has(e.path)) continue
+    seen.add(e.path)
+    const path = parsePointer(e.path)
+    if (c.isFlagged(path)) continue
+    const { message, prefer } = schemaMessage(e, path)
+    c.error(c.locOf(path, prefer), 'schema', message, path)
+  }
+}
+
+function stringAt(c: FileCheck, map: YAMLMap, path: Path): { value: string; at: SourceLocation } | null {
+  const pair = pairAt(map, path[path.length - 1] ?? '')
+  if (!pair || c.isFlagged(path) || !isScalar(pair.value) || typeof pair.value.value !== 'string') return null
+  return { value: pair.value.value, at: c.nodeLoc(pair.value) }
+}
+
+function checkScopeName(c: FileCheck, name: string, at: SourceLocation, path: Path): boolean {
+  if (hasWildcard(name)) {
+    c.error(at, 'wildcard', `scope ${quote(name)} has a wildcard: list each scope by its exact name (RFC 6749 §3.3 has no patterns)`, path)
+  } else if (commaListParts(name) !== null) {
+    const parts = commaListParts(name) ?? []
+    c.error(at, 'comma-list', `scope ${quote(name)} is a comma-separated list: write one key per scope (${parts.join(', ')})`, path)
+  } else if (!isScopeToken(name)) {
+    c.error(
+      at,
+      'malformed-scope',
+      `scope ${quote(name)} is not an RFC 6749 §3.3 scope-token: no spaces, quotes, backslashes or non-ASCII characters`,
+      path,
+    )
+  } else if (USER_SCOPES.has(name)) {
+    c.error(
+      at,
+      'user-scope',
+      `scope "${name}" is a user scope: a client_credentials token acts as the app, not a user (RFC 6749 §4.4), and servers answer invalid_scope; remove it`,
+      path,
+    )
+  } else {
+    return true
+  }
+  return false
+}
+
+interface EnvDraft {
+  name: string
+  at: SourceLocation
+  scopesAt: SourceLocation
+  scopes: Map<string, WhitelistedScope>
+}
+
+/** The rules on values: names, URLs, scope keys and reasons. Collects what the build needs. */
+function checkValues(c: FileCheck, parsed: ParsedFile): EnvDraft[] {
+  const root = c.root as YAMLMap
+  const fileApp = appNameOf(c.file)
+  const app = stringAt(c, root, ['app'])
+  const appName = app?.value ?? fileApp
+  if (app) {
+    parsed.appName = { value: app.value, at: app.at, app: app.value }
+    if (app.value !== fileApp) {
+      c.error(
+        app.at,
+        'app-name-mismatch',
+        `app ${quote(app.value)} does not match the file name ${quote(c.file)}: rename the file to ${app.value}.yaml or set app: ${fileApp}`,
+      )
+    }
+  }
+  const drafts: EnvDraft[] = []
+  const envs = pairAt(root, 'environments')?.value
+  if (!isMap(envs) || c.isFlagged(['environments'])) return drafts
+  for (const envPair of envs.items) {
+    const name = keyText(envPair)
+    const env = envPair.value
+    if (name === null || !isMap(env) || c.isFlagged(['environments', name])) continue
+    const base = ['environments', name]
+    const clientId = stringAt(c, env, [...base, 'clientId'])
+    if (clientId) parsed.clientIds.push({ value: clientId.value, at: clientId.at, app: appName, environment: name })
+    const endpoint = stringAt(c, env, [...base, 'tokenEndpoint'])
+    const endpointProblem = endpoint && tokenEndpointProblem(endpoint.value)
+    if (endpoint && endpointProblem) c.error(endpoint.at, endpointProblem.code, endpointProblem.message)
+    const resource = stringAt(c, env, [...base, 'resource'])
+    const resProblem = resource && resourceProblem(resource.value)
+    if (resource && resProblem) c.error(resource.at, resProblem.code, resProblem.message)
+
+    const scopesPair = pairAt(env, 'scopes')
+    if (!scopesPair || !isMap(scopesPair.value) || c.isFlagged([...base, 'scopes'])) continue
+    const draft: EnvDraft = {
+      name,
+      at: c.nodeLoc(envPair.key as Node),
+      scopesAt: c.nodeLoc(scopesPair.key as Node),
+      scopes: new Map(),
+    }
+    const byLowercase = new Map<string, WhitelistedScope>()
+    for (const scopePair of scopesPair.value.items) {
+      const scope = keyText(scopePair)
+      if (scope === null || isAlias(scopePair.key)) continue
+      const path = [...base, 'scopes', scope]
+      const at = c.nodeLoc(scopePair.key as Node)
+      if (!checkScopeName(c, scope, at, path)) continue
+      const twin = byLowercase.get(scope.toLowerCase())
+      if (twin) {
+        c.warn(
+          at,
+          'case-collision',
+          `scope ${quote(scope)} differs from ${quote(twin.name)} (line ${twin.at.line}) only in letter case: scopes are case-sensitive, keep the spelling the provider's portal shows`,
+        )
+      }
+      const value = scopePair.value
+      const reason = isScalar(value) && typeof value.value === 'string' ? value.value : ''
+      if (!c.isFlagged(path) && (value === null || (isScalar(value) && (value.value === null || reason.trim() === '')))) {
+        c.warn(at, 'missing-reason', `scope ${quote(scope)} has no reason: say why the app needs it (ticket, feature) for reviewers`)
+      }
+      const entry: WhitelistedScope = { name: scope, reason, at }
+      draft.scopes.set(scope, entry)
+      byLowercase.set(scope.toLowerCase(), entry)
+    }
+    drafts.push(draft)
+  }
+  return drafts
+}
+
+function build(c: FileCheck, js: PolicyFile, drafts: EnvDraft[]): AppPolicy {
+  const environments = new Map<string, EnvironmentPolicy>()
+  for (const draft of drafts) {
+    const env = js.environments[draft.name]
+    if (!env) continue
+    environments.set(draft.name, {
+      name: draft.name,
+      clientId: env.clientId,
+      tokenEndpoint: env.tokenEndpoint,
+      authMethod: env.authMethod ?? 'client_secret_basic',
+      ...(env.resource !== undefined ? { resource: env.resource } : {}),
+      scopes: draft.scopes,
+      scopesAt: draft.scopesAt,
+      at: draft.at,
+    })
+  }
+  return {
+    app: js.app,
+    ...(js.description !== undefined ? { description: js.description } : {}),
+    owner: js.owner,
+    provider: js.provider,
+    file: c.file,
+    environments,
+  }
+}
+
+/** Never throws: every problem, even an unexpected one, becomes a finding. */
+export function parsePolicyFile(file: string, text: string): ParsedFile {
+  const parsed: ParsedFile = { findings: [], policy: null, appName: null, clientIds: [] }
+  const c = new FileCheck(file, text)
+  try {
+    if (!parseYaml(c) || !scanNodes(c)) return { ...parsed, findings: c.findings }
+    const js: unknown = c.doc?.toJS()
+    checkSchema(c, js)
+    const drafts = checkValues(c, parsed)
+    if (!c.findings.some((f) => f.severity === 'error')) parsed.policy = build(c, js as PolicyFile, drafts)
+  } catch (e) {
+    // e.g. nesting deep enough to exhaust the stack: report it, never a stack trace.
+    c.error(c.loc(0), 'yaml-syntax', `the file could not be read: ${e instanceof Error ? e.message.split('\n', 1)[0] : 'unknown error'}`)
+  }
+  parsed.findings = c.findings
+  return parsed
+}

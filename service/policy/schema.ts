@@ -1,0 +1,88 @@
+// TypeBox schema of one policy file (DESIGN §3). The loader validates with it and
+// `scope-policy schema` prints it as JSON Schema for editors.
+import { Type, type Static } from '@sinclair/typebox'
+
+export const AuthMethodSchema = Type.Union(
+  [Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')],
+  {
+    default: 'client_secret_basic',
+    description:
+      'How the client authenticates at the token endpoint (RFC 6749 §2.3.1): HTTP Basic with form-encoded id and secret, or both in the form body.',
+  },
+)
+
+export const ScopesSchema = Type.Record(
+  Type.String(),
+  Type.Union([Type.String(), Type.Null()], {
+    description: 'Why the app needs this scope (ticket, feature). Shown to reviewers.',
+  }),
+  {
+    description:
+      'The whitelist: scope name (RFC 6749 §3.3, exact and case-sensitive, no wildcards) -> reason. `{}` means the app may request no scope.',
+  },
+)
+
+export const EnvironmentSchema = Type.Object(
+  {
+    clientId: Type.String({
+      minLength: 1,
+      // RFC 6749 Appendix A.1: client-id = *VSCHAR
+      pattern: '^[\\x20-\\x7E]+$',
+      description: 'The client id the developer portal shows. Unique across the whole policy folder.',
+    }),
+    tokenEndpoint: Type.String({
+      minLength: 1,
+      description: 'Token endpoint URL. https: unless the host is loopback (localhost, 127.0.0.0/8, ::1).',
+    }),
+    authMethod: Type.Optional(AuthMethodSchema),
+    resource: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'RFC 8707 resource indicator (audience) sent with the token request: an absolute URI.',
+      }),
+    ),
+    scopes: ScopesSchema,
+  },
+  { additionalProperties: false, description: 'One environment of the app (prod, staging, …).' },
+)
+
+export const ENVIRONMENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$'
+
+export const PolicyFileSchema = Type.Object(
+  {
+    app: Type.String({
+      pattern: '^[a-z0-9]+(-[a-z0-9]+)*$',
+      description: 'App name, kebab-case, equal to the file name (<app>.yaml) and unique in the folder.',
+    }),
+    description: Type.Optional(Type.String({ description: 'What the app does.' })),
+    owner: Type.String({
+      minLength: 1,
+      description: 'Who answers for this app, e.g. a team handle "@org/team".',
+    }),
+    provider: Type.Literal('generic', {
+      description: 'Rule profile of the token provider. Only `generic` for now.',
+    }),
+    environments: Type.Record(Type.String({ pattern: ENVIRONMENT_NAME_PATTERN }), EnvironmentSchema, {
+      minProperties: 1,
+      additionalProperties: false,
+      description: 'Environment name -> its client, endpoint and scope whitelist.',
+    }),
+  },
+  { additionalProperties: false },
+)
+
+export type PolicyFile = Static<typeof PolicyFileSchema>
+
+/** The JSON Schema of a policy file, for editors (yaml-language-server) and `scope-policy schema`. */
+export function policyJsonSchema(): Record<string, unknown> {
+  // JSON round trip: a plain copy without TypeBox's symbol keys that callers may mutate.
+  const body = JSON.parse(JSON.stringify(PolicyFileSchema)) as Record<string, unknown>
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'urn:fastify-app-token:policy-file:v1',
+    title: 'fastify-app-token policy file',
+    description:
+      'One app of policies/<app>.yaml: its owner and, per environment, the client id, token endpoint and the whitelist of scopes it may request.',
+    ...body,
+  }
+}

@@ -1,0 +1,298 @@
+import t from 'tap'
+import { symlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import {
+  formatFinding,
+  loadPolicyDir,
+  loadPolicyFiles,
+  loadPolicySet,
+  PolicyLoadError,
+  policyJsonSchema,
+  type Finding,
+} from '../../service/policy/index.js'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const fixtures = join(root, 'test/fixtures/policies')
+const bad = (name: string): string => join(fixtures, 'bad', name)
+
+type Expected = Pick<Finding, 'file' | 'line' | 'col' | 'severity' | 'code'>
+const brief = (f: Finding): Expected => ({ file: f.file, line: f.line, col: f.col, severity: f.severity, code: f.code })
+
+const VALID = `app: app-one
+owner: "@team/one"
+provider: generic
+environments:
+  prod:
+    clientId: one-prod
+    tokenEndpoint: https://auth.example.com/token
+    scopes:
+      read:things: list things (T-1)
+`
+
+t.test('the shipped policies/ folder lints clean: no error, no warning', async (t) => {
+  const { policies, findings } = await loadPolicyDir(join(root, 'policies'))
+  t.same(findings.map((f) => formatFinding(f)), [])
+  t.ok(policies)
+  const worker = policies?.byClientId.get('prod-app-8821')
+  t.equal(worker?.app.app, 'agent-desktop-worker')
+  t.same([...(worker?.environment.scopes.keys() ?? [])], ['read:interaction', 'read:analytics'])
+  t.equal(policies?.byClientId.get('stg-app-8821')?.environment.scopes.size, 0, 'staging: scopes: {} denies all')
+  t.ok([...(policies?.apps.values() ?? [])].some((a) => a.environments.size >= 2), 'an app with two environments')
+  t.ok(
+    [...(policies?.byClientId.values() ?? [])].some((e) => e.environment.resource !== undefined),
+    'an app with a resource',
+  )
+})
+
+t.test('the good fixture folder loads with its locations and defaults', async (t) => {
+  const { policies, findings } = await loadPolicyDir(join(fixtures, 'good'))
+  t.same(findings, [])
+  if (!policies) throw new Error('no policies')
+  t.same([...policies.apps.keys()], ['graph-reader', 'loopback-dev-tool'], 'sorted by file, .yml read too')
+  const local = policies.byClientId.get('local-dev-1')
+  t.equal(local?.environment.authMethod, 'client_secret_basic', 'authMethod defaults to client_secret_basic')
+  t.same(local?.environment.scopesAt, { file: 'loopback-dev-tool.yaml', line: 9, col: 5 })
+  t.same(local?.environment.at, { file: 'loopback-dev-tool.yaml', line: 6, col: 3 })
+  t.same(local?.environment.scopes.get('read:interaction'), {
+    name: 'read:interaction',
+    reason: 'local testing',
+    at: { file: 'loopback-dev-tool.yaml', line: 10, col: 7 },
+  })
+  const graph = policies.byClientId.get('3f2a8c1e-9b4d-4e2a-8f1c-7d6e5a4b3c2d')
+  t.equal(graph?.environment.authMethod, 'client_secret_post')
+  t.equal(graph?.environment.resource, 'urn:example:directory')
+  t.ok(graph?.environment.scopes.has('https://graph.example.com/.default'), 'URL-like scope names are scope-tokens')
+  t.equal(graph?.app.file, 'graph-reader.yml')
+})
+
+// Each bad folder gives exactly these findings, at these places.
+const BAD: Record<string, Expected[]> = {
+  'yaml-syntax': [{ file: 'app-one.yaml', line: 9, col: 1, severity: 'error', code: 'yaml-syntax' }],
+  'duplicate-key': [{ file: 'app-one.yaml', line: 4, col: 1, severity: 'error', code: 'duplicate-key' }],
+  'unknown-field': [{ file: 'app-one.yaml', line: 7, col: 5, severity: 'error', code: 'schema' }],
+  'missing-scopes': [{ file: 'app-one.yaml', line: 5, col: 3, severity: 'error', code: 'schema' }],
+  'missing-owner': [{ file: 'app-one.yaml', line: 2, col: 1, severity: 'error', code: 'schema' }],
+  'wrong-type': [{ file: 'app-one.yaml', line: 6, col: 15, severity: 'error', code: 'schema' }],
+  'null-scopes': [{ file: 'app-one.yaml', line: 8, col: 12, severity: 'error', code: 'schema' }],
+  'bad-auth-method': [{ file: 'app-one.yaml', line: 8, col: 17, severity: 'error', code: 'schema' }],
+  'bad-env-name': [{ file: 'app-one.yaml', line: 5, col: 3, severity: 'error', code: 'schema' }],
+  'not-kebab': [{ file: 'Bad_App.yaml', line: 1, col: 6, severity: 'error', code: 'schema' }],
+  'empty-file': [{ file: 'app-one.yaml', line: 1, col: 1, severity: 'error', code: 'schema' }],
+  'app-name-mismatch': [{ file: 'app-one.yaml', line: 1, col: 6, severity: 'error', code: 'app-name-mismatch' }],
+  'duplicate-app': [{ file: 'app-one.yml', line: 1, col: 6, severity: 'error', code: 'duplicate-app' }],
+  'duplicate-client-id': [{ file: 'app-two.yaml', line: 6, col: 15, severity: 'error', code: 'duplicate-client-id' }],
+  'insecure-endpoint': [{ file: 'app-one.yaml', line: 7, col: 20, severity: 'error', code: 'insecure-endpoint' }],
+  'invalid-url': [{ file: 'app-one.yaml', line: 7, col: 20, severity: 'error', code: 'invalid-url' }],
+  'malformed-scope': [{ file: 'app-one.yaml', line: 9, col: 7, severity: 'error', code: 'malformed-scope' }],
+  'comma-list': [{ file: 'app-one.yaml', line: 9, col: 7, severity: 'error', code: 'comma-list' }],
+  wildcard: [{ file: 'app-one.yaml', line: 9, col: 7, severity: 'error', code: 'wildcard' }],
+  'user-scope': [{ file: 'app-one.yaml', line: 10, col: 7, severity: 'error', code: 'user-scope' }],
+  'case-collision': [{ file: 'app-one.yaml', line: 10, col: 7, severity: 'warning', code: 'case-collision' }],
+  'secret-key': [{ file: 'app-one.yaml', line: 7, col: 5, severity: 'error', code: 'secret' }],
+  'secret-value': [{ file: 'app-one.yaml', line: 2, col: 14, severity: 'error', code: 'secret' }],
+  'secret-entropy': [{ file: 'app-one.yaml', line: 9, col: 25, severity: 'error', code: 'secret' }],
+  'secret-pem': [{ file: 'app-one.yaml', line: 9, col: 25, severity: 'error', code: 'secret' }],
+  'missing-reason': [
+    { file: 'app-one.yaml', line: 9, col: 7, severity: 'warning', code: 'missing-reason' },
+    { file: 'app-one.yaml', line: 10, col: 7, severity: 'warning', code: 'missing-reason' },
+  ],
+  'yaml-alias': [{ file: 'app-one.yaml', line: 13, col: 13, severity: 'error', code: 'yaml-alias' }],
+  'empty-folder': [{ file: '.', line: 1, col: 1, severity: 'warning', code: 'empty-folder' }],
+}
+
+for (const [name, expected] of Object.entries(BAD)) {
+  t.test(`bad folder ${name}: exactly the expected finding`, async (t) => {
+    const { policies, findings } = await loadPolicyDir(bad(name))
+    t.same(findings.map(brief), expected)
+    const anyError = expected.some((f) => f.severity === 'error')
+    t.equal(policies === null, anyError, anyError ? 'an error: no policy set' : 'warnings only: the set loads')
+    for (const f of findings) t.notMatch(f.message, /\n|    at /, 'one line, no stack trace')
+  })
+}
+
+t.test('messages say what to do', async (t) => {
+  const msg = async (name: string): Promise<string> => (await loadPolicyDir(bad(name))).findings[0]?.message ?? ''
+  t.match(await msg('missing-scopes'), /missing required field "scopes" in environment "prod".*scopes: \{\}/)
+  t.match(await msg('unknown-field'), /unknown field "tokenUrl".*allowed: clientId, tokenEndpoint/)
+  t.match(await msg('wrong-type'), /"clientId" of environment "prod" must be a string, got a number \(quote it: "8821"\)/)
+  t.match(await msg('duplicate-client-id'), /"shared-id" of app-two\/staging is already used by app-one\/prod at app-one\.yaml:6:15/)
+  t.match(await msg('duplicate-app'), /already defined at app-one\.yaml:1:6/)
+  t.match(await msg('app-name-mismatch'), /rename the file to app-two\.yaml or set app: app-one/)
+  t.match(await msg('comma-list'), /one key per scope \(read:interaction, read:analytics\)/)
+  t.match(await msg('insecure-endpoint'), /http: on auth\.example\.com/)
+  t.match(await msg('duplicate-key'), /duplicate key "owner"/)
+})
+
+t.test('a secret is named by kind, never echoed', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['secret-key', 'hunter2'],
+    ['secret-value', 'sk_live_9f3a7Bq2'],
+    ['secret-entropy', 'Zx8Qm2Lr7Vt4Np9Kc3Hs6Wd1Fg5Jb0Ye'],
+    ['secret-pem', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'],
+  ]
+  for (const [name, secret] of cases) {
+    const { findings } = await loadPolicyDir(bad(name))
+    const text = findings.map((f) => formatFinding(f)).join('\n')
+    t.notOk(text.includes(secret), `${name}: the value is not in the finding`)
+    t.match(text, /secret/)
+  }
+  const dir = t.testdir({
+    'app-one.yaml': VALID.replace('https://auth.example.com/token', 'https://bob:s3cr3tpass@auth.example.com/token'),
+  })
+  const { findings } = await loadPolicyDir(dir)
+  t.same(findings.map((f) => [f.code, f.line, f.col]), [['secret', 7, 20]], 'a password in a URL')
+  t.notOk(findings[0]?.message.includes('s3cr3tpass'))
+})
+
+t.test('identifiers are random by nature: a random clientId is not a secret', async (t) => {
+  const { findings } = loadPolicyFiles([
+    { file: 'app-one.yaml', text: VALID.replace('one-prod', 'yq9J3kxT2mLw8ZpR4vNc7HbQ1sDf6GaE') },
+  ])
+  t.same(findings, [])
+})
+
+t.test('http: token endpoints are allowed on loopback only', async (t) => {
+  const codes = (endpoint: string): string[] =>
+    loadPolicyFiles([{ file: 'app-one.yaml', text: VALID.replace('https://auth.example.com/token', endpoint) }]).findings.map(
+      (f) => f.code,
+    )
+  t.same(codes('http://localhost:3000/token'), [])
+  t.same(codes('http://127.0.0.1/token'), [])
+  t.same(codes('http://127.9.8.7/token'), [])
+  t.same(codes('"http://[::1]:8080/token"'), [])
+  t.same(codes('http://128.0.0.1/token'), ['insecure-endpoint'])
+  t.same(codes('http://localhost.evil.example/token'), ['insecure-endpoint'])
+  t.same(codes('ftp://auth.example.com/token'), ['invalid-url'])
+  t.same(codes('https://auth.example.com/token#frag'), ['invalid-url'])
+})
+
+t.test('resource must be an absolute URI without fragment (RFC 8707 §2)', async (t) => {
+  const withResource = (r: string): string =>
+    VALID.replace('    scopes:', `    resource: ${r}\n    scopes:`)
+  const codes = (r: string): string[] => loadPolicyFiles([{ file: 'app-one.yaml', text: withResource(r) }]).findings.map((f) => f.code)
+  t.same(codes('https://api.example.com'), [])
+  t.same(codes('urn:example:api'), [])
+  t.same(codes('api.example.com'), ['invalid-url'])
+  t.same(codes('https://api.example.com/#x'), ['invalid-url'])
+})
+
+t.test('every user scope is rejected from a whitelist', async (t) => {
+  for (const scope of ['openid', 'offline_access', 'profile', 'email', 'address', 'phone']) {
+    const { findings } = loadPolicyFiles([{ file: 'app-one.yaml', text: VALID.replace('read:things', scope) }])
+    t.same(findings.map((f) => [f.code, f.line, f.col]), [['user-scope', 9, 7]], scope)
+  }
+})
+
+t.test('several problems in one folder are all reported, sorted by file and line', async (t) => {
+  const { policies, findings } = loadPolicyFiles([
+    { file: 'zed.yaml', text: VALID.replace('app-one', 'zed').replace('one-prod', 'shared') },
+    { file: 'app-one.yaml', text: VALID.replace('one-prod', 'shared').replace('read:things', 'read:*') },
+  ])
+  t.equal(policies, null)
+  t.same(
+    findings.map((f) => [f.file, f.line, f.code]),
+    [
+      ['app-one.yaml', 9, 'wildcard'],
+      ['zed.yaml', 6, 'duplicate-client-id'],
+    ],
+  )
+})
+
+t.test('a clientId used twice in one app is a duplicate too', async (t) => {
+  const text = `${VALID}  staging:
+    clientId: one-prod
+    tokenEndpoint: https://auth.example.com/token
+    scopes: {}
+`
+  const { findings } = loadPolicyFiles([{ file: 'app-one.yaml', text }])
+  t.same(findings.map((f) => [f.code, f.line, f.col]), [['duplicate-client-id', 11, 15]])
+  t.match(findings[0]?.message, /app-one\/staging is already used by app-one\/prod/)
+})
+
+t.test('loadPolicyFiles is pure and takes the folder name for the set', async (t) => {
+  const { policies } = loadPolicyFiles([{ file: 'app-one.yaml', text: VALID }], { dir: 'policies' })
+  t.equal(policies?.dir, 'policies')
+  t.equal(loadPolicyFiles([{ file: 'app-one.yaml', text: VALID }]).policies?.dir, '.')
+  t.same(loadPolicyFiles([]).findings, [], 'no files from git: an empty set, no finding')
+})
+
+t.test('a missing folder and an unreadable file are findings, not throws', async (t) => {
+  const missing = await loadPolicyDir(join(fixtures, 'does-not-exist'))
+  t.equal(missing.policies, null)
+  t.same(missing.findings.map(brief), [{ file: '.', line: 1, col: 1, severity: 'error', code: 'missing-folder' }])
+  t.match(missing.findings[0]?.message, /does not exist/)
+
+  const notDir = await loadPolicyDir(join(fixtures, 'good', 'graph-reader.yml'))
+  t.same(notDir.findings.map((f) => f.code), ['missing-folder'])
+  t.match(notDir.findings[0]?.message, /is not a folder/)
+
+  const dir = t.testdir({ 'app-one.yaml': VALID })
+  await symlink(join(dir, 'nowhere.yaml'), join(dir, 'broken.yaml'))
+  const r = await loadPolicyDir(dir)
+  t.equal(r.policies, null)
+  t.same(r.findings.map(brief), [{ file: 'broken.yaml', line: 1, col: 1, severity: 'error', code: 'unreadable-file' }])
+  t.match(r.findings[0]?.message, /cannot read the file \(ENOENT\)/)
+})
+
+t.test('only *.yaml and *.yml files of the folder itself are read', async (t) => {
+  const dir = t.testdir({
+    'app-one.yaml': VALID,
+    'notes.md': 'not a policy',
+    '.hidden.yaml': 'not: [valid',
+    sub: { 'nested.yaml': 'not: [valid' },
+  })
+  const r = await loadPolicyDir(dir)
+  t.same(r.findings, [])
+  t.same([...(r.policies?.apps.keys() ?? [])], ['app-one'])
+})
+
+t.test('loadPolicySet throws a PolicyLoadError listing each error at file:line:col', async (t) => {
+  const dir = bad('duplicate-client-id')
+  const err = await loadPolicySet(dir).then(
+    () => null,
+    (e: unknown) => e,
+  )
+  t.ok(err instanceof PolicyLoadError)
+  if (!(err instanceof PolicyLoadError)) return
+  t.equal(err.findings.length, 1)
+  t.match(err.message, `${join(dir, 'app-two.yaml')}:6:15: error duplicate-client-id`)
+  t.notMatch(err.message, /\n\s+at /)
+
+  const warnOnly = await loadPolicySet(bad('case-collision'))
+  t.ok(warnOnly.byClientId.get('one-prod'), 'warnings do not stop a set from loading')
+})
+
+t.test('formatFinding prints path:LINE:COL: SEVERITY CODE message', async (t) => {
+  const f: Finding = { file: 'app.yaml', line: 3, col: 7, severity: 'warning', code: 'missing-reason', message: 'm' }
+  t.equal(formatFinding(f), 'app.yaml:3:7: warning missing-reason m')
+  t.equal(formatFinding(f, 'policies'), 'policies/app.yaml:3:7: warning missing-reason m')
+  t.equal(formatFinding({ ...f, file: '.' }, 'policies'), 'policies:3:7: warning missing-reason m')
+})
+
+t.test('a file with Windows line ends or a BOM loads the same', async (t) => {
+  const { findings, policies } = loadPolicyFiles([{ file: 'app-one.yaml', text: `\uFEFF${VALID.replace(/\n/g, '\r\n')}` }])
+  t.same(findings, [])
+  t.equal(policies?.byClientId.get('one-prod')?.environment.scopes.get('read:things')?.at.line, 9)
+})
+
+t.test('the JSON Schema helps editors', async (t) => {
+  const schema = policyJsonSchema() as Record<string, any>
+  t.equal(schema.$id, 'urn:fastify-app-token:policy-file:v1')
+  t.equal(schema.title, 'fastify-app-token policy file')
+  t.same(schema.required, ['app', 'owner', 'provider', 'environments'])
+  t.equal(schema.additionalProperties, false)
+  const env = Object.values(schema.properties.environments.patternProperties)[0] as Record<string, any>
+  t.same(env.required, ['clientId', 'tokenEndpoint', 'scopes'])
+  t.equal(env.additionalProperties, false)
+  t.equal(env.properties.authMethod.default, 'client_secret_basic')
+  t.type(env.properties.scopes.description, 'string')
+  t.doesNotThrow(() => JSON.stringify(schema))
+  schema.title = 'changed'
+  t.equal((policyJsonSchema() as Record<string, unknown>).title, 'fastify-app-token policy file', 'each call is a fresh copy')
+})
+
+t.test('the text of a source that is not a string is read as empty, not thrown on', async (t) => {
+  const r = loadPolicyFiles([{ file: 'app-one.yaml', text: 42 as unknown as string }])
+  t.same(r.findings.map((f) => f.code), ['schema'])
+})
