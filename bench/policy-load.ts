@@ -1,9 +1,9 @@
 // Load time of a large policy folder: 1,000 apps × 3 environments × 20 scopes (target ≤ 1.5 s),
 // then 10,000 apps. Prints figures; writes only to a temporary folder it removes.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadPolicyDir } from '../service/policy/index.js'
+import { loadPolicyDir, loadPolicyFiles } from '../service/policy/index.js'
 
 const ENVIRONMENTS = ['prod', 'staging', 'dev']
 const SCOPES = 20
@@ -35,8 +35,19 @@ async function timeLoad(dir: string): Promise<{ ms: number; apps: number; errors
   return { ms, apps: policies?.apps.size ?? 0, errors: findings.filter((f) => f.severity === 'error').length }
 }
 
+/** The same folder already in memory: the share of parsing and checking, without file I/O. */
+async function timeInMemory(dir: string): Promise<number> {
+  const names = (await readdir(dir)).sort()
+  const sources = await Promise.all(names.map(async (file) => ({ file, text: await readFile(join(dir, file), 'utf8') })))
+  const t0 = process.hrtime.bigint()
+  loadPolicyFiles(sources)
+  return Number(process.hrtime.bigint() - t0) / 1e6
+}
+
 const fmt = (ms: number): string => `${(ms / 1000).toFixed(3)} s`
 
+// Other processes share the machine: the load average says how far to trust the figures.
+console.log(`${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
 const small = await generate(1000)
 try {
   const runs = []
@@ -48,6 +59,7 @@ try {
     `1,000 apps × ${ENVIRONMENTS.length} envs × ${SCOPES} scopes: median ${fmt(median)} (min ${fmt(times[0] as number)}, max ${fmt(times[4] as number)}, 5 runs); ` +
       `${first.apps} apps loaded, ${first.errors} errors; target ≤ 1.5 s: ${median <= 1500 ? 'met' : 'MISSED'}`,
   )
+  console.log(`  of which YAML parsing and checks (files already in memory): ${fmt(await timeInMemory(small))}`)
 } finally {
   await rm(small, { recursive: true, force: true })
 }

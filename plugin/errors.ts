@@ -5,8 +5,9 @@ import type { Violation } from '../service/policy/types.js'
 import { AppTokenError } from './token/errors.js'
 
 export interface RouteViolation {
-  /** `GET /stats` */
-  route: string
+  /** `['GET', 'HEAD']` */
+  methods: string[]
+  url: string
   scopes: string[]
   violations: Violation[]
 }
@@ -39,7 +40,7 @@ export class ScopePolicyError extends base('FST_APP_TOKEN_SCOPE_POLICY', 503) {
 export class RouteScopesError extends base('FST_APP_TOKEN_ROUTE_SCOPES', 500) {
   readonly routes: RouteViolation[]
   constructor (routes: RouteViolation[]) {
-    const lines = routes.map((r) => `${r.route} [${r.scopes.join(' ')}]: ${describeViolations(r.violations)}`)
+    const lines = routes.map((r) => `${r.methods.join(', ')} ${r.url} [${r.scopes.join(' ')}]: ${describeViolations(r.violations)}`)
     super(`${routes.length} route(s) ask for scopes that are not allowed:\n  ${lines.join('\n  ')}`)
     this.transient = false
     this.routes = routes

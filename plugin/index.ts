@@ -2,25 +2,16 @@
 // every route that needs one, `app.appToken` for background jobs, and every
 // scope set checked against the policy before any token request.
 import { join } from 'node:path'
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { TokenCache } from './token/index.js'
-import type { AppToken } from './token/app-token.js'
 import { readEnv, mountedSecret } from './env.js'
 import { resolveOptions, type AppTokenOptions, type ResolvedOptions } from './options.js'
-import { routePlanner, scopeDecider, type RoutePlan, type TokenRequest } from './route-scopes.js'
+import { routePlanner, scopeDecider, type TokenRequest } from './route-scopes.js'
+import { PLUGIN, requestTokenHook } from './request-token.js'
 import { RouteScopesError, ScopePolicyError, describeViolations, type RouteViolation } from './errors.js'
 import { InvalidOptionError } from './token/errors.js'
 import type { AppTokenDecorator, AppTokenRequestOptions } from './types.js'
-
-const PLUGIN = 'fastify-app-token'
-/** What an end user reads in a 503: no hint, no path, no token-endpoint words (those are logged). */
-const UNAVAILABLE = 'An upstream service cannot be reached right now. Try again later.'
-/** Seconds, when the error carries no Retry-After of its own. */
-const RETRY_TRANSIENT = 5
-const RETRY_PERMANENT = 30
-
-type PlannedConfig = { url?: string } & Record<symbol, RoutePlan | undefined>
 
 async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Promise<void> {
   const o = await resolveOptions(options, readEnv())
@@ -44,7 +35,9 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
     ...(o.authMethod === undefined ? {} : { authMethod: o.authMethod }),
     logger: log,
     scopeHint: policyHint(o),
-    ...(secret === undefined ? {} : { onInvalidClient: secret.onInvalidClient })
+    onInvalidClient: secret === undefined
+      ? o.passThrough.onInvalidClient
+      : () => { secret.onInvalidClient(); o.passThrough.onInvalidClient?.() }
   })
   fastify.addHook('onClose', async () => { await cache.close() })
 
@@ -66,62 +59,26 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
 
   const plan = routePlanner({ key: name, global: o.global, scopes: o.scopes, resource: o.resource, decide })
   const kPlan = Symbol(`${PLUGIN}:${name}`)
-  const violations: RouteViolation[] = []
+  // Collected, reported by ready(): throwing in onRoute would make app.get() throw.
+  // Keyed by URL and scopes: the HEAD route Fastify adds for a GET joins its entry.
+  const violations = new Map<string, RouteViolation>()
   fastify.addHook('onRoute', (route) => {
     const routePlan = plan(route.config)
     if (routePlan.kind === 'denied') {
-      // Collected, reported by ready(): throwing here would make app.get() throw.
       const { scopes, violations: found } = routePlan.error
-      violations.push({ route: `${String(route.method)} ${route.url}`, scopes, violations: found })
+      const methods = ([] as string[]).concat(route.method)
+      const key = `${route.url}\n${scopes.join(' ')}`
+      const seen = violations.get(key)
+      if (seen === undefined) violations.set(key, { methods, url: route.url, scopes, violations: found })
+      else seen.methods.push(...methods)
     }
     route.config = { ...route.config, [kPlan]: routePlan } as typeof route.config
   })
 
-  // Routes declared before the plugin: planned on their first request, failing closed.
-  const latePlans = new WeakMap<object, RoutePlan>()
-  const latePlan = (request: FastifyRequest, config: PlannedConfig): RoutePlan => {
-    let routePlan = latePlans.get(config)
-    if (routePlan === undefined) {
-      routePlan = plan(config)
-      latePlans.set(config, routePlan)
-      const route = `${request.method} ${config.url}`
-      if (routePlan.kind === 'denied') {
-        log.error({ route, violations: routePlan.error.violations },
-          `route ${route} was declared before ${PLUGIN} and asks for scopes that are not allowed: it answers 503. ${routePlan.error.message}`)
-      } else if (routePlan.kind === 'token') {
-        log.warn({ route }, `route ${route} was declared before ${PLUGIN}: its scopes were checked on its first request; register the plugin before the routes`)
-      }
-    }
-    return routePlan
-  }
-
-  function unavailable (request: FastifyRequest, reply: FastifyReply, err: unknown): void {
-    const e = err as Partial<ScopePolicyError> & { message?: string }
-    const code = typeof e.code === 'string' && e.code.startsWith('FST_APP_TOKEN_') ? e.code : 'FST_APP_TOKEN_UNAVAILABLE'
-    const retryAfter = Math.max(1, Math.ceil(e.retryAfter ?? (e.transient === true ? RETRY_TRANSIENT : RETRY_PERMANENT)))
-    request.log[e.transient === true ? 'warn' : 'error'](
-      { plugin: PLUGIN, code, status: e.status, error: e.error, hint: e.hint },
-      `${name} unavailable, answering 503: ${e.message ?? String(err)}`
-    )
-    void reply.code(503).header('retry-after', String(retryAfter))
-      .send({ statusCode: 503, code, error: 'Service Unavailable', message: UNAVAILABLE })
-  }
-
-  function resolveToken (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    const config = request.routeOptions.config as unknown as PlannedConfig | undefined
-    if (config?.url === undefined) { done(); return } // no route matched (404): no token
-    const routePlan = config[kPlan] ?? latePlan(request, config)
-    if (routePlan.kind === 'none') { done(); return }
-    if (routePlan.kind === 'denied') { unavailable(request, reply, routePlan.error); return }
-    cache.get(routePlan.request).then((token: AppToken) => {
-      (request as unknown as Record<string, AppToken>)[name] = token
-      done()
-    }, (err: unknown) => { unavailable(request, reply, err) })
-  }
-  fastify.addHook(o.hook, resolveToken)
+  fastify.addHook(o.hook, requestTokenHook({ name, kPlan, plan, cache, log }))
 
   fastify.addHook('onReady', async () => {
-    if (violations.length > 0) throw new RouteScopesError(violations)
+    if (violations.size > 0) throw new RouteScopesError([...violations.values()])
     if (o.prefetch === 'block') await api.get()
     // Failures are logged by the cache; the first request retries.
     else if (o.prefetch === 'background') api.get().catch(() => {})

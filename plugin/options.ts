@@ -10,13 +10,18 @@ import type { TokenCacheOptions } from './token/index.js'
 import type { SharedTokenStore } from './token/store.js'
 import { InvalidOptionError } from './token/errors.js'
 import { parseTokenEndpoint } from './token/endpoint.js'
+import { checkResource } from './token/scopes.js'
 import type { AppTokenEnv } from './env.js'
 import type { Scopes } from './route-scopes.js'
 
 export type SecretOption = string | (() => string | Promise<string>)
 
+/** Token-core options the plugin passes through as they are (see TokenCacheOptions). */
+type CoreOptions = Pick<TokenCacheOptions, 'dispatcher' | 'store' | 'onScopeNarrowed' | 'defaultLifetime' | 'clockSkew' |
+  'timeout' | 'maxResponseBytes' | 'retry' | 'storeTimeout' | 'onInvalidClient'>
+
 /** Options of `app.register(appToken, options)`; DESIGN §5. */
-export interface AppTokenOptions {
+export interface AppTokenOptions extends CoreOptions {
   /** Env APP_TOKEN_CLIENT_ID. */
   clientId?: string
   /** Env APP_TOKEN_CLIENT_SECRET, or APP_TOKEN_CLIENT_SECRET_FILE (a mounted secret). */
@@ -41,16 +46,6 @@ export interface AppTokenOptions {
   global?: boolean
   /** 'block': ready() waits for the default token; 'background': ready() starts it. */
   prefetch?: 'block' | 'background' | false
-  /** undici Dispatcher for the token endpoint (proxy, custom CA, mTLS). */
-  dispatcher?: Dispatcher
-  /** Shared store behind the in-memory cache (e.g. redisStore). */
-  store?: SharedTokenStore
-  onScopeNarrowed?: 'error' | 'warn'
-  defaultLifetime?: number
-  clockSkew?: number
-  timeout?: number
-  maxResponseBytes?: number
-  retry?: TokenCacheOptions['retry']
 }
 
 /** What index.ts builds the plugin from. */
@@ -74,7 +69,7 @@ export interface ResolvedOptions {
   clientSecret: SecretOption | undefined
   secretFile: string | undefined
   /** Options passed through to the token core as they are. */
-  passThrough: Pick<AppTokenOptions, 'dispatcher' | 'store' | 'onScopeNarrowed' | 'defaultLifetime' | 'clockSkew' | 'timeout' | 'maxResponseBytes' | 'retry'>
+  passThrough: CoreOptions
 }
 
 const positive = (s: string) => Type.Optional(Type.Number({ exclusiveMinimum: 0, description: s }))
@@ -95,7 +90,13 @@ const OptionsSchema = Type.Object({
   defaultLifetime: positive('a number > 0 (seconds)'),
   clockSkew: Type.Optional(Type.Number({ minimum: 0, description: 'a number >= 0 (seconds)' })),
   timeout: positive('a number > 0 (milliseconds)'),
-  maxResponseBytes: positive('a number > 0 (bytes)')
+  maxResponseBytes: positive('a number > 0 (bytes)'),
+  storeTimeout: positive('a number > 0 (milliseconds)'),
+  retry: Type.Optional(Type.Object({
+    retries: Type.Optional(Type.Integer({ minimum: 0 })),
+    minDelay: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    maxDelay: Type.Optional(Type.Number({ exclusiveMinimum: 0 }))
+  }, { additionalProperties: false, description: '{ retries?: integer >= 0, minDelay?: ms > 0, maxDelay?: ms > 0 }' }))
 })
 
 function fail (option: string, message: string): never {
@@ -110,7 +111,7 @@ function checkShape (opts: AppTokenOptions): void {
     const schema = (OptionsSchema.properties as Record<string, TSchema | undefined>)[option]
     fail(option, `must be ${schema?.description ?? error.message} (got ${show((opts as Record<string, unknown>)[option])})`)
   }
-  const { clientSecret, dispatcher, store, policy } = opts
+  const { clientSecret, dispatcher, store, policy, onInvalidClient } = opts
   if (clientSecret !== undefined && !(typeof clientSecret === 'function' || (typeof clientSecret === 'string' && clientSecret.length > 0))) {
     // Never echo the value: it may be a secret.
     fail('clientSecret', 'must be a non-empty string or a function returning one (or env APP_TOKEN_CLIENT_SECRET / APP_TOKEN_CLIENT_SECRET_FILE)')
@@ -121,6 +122,7 @@ function checkShape (opts: AppTokenOptions): void {
   if (store !== undefined && !['get', 'set', 'lock', 'unlock', 'waitFor', 'close'].every((m) => typeof (store as unknown as Record<string, unknown>)?.[m] === 'function')) {
     fail('store', 'must be a SharedTokenStore, e.g. redisStore({ url }) from fastify-app-token/redis')
   }
+  if (onInvalidClient !== undefined && typeof onInvalidClient !== 'function') fail('onInvalidClient', 'must be a function')
   if (policy !== undefined && typeof policy !== 'string' && !(policy?.byClientId instanceof Map)) {
     fail('policy', 'must be a policies folder path or a PolicySet from loadPolicySet() (or env APP_TOKEN_POLICY)')
   }
@@ -193,8 +195,15 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     fail(endpointOption, `${tokenEndpoint} differs from the policy entry of ${clientId} (${policy.entry.tokenEndpoint}, ${policy.entry.at.file}:${policy.entry.at.line}): drop the option, or change the policy in a reviewed pull request`)
   }
 
+  const resource = opts.resource ?? policy?.entry.resource
+  try {
+    checkResource(resource)
+  } catch (err) {
+    fail('resource', (err as Error).message)
+  }
+
   const scopesOption = opts.scopes ?? env.APP_TOKEN_SCOPES
-  const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, timeout, maxResponseBytes, retry } = opts
+  const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, timeout, maxResponseBytes, retry, storeTimeout, onInvalidClient } = opts
   return {
     name: opts.name ?? 'appToken',
     hook: opts.hook ?? 'onRequest',
@@ -203,13 +212,13 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     clientId,
     scopes: scopesOption ?? [],
     scopesGiven: scopesOption !== undefined,
-    resource: opts.resource ?? policy?.entry.resource,
+    resource,
     tokenEndpoint,
     authMethod: opts.authMethod ?? policy?.entry.authMethod,
     environment,
     policy,
     clientSecret,
     secretFile,
-    passThrough: { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, timeout, maxResponseBytes, retry }
+    passThrough: { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, timeout, maxResponseBytes, retry, storeTimeout, onInvalidClient }
   }
 }

@@ -3,6 +3,7 @@
 import { check, checkGeneric } from '../service/policy/index.js'
 import type { Violation } from '../service/policy/types.js'
 import { ScopePolicyError } from './errors.js'
+import { checkResource } from './token/scopes.js'
 import type { ResolvedOptions } from './options.js'
 
 export interface ScopeDecision {
@@ -70,12 +71,10 @@ export function routePlanner ({ key, global, scopes, resource, decide }: Planner
     if (setting === false || (setting === undefined && !global)) return NONE
     const wanted = setting === undefined || setting === true ? {} : setting
     if (!isRouteSetting(wanted)) {
-      return denied([], [{
-        scope: '',
-        code: 'malformed',
-        message: `config.${key} must be false, true or { scopes?: string[], resource?: string }`
-      }])
+      return denied([], [{ scope: '', code: 'malformed', message: `config.${key} must be false, true or { scopes?: string[], resource?: string }` }])
     }
+    const resourceProblem = problemOf(() => { checkResource(wanted.resource) })
+    if (resourceProblem !== undefined) return denied([], [{ scope: '', code: 'malformed', message: `config.${key}.${resourceProblem}` }])
     const decision = decide(wanted.scopes ?? scopes)
     if (decision.violations.length > 0) return denied(decision.scopes, decision.violations)
     return { kind: 'token', request: { scopes: decision.scopes, resource: wanted.resource ?? resource } }
@@ -86,10 +85,19 @@ function denied (scopes: string[], violations: Violation[]): RoutePlan {
   return { kind: 'denied', error: new ScopePolicyError(scopes, violations) }
 }
 
+function problemOf (fn: () => void): string | undefined {
+  try {
+    fn()
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  }
+}
+
 function isRouteSetting (value: unknown): value is { scopes?: string[] | string; resource?: string } {
   if (typeof value !== 'object' || value === null) return false
   const { scopes, resource } = value as Record<string, unknown>
   const scopesOk = scopes === undefined || typeof scopes === 'string' ||
     (Array.isArray(scopes) && scopes.every((s) => typeof s === 'string'))
-  return scopesOk && (resource === undefined || (typeof resource === 'string' && resource.length > 0))
+  return scopesOk && (resource === undefined || typeof resource === 'string')
 }

@@ -48,6 +48,13 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
   if ((options.url === undefined) === (options.client === undefined)) {
     throw new TypeError('redisStore needs exactly one of `url` and `client`')
   }
+  for (const name of ['lockTtl', 'waitTimeout', 'commandTimeout'] as const) {
+    const value = options[name]
+    if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
+      throw new TypeError(`redisStore option ${name} must be a positive number of milliseconds`)
+    }
+  }
+  if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') throw new TypeError('redisStore option keyPrefix must be a string')
   const prefix = options.keyPrefix ?? DEFAULT_PREFIX
   const commandTimeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT
   const keyInput = options.encryptionKey ?? nonEmpty(process.env.APP_TOKEN_STORE_KEY)
@@ -62,17 +69,23 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
   const waiters = new Map<string, Set<() => void>>()
   let subscriber: Redis | undefined
   let closed = false
-  const readiness = new ReadyGate(client)
+  /** Resolves when the connection being opened is ready. */
+  let opening: Promise<void> | undefined
 
   /** Runs one Redis call within commandTimeout; its errors carry no command arguments (they hold tokens). */
   async function run<T> (op: string, call: () => Promise<T>): Promise<T> {
     if (closed) throw new Error(`redis store ${op}: store closed`)
+    let gaveUp = false
     let timer: NodeJS.Timeout | undefined
-    const work = readiness.ready(commandTimeout).then(call)
-    work.catch(noop)
     const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${commandTimeout} ms`)), commandTimeout)
+      timer = setTimeout(() => { gaveUp = true; reject(new Error(`timed out after ${commandTimeout} ms`)) }, commandTimeout)
     })
+    // Never sent once the caller gave up: a late lock would be one no one releases.
+    const work = connected().then(() => {
+      if (gaveUp || closed) throw new Error('gave up')
+      return call()
+    })
+    work.catch(noop)
     try {
       return await Promise.race([work, deadline])
     } catch (err) {
@@ -80,6 +93,18 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  /** At once when the connection is ready; on 'ready' while it is being opened; refused while Redis is known to be down. */
+  async function connected (): Promise<void> {
+    const status = client.status
+    if (status === 'ready') return
+    if (status === 'wait') client.connect().catch(noop)
+    else if (status !== 'connecting' && status !== 'connect') throw new Error(`not connected (${status})`)
+    opening ??= new Promise<void>((resolve) => {
+      client.once('ready', () => { opening = undefined; resolve() })
+    })
+    await opening
   }
 
   function encode (redisKey: string, value: StoredToken): string {
@@ -207,47 +232,17 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
       if (closed) return
       closed = true
       for (const set of waiters.values()) for (const wake of set) wake()
-      readiness.close()
       subscriber?.disconnect()
       if (ownsClient) {
-        // QUIT lets replies in flight arrive; a down Redis must not hold up shutdown.
-        await Promise.race([client.quit().catch(noop), new Promise((resolve) => setTimeout(resolve, commandTimeout))])
+        // QUIT lets replies in flight arrive; a down or slow Redis must not hold up shutdown.
+        if (client.status === 'ready') {
+          let timer: NodeJS.Timeout | undefined
+          await Promise.race([client.quit().catch(noop), new Promise((resolve) => { timer = setTimeout(resolve, commandTimeout) })])
+          clearTimeout(timer)
+        }
         client.disconnect()
       }
     }
-  }
-}
-
-/** Waits (bounded) for a connection that is being opened; refuses at once while Redis is known to be down. */
-class ReadyGate {
-  private pending: Promise<void> | undefined
-  private readonly timers = new Set<NodeJS.Timeout>()
-
-  constructor (private readonly client: Redis) {}
-
-  async ready (timeoutMs: number): Promise<void> {
-    const status = this.client.status
-    if (status === 'ready') return
-    if (status === 'wait') this.client.connect().catch(noop)
-    else if (status !== 'connecting' && status !== 'connect') throw new Error(`not connected (${status})`)
-    this.pending ??= new Promise<void>((resolve) => {
-      this.client.once('ready', () => { this.pending = undefined; resolve() })
-    })
-    let timer: NodeJS.Timeout | undefined
-    try {
-      await Promise.race([this.pending, new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error('not connected')), timeoutMs)
-        this.timers.add(timer)
-      })])
-    } finally {
-      clearTimeout(timer)
-      if (timer !== undefined) this.timers.delete(timer)
-    }
-  }
-
-  close (): void {
-    for (const timer of this.timers) clearTimeout(timer)
-    this.timers.clear()
   }
 }
 

@@ -99,6 +99,8 @@ interface Entry {
   shrinkWarned: boolean
   /** An invalidated token: never taken back from the shared store. */
   rejected: string | undefined
+  /** When the last token too short-lived to cache arrived: the next request waits out the floor. */
+  uncachedAt: number
 }
 
 /** No background refresh sooner than this after a fetch: no fetch storm, whatever the server says. */
@@ -173,8 +175,8 @@ export class TokenCache {
       retries,
       minDelay,
       maxDelay: Math.max(minDelay, maxDelay),
-      // Long enough for the holder's whole retry sequence.
-      lockTtl: timeout * (retries + 1) + maxDelay * retries,
+      // Long enough for the holder's request; a holder that dies blocks the others no longer.
+      lockTtl: timeout + 1000,
       scopeHint: options.scopeHint,
       onInvalidClient: options.onInvalidClient
     }
@@ -247,6 +249,8 @@ export class TokenCache {
   #scopeKey (scopes: readonly string[]): string {
     const seen = this.#scopeKeys.get(scopes)
     if (seen !== undefined && sameElements(seen.copy, scopes)) return seen.key
+    // Already normalised (as the policy check hands them over): no sort, no memo for a fresh array.
+    if (sortedUnique(scopes)) return scopes.join(' ')
     let key: string
     try { key = normaliseScopes(scopes).join(' ') } catch { return '\0invalid' } // the slow path reports it
     this.#scopeKeys.set(scopes, { copy: [...scopes], key })
@@ -297,7 +301,8 @@ export class TokenCache {
       penalty: 0,
       refreshFailures: 0,
       shrinkWarned: false,
-      rejected: undefined
+      rejected: undefined,
+      uncachedAt: 0
     }
     byKey.set(key, entry)
     return entry
@@ -329,8 +334,10 @@ export class TokenCache {
     if (this.#worthAdopting(entry, stored, background)) return this.#adopt(entry, stored)
     const locked = await shared.lock(entry.storeKey, this.#owner, this.#opt.lockTtl)
     if (locked === false) {
-      // Another holder is fetching: wait for its token, else fetch ourselves.
-      const waited = await shared.waitFor(entry.storeKey, this.#opt.lockTtl)
+      // Another holder is fetching: wait for its token, else fetch ourselves. A refresh
+      // waits no longer than the current token lasts, so callers never queue behind it.
+      const patience = background ? Math.max(100, Math.min(this.#opt.lockTtl, entry.usableUntil - Date.now())) : this.#opt.lockTtl
+      const waited = await shared.waitFor(entry.storeKey, patience)
       if (this.#worthAdopting(entry, waited, background)) return this.#adopt(entry, waited)
     }
     let token: AppToken
@@ -375,6 +382,9 @@ export class TokenCache {
   }
 
   async #fetchAndInstall (entry: Entry, background: boolean): Promise<AppToken> {
+    // Tokens that cannot be cached would otherwise be fetched back to back.
+    const floor = entry.uncachedAt + MIN_REFRESH_INTERVAL - Date.now()
+    if (floor > 0) await this.#sleep(floor)
     const fetched = await this.#fetchWithRetry(entry)
     const { token } = fetched
     if (fetched.missingScopes.length > 0) {
@@ -394,6 +404,7 @@ export class TokenCache {
     if (fetched.usableUntil <= now) {
       // expires_in 0 or negative (or too short to use): for the callers waiting now, never cached.
       this.#log.warn(logFields, 'the token endpoint issued a token that is already expired or too short-lived to cache; not caching it')
+      entry.uncachedAt = now
       return token
     }
     const lifetime = (fetched.usableUntil - fetched.sentAt) / 1000
@@ -413,6 +424,7 @@ export class TokenCache {
       entry.shrinkWarned = false
       entry.lifetime = lifetime
     }
+    entry.uncachedAt = 0
     this.#install(entry, token, fetched.usableUntil, refreshAt)
     const message = background ? 'app token refreshed' : 'app token fetched'
     const fields = { ...logFields, usableUntil: new Date(entry.usableUntil), refreshAt: entry.timer !== undefined ? new Date(refreshAt) : null }
@@ -531,10 +543,10 @@ export class TokenCache {
     }
   }
 
+  /** A pause between attempts; it keeps the process alive (a caller waits on it), close() ends it. */
   #sleep (ms: number): Promise<void> {
     return new Promise((resolve) => {
       const sleep = { timer: setTimeout(() => { this.#sleeps.delete(sleep); resolve() }, ms), resolve }
-      sleep.timer.unref()
       this.#sleeps.add(sleep)
     })
   }
@@ -551,6 +563,11 @@ function errorFields (err: AppTokenError): Record<string, unknown> {
     retryAfter: err.retryAfter,
     reason: err.message
   }
+}
+
+function sortedUnique (scopes: readonly string[]): boolean {
+  for (let i = 1; i < scopes.length; i++) if (!((scopes[i - 1] as string) < (scopes[i] as string))) return false
+  return true
 }
 
 function sameElements (a: readonly string[], b: readonly string[]): boolean {

@@ -112,7 +112,8 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
   let timedOut = false
   const timer = setTimeout(() => { timedOut = true; controller.abort() }, timeout)
   const onAbort = (): void => controller.abort()
-  options.signal?.addEventListener('abort', onAbort, { once: true })
+  if (options.signal?.aborted === true) controller.abort()
+  else options.signal?.addEventListener('abort', onAbort, { once: true })
   const sentAt = Date.now()
   let raw
   try {

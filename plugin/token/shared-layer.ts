@@ -4,16 +4,22 @@
 import type { SharedTokenStore, StoredToken } from './store.js'
 import type { TokenLogger } from './logger.js'
 
+/** Outage state per store object, so caches sharing one store log an outage once. */
+const outages = new WeakMap<SharedTokenStore, { down: boolean }>()
+
 export class SharedLayer {
   readonly #store: SharedTokenStore
   readonly #log: TokenLogger
   readonly #timeout: number
-  #down = false
+  readonly #state: { down: boolean }
 
   constructor (store: SharedTokenStore, log: TokenLogger, timeout: number) {
     this.#store = store
     this.#log = log
     this.#timeout = timeout
+    let state = outages.get(store)
+    if (state === undefined) outages.set(store, state = { down: false })
+    this.#state = state
   }
 
   async get (key: string): Promise<StoredToken | undefined> {
@@ -50,14 +56,14 @@ export class SharedLayer {
           timer.unref()
         })
       ])
-      if (this.#down) {
-        this.#down = false
+      if (this.#state.down) {
+        this.#state.down = false
         this.#log.info('shared token store answers again; tokens are shared again')
       }
       return value
     } catch (err) {
-      if (!this.#down) {
-        this.#down = true
+      if (!this.#state.down) {
+        this.#state.down = true
         this.#log.warn({ op, reason: err instanceof Error ? err.message : String(err) },
           'shared token store failed; fetching tokens locally until it recovers')
       }

@@ -21,6 +21,17 @@ function git(args: string[], cwd: string): Promise<string> {
   })
 }
 
+/** All blobs in one git process: a folder of thousands of files must not spawn thousands of gits. */
+function gitBatch(objects: string[], cwd: string): Promise<Buffer> {
+  return new Promise((done, fail) => {
+    const child = execFile('git', ['cat-file', '--batch'], { cwd, encoding: 'buffer', maxBuffer: MAX_OUTPUT }, (err, stdout, stderr) => {
+      if (err) fail(Object.assign(err, { stderr: stderr.toString('utf8') }))
+      else done(stdout)
+    })
+    child.stdin?.end(objects.map((o) => `${o}\n`).join(''))
+  })
+}
+
 function firstLine(failure: GitFailure): string {
   return (failure.stderr ?? '').split('\n').find((l) => l.trim() !== '')?.replace(/^(fatal|error): /, '') ?? 'git failed'
 }
@@ -98,17 +109,24 @@ export async function readTree(
       return { type, object: object ?? '', name: line.slice(tab + 1) }
     })
     .filter((e) => e.type === 'blob' && keep(e.name))
+  let batch: Buffer
+  try {
+    batch = await gitBatch(blobs.map((b) => b.object), top)
+  } catch (err) {
+    throw gitError(err, `reading ${dirInRepo || '.'} at ${commit.slice(0, 12)}`)
+  }
+  // `git cat-file --batch` answers each id with `<id> blob <size>\n<content>\n`.
   const sources: PolicySource[] = []
-  // A few at a time: a folder of thousands of files must not spawn thousands of gits at once.
-  for (let i = 0; i < blobs.length; i += 8) {
-    const batch = blobs.slice(i, i + 8)
-    sources.push(...await Promise.all(batch.map(async (b) => {
-      try {
-        return { file: b.name, text: await git(['cat-file', 'blob', b.object], top) }
-      } catch (err) {
-        throw gitError(err, `reading ${dirInRepo ? `${dirInRepo}/` : ''}${b.name} at ${commit.slice(0, 12)}`)
-      }
-    })))
+  let offset = 0
+  for (const b of blobs) {
+    const eol = batch.indexOf(10, offset)
+    const header = batch.subarray(offset, eol).toString('utf8').split(' ')
+    const size = Number(header[2])
+    if (header[1] !== 'blob' || !Number.isInteger(size)) {
+      throw new CliError(`git could not read ${dirInRepo ? `${dirInRepo}/` : ''}${b.name} at ${commit.slice(0, 12)}`)
+    }
+    sources.push({ file: b.name, text: batch.subarray(eol + 1, eol + 1 + size).toString('utf8') })
+    offset = eol + 1 + size + 1
   }
   return sources
 }

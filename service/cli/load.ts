@@ -4,10 +4,6 @@ import type { LoadResult, PolicySet } from '../policy/types.js'
 import { CliError } from './args.js'
 import { readTree } from './git.js'
 
-export function loadFolder(dir: string): Promise<LoadResult> {
-  return loadPolicyDir(dir)
-}
-
 /** A policy set that loads without errors, or one line saying what is wrong and where. */
 export function validSet(result: LoadResult, dir: string, source = dir): PolicySet {
   if (result.policies) return result.policies
@@ -23,9 +19,14 @@ export async function loadValidSet(dir: string): Promise<PolicySet> {
   return validSet(await loadPolicyDir(dir), dir)
 }
 
+/** The files the loader reads: `*.yaml` and `*.yml`, not dotfiles. */
+export function isPolicyFileName(name: string): boolean {
+  return !name.startsWith('.') && /\.ya?ml$/i.test(name)
+}
+
 /** The policy folder as committed in `commit`; `null` when the commit has no such folder. */
 export async function loadFromCommit(repoTop: string, commit: string, dirInRepo: string, dir: string): Promise<LoadResult | null> {
-  const sources = await readTree(repoTop, commit, dirInRepo, (name) => !name.startsWith('.') && /\.ya?ml$/i.test(name))
+  const sources = await readTree(repoTop, commit, dirInRepo, isPolicyFileName)
   if (sources === null) return null
   return loadPolicyFiles(sources, { dir })
 }

@@ -21,16 +21,34 @@ interface Normalised {
   bad: unknown[]
 }
 
+function addToken(token: string, out: string[], seen: { set: Set<string> | null }): void {
+  if (seen.set === null) {
+    if (out.includes(token)) return
+    out.push(token)
+    if (out.length > SCAN_LIMIT) seen.set = new Set(out)
+  } else if (!seen.set.has(token)) {
+    seen.set.add(token)
+    out.push(token)
+  }
+}
+
+const NON_ASCII = /[^\x00-\x7f]/
+
 function addTokens(text: string, out: string[], seen: { set: Set<string> | null }): void {
-  for (const token of text.split(WHITESPACE)) {
-    if (token === '') continue
-    if (seen.set === null) {
-      if (out.includes(token)) continue
-      out.push(token)
-      if (out.length > SCAN_LIMIT) seen.set = new Set(out)
-    } else if (!seen.set.has(token)) {
-      seen.set.add(token)
-      out.push(token)
+  if (NON_ASCII.test(text)) {
+    // Unicode whitespace (NBSP, U+2028, …) separates too: let the regex engine find it.
+    for (const token of text.split(WHITESPACE)) if (token !== '') addToken(token, out, seen)
+    return
+  }
+  // ASCII fast path, no intermediate array: \s in ASCII is TAB, LF, VT, FF, CR and SPACE.
+  let start = -1
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 32
+    const space = c === 32 || (c >= 9 && c <= 13)
+    if (!space && start < 0) start = i
+    else if (space && start >= 0) {
+      addToken(text.slice(start, i), out, seen)
+      start = -1
     }
   }
 }
@@ -58,14 +76,15 @@ export function normaliseScopes(input: unknown): string[] {
   return normalise(input).scopes
 }
 
+/** One violation for every element that is not a string: a garbage array gives one line, not a million. */
 function badItems(bad: readonly unknown[], violations: Violation[]): void {
-  for (const item of bad) {
-    violations.push({
-      scope: '',
-      code: 'malformed',
-      message: `scopes must be a space-delimited string or an array of strings; got ${typeName(item)}`,
-    })
-  }
+  if (bad.length === 0) return
+  const more = bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''
+  violations.push({
+    scope: '',
+    code: 'malformed',
+    message: `scopes must be a space-delimited string or an array of strings; got ${typeName(bad[0])}${more}`,
+  })
 }
 
 /** The rules that need no policy: RFC 6749 §3.3 grammar and user scopes. */
@@ -131,7 +150,8 @@ function nearMiss(scope: string, lk: EnvLookup): string | undefined {
   const folded = lk.folded.get(foldSeparators(scope))
   if (folded !== undefined) return folded
   const lower = scope.toLowerCase()
-  return lk.names.find((name) => oneEditApart(lower, name.toLowerCase()))
+  const i = lk.lowerNames.findIndex((name) => oneEditApart(lower, name))
+  return i < 0 ? undefined : lk.names[i]
 }
 
 function scopeViolation(scope: string, lk: EnvLookup): Violation {

@@ -102,14 +102,16 @@ export function classifyScope(scope: string): { risk: Risk; why: string } {
   const objects = words.filter((w) => PRIVILEGED_OBJECTS.has(w))
   const admin = words.some((w) => ADMIN_WORDS.has(w))
   const write = words.some((w) => WRITE_WORDS.has(w))
-  if (objects.length > 0 && (admin || write)) {
-    return { risk: 'critical', why: `${admin ? 'admin' : 'write'} privilege over ${objects[0]}` }
+  // `oauth:clients:manage`: name the clients, not the protocol.
+  const object = objects.find((w) => w !== 'oauth') ?? objects[0]
+  if (object && (admin || write)) {
+    return { risk: 'critical', why: `${admin ? 'admin' : 'write'} privilege over ${object}` }
   }
   if (admin) return { risk: 'high', why: 'admin-like scope' }
   if (write) return { risk: 'high', why: 'write/delete-like scope' }
   const secret = objects.find((w) => SECRET_MATERIAL.has(w))
   if (secret) return { risk: 'high', why: `reads ${secret}` }
-  if (objects.length > 0) return { risk: 'medium', why: `reads ${objects[0]}` }
+  if (object) return { risk: 'medium', why: `reads ${object}` }
   return { risk: 'low', why: 'read-like scope' }
 }
 
@@ -238,7 +240,7 @@ function emptySet(): PolicySet {
   return { dir: '', apps: new Map(), byClientId: new Map() }
 }
 
-/** Every change from `base` to `head`, apps in name order; null means an empty set. */
+/** Every change from `base` to `head`: apps in name order, riskiest first within an app; null means an empty set. */
 export function diffPolicySets(base: PolicySet | null, head: PolicySet | null): PolicyDiff {
   const before = base ?? emptySet()
   const after = head ?? emptySet()
@@ -247,6 +249,7 @@ export function diffPolicySets(base: PolicySet | null, head: PolicySet | null): 
   for (const name of names) {
     const old = before.apps.get(name)
     const now = after.apps.get(name)
+    const start = changes.length
     if (old && now) {
       changes.push(...diffApp(old, now))
     } else if (now) {
@@ -255,6 +258,8 @@ export function diffPolicySets(base: PolicySet | null, head: PolicySet | null): 
     } else if (old) {
       changes.push({ app: name, environment: null, kind: 'app-removed', before: old.owner, risk: 'low', why: 'check the client is retired in the portal too' })
     }
+    // Stable sort: equal risks keep the file's order.
+    changes.push(...changes.splice(start).sort((a, b) => riskRank(b.risk) - riskRank(a.risk)))
   }
   return { summary: summarize(changes), changes }
 }

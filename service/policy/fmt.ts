@@ -1,7 +1,7 @@
 // Canonical layout of one policy file (DESIGN §8 `scope-policy fmt`): keys in a fixed order,
 // scopes sorted, block style, comments kept. Works on the yaml Document so comments travel
 // with the keys they sit above.
-import { isMap, isScalar, parseDocument, type Pair, type YAMLMap } from 'yaml'
+import { isMap, isScalar, LineCounter, parseDocument, type Pair, type YAMLMap } from 'yaml'
 
 const APP_KEYS = ['app', 'description', 'owner', 'provider', 'environments']
 const ENV_KEYS = ['clientId', 'tokenEndpoint', 'authMethod', 'resource', 'scopes']
@@ -45,22 +45,26 @@ function blockStyle(map: YAMLMap): void {
 
 /** Returns the canonical text of a policy file, or the YAML problems that prevent formatting. */
 export function formatPolicyText(text: string): FormatResult {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter })
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      problems: doc.errors.map((e) => ({
-        line: e.linePos?.[0]?.line ?? 1,
-        col: e.linePos?.[0]?.col ?? 1,
-        message: e.message.split('\n')[0] ?? e.message,
-      })),
+      problems: doc.errors.map((e) => ({ ...lineCounter.linePos(e.pos[0]), message: e.message.split('\n')[0] ?? e.message })),
     }
   }
   const root = doc.contents
   // Not an app mapping: nothing canonical to do; lint reports what is wrong with it.
   if (!isMap(root)) return { ok: true, text, changed: false }
 
+  // The comment above the first key is the file's header: it stays at the top.
+  const first = root.items[0]
   orderKeys(root, APP_KEYS)
+  const now = root.items[0]
+  if (first && now && first !== now && isScalar(first.key) && isScalar(now.key) && first.key.commentBefore) {
+    now.key.commentBefore = [first.key.commentBefore, now.key.commentBefore].filter(Boolean).join('\n')
+    first.key.commentBefore = undefined
+  }
   const environments = root.get('environments', true)
   if (isMap(environments)) {
     blockStyle(environments)

@@ -61,6 +61,8 @@ export function loadPolicyFiles(sources: readonly PolicySource[], options: LoadO
   return { policies, findings }
 }
 
+const READS_IN_FLIGHT = 16
+
 const folderAt = (code: string, message: string): Finding =>
   finding({ file: '.', line: 1, col: 1 }, 'error', code, message)
 
@@ -78,16 +80,29 @@ export async function loadPolicyDir(dir: string): Promise<LoadResult> {
     const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : `cannot be read (${code ?? 'error'})`
     return { policies: null, findings: [folderAt('missing-folder', `policy folder ${quote(dir, 200)} ${why}`)] }
   }
-  const sources: PolicySource[] = []
-  const unreadable: Finding[] = []
-  for (const name of names) {
-    try {
-      sources.push({ file: name, text: await readFile(join(dir, name), 'utf8') })
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'error'
-      unreadable.push(finding({ file: name, line: 1, col: 1 }, 'error', 'unreadable-file', `cannot read the file (${code})`))
+  // A few reads in flight at once: a large folder loads faster than one by one, without
+  // opening thousands of files together.
+  const texts: Array<string | Finding> = new Array(names.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < names.length; i = next++) {
+      const name = names[i] as string
+      try {
+        texts[i] = await readFile(join(dir, name), 'utf8')
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? 'error'
+        texts[i] = finding({ file: name, line: 1, col: 1 }, 'error', 'unreadable-file', `cannot read the file (${code})`)
+      }
     }
   }
+  await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, names.length) }, worker))
+  const sources: PolicySource[] = []
+  const unreadable: Finding[] = []
+  names.forEach((file, i) => {
+    const text = texts[i]
+    if (typeof text === 'string') sources.push({ file, text })
+    else if (text) unreadable.push(text)
+  })
   const result = loadPolicyFiles(sources, { dir })
   if (names.length === 0) {
     result.findings.push(finding({ file: '.', line: 1, col: 1 }, 'warning', 'empty-folder', `no *.yaml policy file in ${quote(dir, 200)}: every clientId is unknown`))

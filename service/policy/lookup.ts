@@ -12,6 +12,8 @@ export interface EnvLookup {
   where: string
   /** The whitelist in file order. */
   names: readonly string[]
+  /** `names` in lowercase, same order (one-edit near misses ignore case). */
+  lowerNames: readonly string[]
   /** lowercase → whitelisted spelling (case_mismatch). */
   lower: ReadonlyMap<string, string>
   /** separator-folded → whitelisted spelling (near_miss: read_interaction, interaction:read). */
@@ -32,7 +34,7 @@ export function foldSeparators(scope: string): string {
     .join(' ')
 }
 
-export function listScopes(names: readonly string[]): string {
+function listScopes(names: readonly string[]): string {
   if (names.length === 0) return 'no scope (scopes: {})'
   const shown = names.slice(0, MAX_LISTED).join(', ')
   return names.length > MAX_LISTED ? `${shown} … (${names.length - MAX_LISTED} more)` : shown
@@ -56,6 +58,7 @@ export function lookupFor(set: PolicySet, app: AppPolicy, env: EnvironmentPolicy
     label: `${app.app}/${env.name}`,
     where: `${join(set.dir, app.file)}:${env.scopesAt.line}`,
     names,
+    lowerNames: names.map((n) => n.toLowerCase()),
     lower,
     folded,
     allowed: listScopes(names),

@@ -60,9 +60,10 @@ function parsePointer(p: string): string[] {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
 }
 
+/** A key as written: `0x1F:` is the scope "0x1F", not 31; `null:` is "null". */
 function keyText(pair: Pair): string | null {
   const k = pair.key
-  if (isScalar(k)) return String(k.value)
+  if (isScalar(k)) return k.type === 'PLAIN' && typeof k.source === 'string' ? k.source : String(k.value)
   if (k === null || k === undefined) return ''
   return null
 }
@@ -115,8 +116,8 @@ class FileCheck {
     return { file: this.file, line, col }
   }
 
-  nodeLoc(node: Node | null | undefined, fallback = 0): SourceLocation {
-    return this.loc(node?.range?.[0] ?? fallback)
+  nodeLoc(node: Node | null | undefined): SourceLocation {
+    return this.loc(node?.range?.[0] ?? 0)
   }
 
   error(at: SourceLocation, code: string, message: string, path?: Path): void {
@@ -129,6 +130,7 @@ class FileCheck {
   }
 
   isFlagged(path: Path): boolean {
+    if (this.flagged.size === 0) return false
     for (let i = 0; i <= path.length; i++) if (this.flagged.has(pointer(path.slice(0, i)))) return true
     return false
   }
@@ -160,11 +162,15 @@ class FileCheck {
 }
 
 function parseYaml(c: FileCheck): boolean {
-  const doc = parseDocument(c.text, { lineCounter: c.lc, uniqueKeys: true, prettyErrors: false })
+  // logLevel: problems become findings, never process warnings on stderr.
+  const doc = parseDocument(c.text, { lineCounter: c.lc, uniqueKeys: true, prettyErrors: false, logLevel: 'error' })
   for (const e of doc.errors) {
     const at = c.loc(e.pos[0])
     if (e.code === 'DUPLICATE_KEY') {
-      const key = c.text.slice(e.pos[0]).split(/\r?\n/, 1)[0]?.replace(/\s*:.*$/, '') ?? ''
+      // The key as written: up to the `:` that ends it (scope names hold colons themselves).
+      const end = c.text.indexOf('\n', e.pos[0])
+      const line = c.text.slice(e.pos[0], Math.min(end < 0 ? c.text.length : end, e.pos[0] + 200)).trimEnd()
+      const key = line.replace(/\s*:(\s.*)?$/, '').replace(/^(["'])(.*)\1$/, '$2')
       c.error(at, 'duplicate-key', `duplicate key ${quote(key)}: YAML would silently keep one of them; keep a single entry`)
     } else {
       c.error(at, 'yaml-syntax', e.message.split('\n', 1)[0] ?? 'invalid YAML')
@@ -267,7 +273,10 @@ function schemaMessage(e: ValueError, path: Path): { message: string; prefer: 'k
       return { message: 'environments must list at least one environment', prefer: 'value' }
     case ValueErrorType.Object:
       return {
-        message: `${what} must be a mapping, got ${typeName(e.value)}${last === 'scopes' ? ' (`scopes: {}` allows no scope)' : ''}`,
+        message:
+          last === 'scopes'
+            ? `${what} must be a mapping of scope name to reason (\`read:x: why\`), got ${typeName(e.value)}; \`scopes: {}\` allows no scope`
+            : `${what} must be a mapping, got ${typeName(e.value)}`,
         prefer: 'value',
       }
     case ValueErrorType.String:

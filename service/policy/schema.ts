@@ -19,6 +19,9 @@ export const ScopesSchema = Type.Record(
   {
     description:
       'The whitelist: scope name (RFC 6749 §3.3, exact and case-sensitive, no wildcards) -> reason. `{}` means the app may request no scope.',
+    // For editors only (TypeBox does not check it; the loader's findings are more precise):
+    // an RFC 6749 §3.3 scope-token without `*` (wildcard) or `,` (list).
+    propertyNames: { pattern: '^[\\x21\\x23-\\x29\\x2B\\x2D-\\x5B\\x5D-\\x7E]+$' },
   },
 )
 

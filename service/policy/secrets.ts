@@ -9,10 +9,12 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key.toLowerCase().replace(/[-_.\s]/g, ''))
 }
 
+// Patterns that could start inside a long run begin with a lookbehind, so that a pathological
+// value is scanned in linear time.
 const KNOWN_SECRETS: ReadonlyArray<[RegExp, string]> = [
   [/(?:^|[^A-Za-z0-9])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{4,}/, 'a live/test secret key (sk_live_…)'],
   [/-----BEGIN [A-Z0-9 ]*-----/, 'a PEM block (-----BEGIN …-----)'],
-  [/eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\./, 'a JWT'],
+  [/(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\./, 'a JWT'],
   [/\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}/, 'a GitHub token'],
   [/\bAKIA[0-9A-Z]{16}\b/, 'an AWS access key id'],
   [/\bxox[abposr]-[A-Za-z0-9-]{10,}/, 'a Slack token'],
@@ -36,10 +38,12 @@ function entropy(s: string): number {
 
 /**
  * A long random-looking run: base64/hex-like, ≥ 32 characters, high entropy. Identifiers people
- * write into reasons (UUIDs, 40-hex git commit ids) do not count.
+ * write into reasons (UUIDs, 40-hex git commit ids, link paths) do not count.
  */
 function highEntropyRun(value: string): boolean {
-  for (const run of value.match(/[A-Za-z0-9+/=_-]{32,}/g) ?? []) {
+  // Document ids in links (scheme://host/path) are random too; a query string may hold a key.
+  const text = value.replace(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s?#]*/gi, ' ')
+  for (const run of text.match(/[A-Za-z0-9+/=_-]{32,}/g) ?? []) {
     if (UUID.test(run)) continue
     if (/^[0-9a-f]+$/i.test(run)) {
       if (run.length !== 40 && entropy(run) >= 3.5) return true

@@ -180,5 +180,5 @@ t.test('--format markdown stays under 60 KB however large the change, and says w
   t.match(r.stdout, /reason with a \\\| pipe/, 'pipes in cells are escaped')
   t.match(r.stdout, /\n_\d+ more changes not shown \(\d+ low\) to keep this comment under 60 KB: run `scope-policy diff --format json` for the full list\._\n$/)
   // Every app still gets its medium "app-added" row before any low row.
-  t.equal(r.stdout.match(/\| medium \| \| app-added \|/g)?.length, 20)
+  t.equal(r.stdout.match(/\| medium \| +\| app-added \|/g)?.length, 20)
 })

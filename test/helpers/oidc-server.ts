@@ -49,7 +49,8 @@ export async function startOidcServer (options: OidcServerOptions): Promise<Oidc
     res.end()
   }
   const server = createServer((req, res) => {
-    if (req.method === 'POST' && req.url?.startsWith('/token')) {
+    // The token endpoint only: not /token/introspection.
+    if (req.method === 'POST' && (req.url === '/token' || req.url?.startsWith('/token?') === true)) {
       tokenRequests.push({
         contentType: req.headers['content-type'],
         authorization: req.headers.authorization !== undefined,

@@ -7,7 +7,7 @@ import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import fastifyEnv from '@fastify/env'
 import appToken, { type AppTokenOptions } from '../../plugin/index.js'
-import { ALLOWED, CLIENT_ID, SECRET, policyDir, register, tempDir, tokenServer } from './helpers.js'
+import { ALLOWED, CLIENT_ID, SECRET, policyDir, register, tempDir, tokenServer } from './fixtures/helpers.js'
 
 const VARIABLES = ['APP_TOKEN_CLIENT_ID', 'APP_TOKEN_CLIENT_SECRET', 'APP_TOKEN_CLIENT_SECRET_FILE', 'APP_TOKEN_ENDPOINT', 'APP_TOKEN_SCOPES', 'APP_TOKEN_POLICY', 'APP_TOKEN_ENV']
 

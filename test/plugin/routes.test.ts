@@ -3,7 +3,8 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import appToken, { AppToken, type AppTokenDecorator } from '../../plugin/index.js'
-import { ALLOWED, CLIENT_ID, SECRET, policyDir, register, tokenServer } from './helpers.js'
+import { startOidcServer } from '../helpers/oidc-server.js'
+import { ALLOWED, CLIENT_ID, SECRET, policyDir, register, tokenServer } from './fixtures/helpers.js'
 
 declare module 'fastify' {
   interface FastifyRequest { billingToken: AppToken }
@@ -116,4 +117,40 @@ t.test('routes', async (t) => {
     t.not(again[0].accessToken, first.accessToken, 'a new token after invalidate()')
     t.equal(oidc.tokenRequests.length, before + 1, 'one request for all waiters')
   })
+})
+
+t.test('per-route and per-call resource (RFC 8707): the token is for that audience', async (t) => {
+  const resource = 'https://api.example.com'
+  const oidc = await startOidcServer({
+    clients: [{ clientId: CLIENT_ID, clientSecret: SECRET, scopes: ALLOWED }],
+    jwt: { resource, scopes: ALLOWED }
+  })
+  t.teardown(() => oidc.close())
+  const audience = (token: AppToken): unknown =>
+    JSON.parse(Buffer.from(token.accessToken.split('.')[1] ?? '', 'base64url').toString()).aud
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: oidc.tokenEndpoint, scopes: ['read:interaction'], global: false })
+  app.get('/api', { config: { appToken: { resource } } }, async (request) => audience(request.appToken))
+  app.get('/bad', { config: { appToken: { resource: 'not a uri' } } }, async () => 'x')
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_APP_TOKEN_ROUTE_SCOPES', message: /GET, HEAD \/bad .*resource "not a uri" is not an absolute URI/ })
+
+  const good = Fastify()
+  t.teardown(() => good.close())
+  await good.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: oidc.tokenEndpoint, scopes: ['read:interaction'] })
+  good.get('/api', { config: { appToken: { resource } } }, async (request) => audience(request.appToken))
+  good.get('/plain', async (request) => request.appToken.scopes)
+  t.equal((await good.inject('/api')).body, resource)
+  t.same((await good.inject('/plain')).json(), ['read:interaction'])
+  t.equal(audience(await good.appToken.get({ resource })), resource)
+  t.same(good.appToken.stats().entries.map((e) => e.resource).sort(), [resource, null],
+    'one cached token for the route with a resource, one for the route without; get({ resource }) reused the first')
+})
+
+t.test('a route config of the wrong shape fails ready()', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: 'https://auth.example.com/token' })
+  app.get('/x', { config: { appToken: { scopes: [42] } as unknown as { scopes: string[] } } }, async () => 'x')
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_APP_TOKEN_ROUTE_SCOPES', message: /GET, HEAD \/x .*config\.appToken must be false, true or \{ scopes/ })
 })

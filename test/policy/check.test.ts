@@ -268,3 +268,11 @@ t.test('a PolicySet built by hand (not by the loader) is checked the same', asyn
   t.equal(v.suggestion, 'read:interaction')
   t.match(v.message, 'elsewhere/agent-desktop-worker.yaml:11')
 })
+
+t.test('non-string scopes give one malformed violation, however many there are', async (t) => {
+  const r = prod(['read:interaction', ...Array.from({ length: 1000 }, (_, i) => i)] as unknown as string[])
+  const v = only(r.violations)
+  t.equal(v.code, 'malformed')
+  t.match(v.message, 'got a number (and 999 more)')
+  t.same(r.scopes, ['read:interaction'])
+})

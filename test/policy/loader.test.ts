@@ -287,6 +287,12 @@ t.test('the JSON Schema helps editors', async (t) => {
   t.equal(env.additionalProperties, false)
   t.equal(env.properties.authMethod.default, 'client_secret_basic')
   t.type(env.properties.scopes.description, 'string')
+  const scopeName = new RegExp(env.properties.scopes.propertyNames.pattern)
+  t.same(
+    ['read:interaction', 'https://graph.example.com/.default', 'read:*', 'a,b', 'a b', '"q"'].map((s) => scopeName.test(s)),
+    [true, true, false, false, false, false],
+    'editors flag scope names the loader rejects',
+  )
   t.doesNotThrow(() => JSON.stringify(schema))
   schema.title = 'changed'
   t.equal((policyJsonSchema() as Record<string, unknown>).title, 'fastify-app-token policy file', 'each call is a fresh copy')
@@ -295,4 +301,51 @@ t.test('the JSON Schema helps editors', async (t) => {
 t.test('the text of a source that is not a string is read as empty, not thrown on', async (t) => {
   const r = loadPolicyFiles([{ file: 'app-one.yaml', text: 42 as unknown as string }])
   t.same(r.findings.map((f) => f.code), ['schema'])
+})
+
+t.test('a scope listed twice is a duplicate-key finding naming the scope', async (t) => {
+  const text = VALID.replace('      read:things: list things (T-1)\n', '      read:things: list things (T-1)\n      read:things: again\n')
+  const { findings } = loadPolicyFiles([{ file: 'app-one.yaml', text }])
+  t.same(findings.map((f) => [f.code, f.line, f.col]), [['duplicate-key', 10, 7]])
+  t.match(findings[0]?.message, 'duplicate key "read:things"')
+})
+
+t.test('scopes written as a list get a hint about the map form', async (t) => {
+  const text = VALID.replace('      read:things: list things (T-1)', '      - read:things')
+  const { findings } = loadPolicyFiles([{ file: 'app-one.yaml', text }])
+  t.same(findings.map((f) => [f.code, f.line, f.col]), [['schema', 9, 7]])
+  t.match(findings[0]?.message, 'must be a mapping of scope name to reason')
+})
+
+t.test('links in reasons are not secrets, keys in their query strings are', async (t) => {
+  const reason = (r: string): string[] =>
+    loadPolicyFiles([{ file: 'app-one.yaml', text: VALID.replace('list things (T-1)', r) }]).findings.map((f) => f.code)
+  t.same(reason('see https://docs.example.com/document/d/1aBcD3fGhIjKlMnOpQrStUvWxYz0123456789AbCd/edit'), [])
+  t.same(reason('see https://example.com/x?key=Zx8Qm2Lr7Vt4Np9Kc3Hs6Wd1Fg5Jb0Ye'), ['secret'])
+  t.same(reason('approved in a3f9c2e1d4b5a6978877665544332211aabbccdd'), [], 'a git commit id')
+  t.same(reason('token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhcHAifQ.sig'), ['secret'], 'a JWT')
+})
+
+t.test('secret-like keys anywhere are one secret finding each (not also unknown fields)', async (t) => {
+  const text = VALID.replace('provider: generic', 'provider: generic\napiKey: abc')
+    .replace('    clientId: one-prod', '    clientId: one-prod\n    clientSecret: abc\n    password: abc\n    private_key: abc')
+  const { findings } = loadPolicyFiles([{ file: 'app-one.yaml', text }])
+  t.same(
+    findings.map((f) => [f.code, f.line, f.col]),
+    [
+      ['secret', 4, 1],
+      ['secret', 8, 5],
+      ['secret', 9, 5],
+      ['secret', 10, 5],
+    ],
+  )
+  const scopeNamed = loadPolicyFiles([{ file: 'app-one.yaml', text: VALID.replace('read:things', 'secrets:read') }])
+  t.same(scopeNamed.findings, [], 'a scope named after secrets is a scope, not a secret')
+})
+
+t.test('scope keys are taken as written, even when YAML reads them as numbers or null', async (t) => {
+  const text = VALID.replace('      read:things: list things (T-1)', '      0x1F: hex-looking (T-1)\n      null: a scope named null (T-2)\n      1e3: (T-3)')
+  const { policies, findings } = loadPolicyFiles([{ file: 'app-one.yaml', text }])
+  t.same(findings, [])
+  t.same([...(policies?.byClientId.get('one-prod')?.environment.scopes.keys() ?? [])], ['0x1F', 'null', '1e3'])
 })

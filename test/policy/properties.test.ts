@@ -195,3 +195,11 @@ t.test('the loader never throws for any file text, and every finding is well pla
   t.equal(r.policies, null, 'an alias bomb is refused')
   t.ok(r.findings.some((f) => f.code === 'yaml-alias'))
 })
+
+t.test('pathological long values load (every scan is linear)', async (t) => {
+  const file = (value: string): string => policyYaml('app-one', { prod: { clientId: 'p', scopes: ['read:x'] } }).replace('needed (T-1)', JSON.stringify(value))
+  for (const value of ['eyJ'.repeat(100_000), '-eyJ'.repeat(100_000), 'a.'.repeat(150_000), `-----BEGIN ${'A'.repeat(300_000)}`, ' :'.repeat(150_000)]) {
+    const r = loadPolicyFiles([{ file: 'app-one.yaml', text: file(value) }])
+    t.ok(r.findings.every((f) => f.message.length < 500), `${value.slice(0, 8)}…: findings stay short`)
+  }
+})

@@ -10,7 +10,7 @@ import { freePort, sleep, uniquePrefix, useOwnRedis } from '../helpers/redis.js'
 
 const COMMAND_TIMEOUT = 200
 /** What "quickly" means here: the command timeout plus scheduling slack on a busy 2-core machine. */
-const QUICK = COMMAND_TIMEOUT + 400
+const QUICK = COMMAND_TIMEOUT + 800
 
 function token (): StoredToken {
   const now = Date.now()

@@ -88,7 +88,25 @@ if (url !== undefined) {
     await a.set('k', value, 10_000)
     t.same(await waiting, value)
     const took = Date.now() - started
-    t.ok(took < 1_000, `woke ${took} ms after the wait began (set at 200 ms), not at the timeout`)
+    t.ok(took < 2_500, `woke ${took} ms after the wait began (set at 200 ms), not at the timeout`)
+  })
+
+  t.test('waiters listen on one pub/sub channel, subscribed on first wait and left on close', async (t) => {
+    const prefix = uniquePrefix('pubsub')
+    const s = redisStore({ url, keyPrefix: prefix })
+    t.teardown(() => cleanup(redis, prefix))
+    const subscribers = async (): Promise<unknown> => ((await redis.pubsub('NUMSUB', `${prefix}stored`)) as unknown[])[1]
+    await s.set('k', token(), 10_000)
+    t.equal(await subscribers(), 0, 'no subscriber connection before a wait')
+    await s.lock('w', 'a', 10_000)
+    const waiting = s.waitFor('w', 5_000)
+    let count: unknown = 0
+    for (let i = 0; i < 50 && count === 0; i++) { await sleep(20); count = await subscribers() }
+    t.equal(count, 1, 'one subscriber while waiting')
+    await s.close()
+    t.equal(await waiting, undefined)
+    for (let i = 0; i < 50 && count !== 0; i++) { await sleep(20); count = await subscribers() }
+    t.equal(count, 0, 'unsubscribed on close')
   })
 
   t.test('waitFor returns the new token, not the one stored before the wait', async (t) => {
@@ -120,7 +138,7 @@ if (url !== undefined) {
     const started = Date.now()
     t.equal(await s.waitFor('k', 300), undefined)
     const took = Date.now() - started
-    t.ok(took >= 280 && took < 1_000, `gave up after ${took} ms`)
+    t.ok(took >= 280 && took < 2_000, `gave up after ${took} ms`)
   })
 
   t.test('waitTimeout replaces the timeout the cache asks for', async (t) => {
@@ -128,7 +146,7 @@ if (url !== undefined) {
     await s.lock('k', 'a', 10_000)
     const started = Date.now()
     t.equal(await s.waitFor('k', 30_000), undefined)
-    t.ok(Date.now() - started < 1_000)
+    t.ok(Date.now() - started < 2_000)
   })
 
   t.test('waitFor returns undefined soon after the holder unlocks without a token', async (t) => {
@@ -139,7 +157,7 @@ if (url !== undefined) {
     await sleep(150)
     await s.unlock('k', 'a')
     t.equal(await waiting, undefined)
-    t.ok(Date.now() - started < 1_000, 'well before the timeout')
+    t.ok(Date.now() - started < 2_500, 'well before the timeout')
   })
 
   t.test('waitFor returns undefined soon after a dead holder\'s lock expires', async (t) => {
@@ -148,7 +166,7 @@ if (url !== undefined) {
     const started = Date.now()
     t.equal(await s.waitFor('k', 5_000), undefined)
     const took = Date.now() - started
-    t.ok(took >= 250 && took < 1_000, `released ${took} ms after the wait began (lock ttl 300 ms)`)
+    t.ok(took >= 250 && took < 2_500, `released ${took} ms after the wait began (lock ttl 300 ms)`)
   })
 
   t.test('waitFor without a lock answers at once with what is stored', async (t) => {
@@ -158,7 +176,7 @@ if (url !== undefined) {
     const value = token()
     await s.set('k', value, 10_000)
     t.same(await s.waitFor('k', 5_000), value)
-    t.ok(Date.now() - started < 1_000)
+    t.ok(Date.now() - started < 2_500)
   })
 
   t.test('close ends pending waits and the store refuses further calls', async (t) => {
@@ -171,7 +189,7 @@ if (url !== undefined) {
     const started = Date.now()
     await s.close()
     t.equal(await waiting, undefined)
-    t.ok(Date.now() - started < 1_000)
+    t.ok(Date.now() - started < 2_500)
     await t.rejects(s.get('k'))
     await s.close() // twice is fine
   })
@@ -191,11 +209,16 @@ if (url !== undefined) {
     t.equal(await client.ping(), 'PONG', 'the caller\'s client is still open')
   })
 
-  t.test('options: exactly one of url and client', async (t) => {
+  t.test('options: exactly one of url and client; timeouts are positive numbers', async (t) => {
     t.throws(() => redisStore({}), /exactly one of `url` and `client`/)
     const client = new Redis(url, { lazyConnect: true })
     t.teardown(() => client.disconnect())
     t.throws(() => redisStore({ url, client }), /exactly one/)
+    for (const name of ['lockTtl', 'waitTimeout', 'commandTimeout'] as const) {
+      for (const bad of [0, -1, Infinity, '500']) {
+        t.throws(() => redisStore({ url, [name]: bad as number }), new RegExp(`${name} must be a positive number`))
+      }
+    }
   })
 
   t.test('key layout: prefix, token:<key>, lock:<key>, and the default prefix', async (t) => {

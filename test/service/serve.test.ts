@@ -63,8 +63,9 @@ t.test('SIGHUP reloads: a folder swapped behind a symlink, which no watch sees',
 
   // An invalid folder on SIGHUP is refused; the last good set keeps serving.
   await writeFile(join(root, 'v2', 'broken.yaml'), 'app: broken\nowner: [\n')
-  const watched = await server.waitForLine((l) => l.msg?.includes?.('broken.yaml:') && l.level === 50).catch(() => null)
-  if (!watched) server.child.kill('SIGHUP')
+  server.child.kill('SIGHUP')
+  await server.waitForLine((l) => l.cause === 'SIGHUP' && /^policy set refused/.test(l.msg))
+  t.ok(server.lines.some((l) => l.level === 50 && /broken\.yaml:\d+:\d+: error /.test(l.msg)), 'finding logged file:line:col')
   const ready = await call(origin, '/readyz')
   t.equal(ready.status, 503)
   t.same(ready.body.files, ['broken.yaml'])
@@ -143,12 +144,13 @@ t.test('the --policies flag wins over POLICY_DIR', async (t) => {
 })
 
 t.test('npm start in the repository answers /healthz', async (t) => {
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-  const server = spawnServe(t, { npm_config_update_notifier: 'false' }, [npm, 'start', '--silent'])
+  // npm hands SIGTERM to its shell, not to the server: end the whole process group.
+  const server = spawnServe(t, { npm_config_update_notifier: 'false' }, ['npm', 'start', '--silent'], true)
   const origin = await server.origin()
   t.same((await call(origin, '/healthz')).body, { status: 'ok' })
   t.equal((await call(origin, '/readyz')).status, 200, 'the repository policies load')
-  server.child.kill('SIGTERM')
+  process.kill(-server.child.pid!, 'SIGTERM')
+  await server.waitForLine((l) => l.msg === 'shutting down: finishing in-flight requests')
   await server.exited
 })
 

@@ -20,10 +20,20 @@ export interface Spawned {
   origin(): Promise<string>
 }
 
-export function spawnServe(t: Test, env: Record<string, string>, command: string[] = [process.execPath, cliMain, 'serve']): Spawned {
+/**
+ * `group`: run in a process group of its own, and end the whole group at teardown (npm
+ * start runs the server as a grandchild).
+ */
+export function spawnServe(
+  t: Test,
+  env: Record<string, string>,
+  command: string[] = [process.execPath, cliMain, 'serve'],
+  group = false,
+): Spawned {
   const [file, ...args] = command
   const child = spawn(file!, args, {
     cwd: repoRoot,
+    detached: group,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -55,6 +65,13 @@ export function spawnServe(t: Test, env: Record<string, string>, command: string
     }),
   )
   t.teardown(async () => {
+    if (group) {
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        // the group is gone already
+      }
+    }
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL')
       await exited

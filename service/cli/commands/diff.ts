@@ -3,15 +3,16 @@
 import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { diffPolicySets, isRisk, riskRank, RISKS, type PolicyChange, type PolicyDiff, type Risk } from '../../policy/diff.js'
+import { loadPolicyDir } from '../../policy/index.js'
 import type { LoadResult } from '../../policy/types.js'
 import { formatOption, policyDirOption, stringOption, UsageError, type Format } from '../args.js'
 import type { Command } from '../command.js'
 import { locateFolder, resolveCommit } from '../git.js'
-import { loadFolder, loadFromCommit, validSet } from '../load.js'
+import { loadFromCommit, validSet } from '../load.js'
 import { annotation } from '../output/github.js'
 import { cell, codeCell, renderMarkdown } from '../output/markdown.js'
+import { plural } from '../output/plural.js'
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
 const q = (s: string | undefined): string => (s === undefined ? '(none)' : JSON.stringify(s))
 
 /** One short phrase per change, shared by every format. */
@@ -159,7 +160,7 @@ Exit: 0, or 1 with --fail-on and a change at that level (or policies that do not
     const before = await loadFromCommit(repo.top, baseCommit, repo.dirInRepo, dir)
     let after: LoadResult | null
     if (headCommit !== undefined) after = await loadFromCommit(repo.top, headCommit, repo.dirInRepo, dir)
-    else after = (await folderExists(io.cwd, dir)) ? await loadFolder(resolve(io.cwd, dir)) : null
+    else after = (await folderExists(io.cwd, dir)) ? await loadPolicyDir(resolve(io.cwd, dir)) : null
     if (before === null && after === null) {
       throw new UsageError(`no policy folder '${dir}' at ${base} nor at ${head ?? 'the working tree'}`, 'diff')
     }

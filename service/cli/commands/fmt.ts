@@ -4,8 +4,10 @@ import { join } from 'node:path'
 import { formatPolicyText } from '../../policy/fmt.js'
 import { formatOption, policyDirOption, CliError, type Format } from '../args.js'
 import type { Command } from '../command.js'
+import { isPolicyFileName } from '../load.js'
 import { annotation } from '../output/github.js'
 import { cell, codeCell, renderMarkdown } from '../output/markdown.js'
+import { plural } from '../output/plural.js'
 
 interface Problem {
   file: string
@@ -20,7 +22,6 @@ interface Outcome {
   problems: Problem[]
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
 
 function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): string {
   const verb = checkOnly ? 'would reformat' : 'reformatted'
@@ -65,7 +66,7 @@ function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): st
 async function policyFiles(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { withFileTypes: true })
-    return entries.filter((e) => !e.isDirectory() && !e.name.startsWith('.') && /\.ya?ml$/i.test(e.name)).map((e) => e.name).sort()
+    return entries.filter((e) => !e.isDirectory() && isPolicyFileName(e.name)).map((e) => e.name).sort()
   } catch (e) {
     throw new CliError(`cannot read policy folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
   }

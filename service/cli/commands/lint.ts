@@ -1,14 +1,13 @@
 // `scope-policy lint [dir]`: every finding of the loader, as text, JSON, annotations or markdown.
-import { formatFinding } from '../../policy/index.js'
+import { formatFinding, loadPolicyDir } from '../../policy/index.js'
 import type { Finding } from '../../policy/types.js'
 import { formatOption, policyDirOption, type Format } from '../args.js'
 import type { Command } from '../command.js'
-import { loadFolder } from '../load.js'
 import { annotation } from '../output/github.js'
 import { cell, codeCell, renderMarkdown } from '../output/markdown.js'
+import { plural } from '../output/plural.js'
 import { join } from 'node:path'
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
 
 function render(format: Format, dir: string, findings: Finding[]): string {
   const errors = findings.filter((f) => f.severity === 'error').length
@@ -29,8 +28,8 @@ function render(format: Format, dir: string, findings: Finding[]): string {
       const files = [...new Set(shown.map((f) => f.file))]
       return renderMarkdown({
         summary: findings.length === 0
-          ? `**scope-policy lint** \`${dir}\`: no findings.`
-          : `**scope-policy lint** \`${dir}\`: ${counts} in ${plural(files.length, 'file')}.`,
+          ? `**scope-policy lint** \`${cell(dir)}\`: no findings.`
+          : `**scope-policy lint** \`${cell(dir)}\`: ${counts} in ${plural(files.length, 'file')}.`,
         headers: ['Line', 'Severity', 'Code', 'Message'],
         sections: files.map((file) => ({
           title: codeCell(file),
@@ -68,7 +67,7 @@ Exit: 0 no errors (warnings allowed unless --strict), 1 findings, 2 usage error.
   async run(io, args) {
     const format = formatOption(args, 'lint')
     const dir = policyDirOption(args, 'lint', io.env)
-    const { findings } = await loadFolder(dir)
+    const { findings } = await loadPolicyDir(dir)
     io.out(render(format, dir, findings))
     const errors = findings.some((f) => f.severity === 'error')
     return errors || (args.values.strict === true && findings.length > 0) ? 1 : 0

@@ -1,0 +1,140 @@
+// The Redis store's two figures (DESIGN §7), on loopback against REDIS_URL
+// (default redis://127.0.0.1:6379):
+// 1. token requests per token lifetime for 4 replicas, with Redis and without;
+// 2. latency of get() served by Redis (a replica's memory is cold) vs served
+//    from memory (hot), and how many store calls hot reads make (0).
+// Bounded: ~30 s in all.
+import { randomBytes, randomUUID } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Agent } from 'undici'
+import { TokenCache, type SharedTokenStore } from '../plugin/token/index.js'
+import { redisStore } from '../plugin/store/redis.js'
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const LIFETIME = 3 // seconds: expires_in of every token
+const LIFETIMES = 4 // lifetimes per run
+const REPLICAS = 4
+const SCOPES = ['read:bench']
+
+/** A loopback token endpoint issuing opaque tokens of LIFETIME seconds; counts its requests. */
+async function tokenServer (): Promise<{ url: string, requests: () => number, at: number[], close: () => Promise<void> }> {
+  const at: number[] = []
+  const server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      at.push(Date.now())
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ access_token: randomBytes(24).toString('base64url'), token_type: 'Bearer', expires_in: LIFETIME, scope: SCOPES.join(' ') }))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
+    requests: () => at.length,
+    at,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) })
+  }
+}
+
+/** A store that counts the calls reaching it. */
+function counting (store: SharedTokenStore): { store: SharedTokenStore, calls: () => number } {
+  let calls = 0
+  const count = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => { calls++; return fn(...args) }
+  return {
+    calls: () => calls,
+    store: {
+      get: count(store.get.bind(store)),
+      set: count(store.set.bind(store)),
+      lock: count(store.lock.bind(store)),
+      unlock: count(store.unlock.bind(store)),
+      waitFor: count(store.waitFor.bind(store)),
+      close: store.close.bind(store)
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * 4 replicas (TokenCaches) under steady load for LIFETIMES token lifetimes:
+ * token requests per lifetime, and how many came < 100 ms after another
+ * (a second fetch for the same refresh).
+ */
+async function requestsPerLifetime (shared: boolean): Promise<{ perLifetime: number, doubles: number }> {
+  const server = await tokenServer()
+  const prefix = `fastify-app-token-bench:${randomUUID()}:`
+  const stores = shared ? Array.from({ length: REPLICAS }, () => redisStore({ url: REDIS_URL, keyPrefix: prefix })) : []
+  const caches = Array.from({ length: REPLICAS }, (_, i) => new TokenCache({
+    tokenEndpoint: server.url, clientId: 'bench-app', clientSecret: 'bench-secret', ...(shared ? { store: stores[i] } : {})
+  }))
+  const end = Date.now() + LIFETIME * LIFETIMES * 1000
+  await Promise.all(caches.map(async (cache) => {
+    while (Date.now() < end) {
+      await cache.get({ scopes: SCOPES })
+      await sleep(10)
+    }
+  }))
+  const requests = server.requests()
+  const doubles = server.at.filter((ms, i) => i > 0 && ms - (server.at[i - 1] as number) < 100).length
+  await Promise.all(caches.map((cache) => cache.close()))
+  await Promise.all(stores.map((store) => store.close()))
+  await server.close()
+  return { perLifetime: requests / LIFETIMES, doubles }
+}
+
+function stats (samples: number[]): { median: number, p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b)
+  return { median: sorted[Math.floor(sorted.length / 2)] ?? NaN, p99: sorted[Math.floor(sorted.length * 0.99)] ?? NaN }
+}
+
+/** get() latency: served by Redis into a cold replica, vs served from a warm replica's memory. */
+async function latency (): Promise<void> {
+  const server = await tokenServer()
+  const prefix = `fastify-app-token-bench:${randomUUID()}:`
+  const dispatcher = new Agent()
+  const { store, calls } = counting(redisStore({ url: REDIS_URL, keyPrefix: prefix }))
+  const options = { tokenEndpoint: server.url, clientId: 'bench-app', clientSecret: 'bench-secret', store, dispatcher, defaultLifetime: 3600 }
+  // A token that lives for the whole measurement.
+  const warm = new TokenCache(options)
+  await warm.get({ scopes: SCOPES })
+
+  // Shared hit: a replica whose memory holds nothing reads the token from Redis.
+  const shared: number[] = []
+  for (let i = 0; i < 2_000; i++) {
+    const cold = new TokenCache(options)
+    const t0 = process.hrtime.bigint()
+    await cold.get({ scopes: SCOPES })
+    if (i >= 200) shared.push(Number(process.hrtime.bigint() - t0) / 1000)
+    await cold.close()
+  }
+  // Memory hit: the same call on a replica that holds the token.
+  const memory: number[] = []
+  const before = calls()
+  for (let i = 0; i < 200_000; i++) {
+    const t0 = process.hrtime.bigint()
+    await warm.get({ scopes: SCOPES })
+    if (i >= 20_000) memory.push(Number(process.hrtime.bigint() - t0) / 1000)
+  }
+  const hotCalls = calls() - before
+  const fetched = server.requests()
+
+  const s = stats(shared)
+  const m = stats(memory)
+  console.log(`get() served by Redis (cold replica): median ${s.median.toFixed(1)} µs, p99 ${s.p99.toFixed(1)} µs (${shared.length} samples)`)
+  console.log(`get() served from memory (warm):      median ${m.median.toFixed(2)} µs, p99 ${m.p99.toFixed(2)} µs (${memory.length} samples)`)
+  console.log(`ratio Redis / memory (medians): ${(s.median / m.median).toFixed(0)}×`)
+  console.log(`store calls during ${memory.length + 20_000} warm get()s: ${hotCalls}; token requests in all: ${fetched}`)
+
+  await warm.close()
+  await store.close()
+  await dispatcher.close()
+  await server.close()
+}
+
+const shared = await requestsPerLifetime(true)
+const alone = await requestsPerLifetime(false)
+console.log(`token requests per ${LIFETIME} s lifetime, ${REPLICAS} replicas: with Redis ${shared.perLifetime.toFixed(2)}, without ${alone.perLifetime.toFixed(2)} (${(alone.perLifetime / shared.perLifetime).toFixed(1)}× fewer with Redis)`)
+console.log(`  with Redis, ${shared.doubles} of ${shared.perLifetime * LIFETIMES} requests came < 100 ms after another (two replicas fetching for one refresh)`)
+console.log(`  (the cache refreshes at 75–85 % of a ${LIFETIME} s token's usable ${LIFETIME - 1} s − 10 %, so one replica alone makes ~${(LIFETIME / (0.8 * 0.9 * (LIFETIME - 1))).toFixed(1)} per lifetime)`)
+await latency()

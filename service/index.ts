@@ -1,0 +1,7 @@
+// `fastify-app-token/service`: the scope-policy engine (DESIGN §3, §4) and the
+// preflight HTTP API (§6), for embedding. Never imports plugin/.
+export * from './policy/index.js'
+export { diffPolicySets, type PolicyDiff, type PolicyChange, type Risk } from './policy/diff.js'
+export { formatPolicyText } from './policy/fmt.js'
+export { buildPreflightApp, type PreflightApp, type PreflightAppOptions } from './http/app.js'
+export { serve } from './http/serve.js'

@@ -1,0 +1,105 @@
+import { readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { runCli, WORKER } from './helpers.js'
+
+// Keys out of order, a flow-style whitelist, unsorted scopes and comments everywhere.
+const MESSY = `# Owned by the desktop team; ask in #desktop before adding scopes.
+environments:
+  # the production client
+  prod:
+    scopes: { write:notes: "notes (SEC-7)", read:analytics: dashboards }   # flow style
+    tokenEndpoint: https://api.example.com/oauth/token # portal value
+    clientId: prod-messy
+  staging:
+    scopes: {} # nothing until SEC-151
+    clientId: stg-messy
+    tokenEndpoint: https://staging.example.com/oauth/token
+provider: generic
+owner: "@team/messy"
+app: messy
+# end of file
+`
+
+const CANONICAL = `# Owned by the desktop team; ask in #desktop before adding scopes.
+app: messy
+owner: "@team/messy"
+provider: generic
+environments:
+  # the production client
+  prod:
+    clientId: prod-messy
+    tokenEndpoint: https://api.example.com/oauth/token # portal value
+    scopes:
+      read:analytics: dashboards
+      write:notes: "notes (SEC-7)"
+      # flow style
+  staging:
+    clientId: stg-messy
+    tokenEndpoint: https://staging.example.com/oauth/token
+    scopes: {} # nothing until SEC-151
+
+# end of file
+`
+
+t.test('fmt rewrites in canonical order and layout, keeping every comment', async (t) => {
+  const dir = t.testdir({ 'messy.yaml': MESSY })
+  const r = await runCli(['fmt', dir])
+  t.equal(r.code, 0)
+  t.equal(r.stdout, `${join(dir, 'messy.yaml')}\nscope-policy fmt ${dir}: 1 file, reformatted 1\n`)
+  const text = readFileSync(join(dir, 'messy.yaml'), 'utf8')
+  t.equal(text, CANONICAL)
+  for (const comment of MESSY.match(/#.*$/gm) ?? []) t.ok(text.includes(comment), `keeps ${comment}`)
+  // Still the same policy: it lints clean.
+  t.equal((await runCli(['lint', dir])).code, 0)
+})
+
+t.test('fmt is idempotent', async (t) => {
+  const dir = t.testdir({ 'messy.yaml': CANONICAL, 'agent-desktop-worker.yaml': WORKER })
+  const r = await runCli(['fmt', dir])
+  t.equal(r.code, 0)
+  t.equal(r.stdout, `scope-policy fmt ${dir}: 2 files, reformatted 0\n`)
+  t.equal(readFileSync(join(dir, 'messy.yaml'), 'utf8'), CANONICAL)
+})
+
+t.test('fmt --check writes nothing, lists what would change and exits 1', async (t) => {
+  const dir = t.testdir({ 'messy.yaml': MESSY, 'agent-desktop-worker.yaml': WORKER })
+  const file = join(dir, 'messy.yaml')
+  const before = statSync(file).mtimeMs
+  const r = await runCli(['fmt', '--check', dir])
+  t.equal(r.code, 1)
+  t.equal(r.stdout, `${file}\nscope-policy fmt ${dir}: 2 files, would reformat 1\n`)
+  t.equal(readFileSync(file, 'utf8'), MESSY)
+  t.equal(statSync(file).mtimeMs, before)
+
+  const json = JSON.parse((await runCli(['fmt', '--check', '--format', 'json', dir])).stdout) as { changed: string[]; summary: { files: number } }
+  t.same(json.changed, [file])
+  t.equal(json.summary.files, 2)
+  const github = await runCli(['fmt', '--check', '--format', 'github', dir])
+  t.match(github.stdout, /^::error file=[^,]*messy\.yaml,title=scope-policy fmt::not in canonical layout: run scope-policy fmt /m)
+  const markdown = await runCli(['fmt', '--check', '--format', 'markdown', dir])
+  t.match(markdown.stdout, /^\*\*scope-policy fmt\*\* .*would reformat 1\.\n/)
+  t.equal(readFileSync(file, 'utf8'), MESSY, 'no format writes')
+})
+
+t.test('fmt --check on formatted files exits 0', async (t) => {
+  const dir = t.testdir({ 'messy.yaml': CANONICAL })
+  t.equal((await runCli(['fmt', '--check', dir])).code, 0)
+})
+
+t.test('a file that is not valid YAML is reported with its line, left alone, exit 1', async (t) => {
+  const broken = 'app: broken\nowner: "@x"\nowner: "@y"\n'
+  const dir = t.testdir({ 'broken.yaml': broken, 'messy.yaml': MESSY })
+  const r = await runCli(['fmt', dir])
+  t.equal(r.code, 1)
+  t.match(r.stdout, new RegExp(`^${join(dir, 'broken.yaml')}:3:1: error yaml-syntax .*unique`, 'm'))
+  t.equal(readFileSync(join(dir, 'broken.yaml'), 'utf8'), broken)
+  t.equal(readFileSync(join(dir, 'messy.yaml'), 'utf8'), CANONICAL, 'the other files are still formatted')
+})
+
+t.test('a missing folder: one line naming it', async (t) => {
+  const cwd = t.testdir({})
+  const r = await runCli(['fmt', 'nowhere'], { cwd })
+  t.equal(r.code, 1)
+  t.equal(r.stderr, 'scope-policy: cannot read policy folder nowhere: ENOENT\n')
+})

@@ -1,0 +1,62 @@
+// Four replicas in four processes sharing one Redis: one token request for a
+// cold burst, and a lock holder killed mid-fetch does not stall the fleet.
+import t from 'tap'
+import { cleanup, dump, inspector, sleep, uniquePrefix, useRedis } from '../helpers/redis.js'
+import { CLIENT_ID, SCOPES, callProcess, faultTokenServer, newSecret, oidc, spawnReplica, type ProcessReplica } from './fixtures/fleet.js'
+import type { ReplicaConfig } from './fixtures/replica.js'
+
+const url = await useRedis(t)
+if (url !== undefined) {
+  const redis = inspector(t, url)
+
+  async function processes (size: number, config: ReplicaConfig): Promise<ProcessReplica[]> {
+    return await Promise.all(Array.from({ length: size }, () => spawnReplica(t, config)))
+  }
+
+  t.test('a cold burst of 1,000 requests over 4 processes → 1 token request; no secret or token in Redis keys or logs', async (t) => {
+    const secret = newSecret()
+    const server = await oidc(t, secret)
+    const prefix = uniquePrefix('procs')
+    t.teardown(() => cleanup(redis, prefix))
+    const replicas = await processes(4, { clientId: CLIENT_ID, clientSecret: secret, tokenEndpoint: server.tokenEndpoint, scopes: SCOPES, redisUrl: url, keyPrefix: prefix })
+
+    const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => callProcess(replicas[i % 4] as ProcessReplica)))
+    t.equal(results.filter((r) => r.status === 200).length, 1000, 'every request got a token')
+    const tokens = new Set(results.map((r) => r.token as string))
+    t.equal(tokens.size, 1, 'one token in all four processes')
+    t.equal(server.tokenRequests.length, 1, 'one token request')
+
+    const keys = [...(await dump(redis, prefix)).keys()]
+    t.ok(keys.length > 0)
+    const logs = replicas.flatMap((r) => r.logs).join('\n')
+    t.match(logs, /app token (fetched|taken from the shared store)/, 'the replicas logged their tokens (by fingerprint)')
+    for (const needle of [secret, encodeURIComponent(secret), ...tokens]) {
+      t.notOk(keys.some((key) => key.includes(needle)), 'no secret or token in any Redis key')
+      t.notOk(logs.includes(needle), 'no secret or token in any log')
+    }
+  })
+
+  t.test('the lock holder killed mid-fetch: another process takes over after the lock expiry', async (t) => {
+    const secret = newSecret()
+    // The first token request never gets an answer: its sender holds the lock when it is killed.
+    const server = await faultTokenServer(t, (n) => n === 0)
+    const prefix = uniquePrefix('killed')
+    t.teardown(() => cleanup(redis, prefix))
+    const lockTtl = 1_500
+    const [holder, ...others] = await processes(4, {
+      clientId: CLIENT_ID, clientSecret: secret, tokenEndpoint: server.url, scopes: SCOPES, redisUrl: url, keyPrefix: prefix, lockTtl, timeout: 30_000
+    }) as [ProcessReplica, ...ProcessReplica[]]
+
+    const lockedAt = Date.now()
+    callProcess(holder).catch(() => {}) // its answer never comes: it is killed first
+    while (server.requests.length === 0) await sleep(10)
+    await holder.kill('SIGKILL')
+    const results = await Promise.all(others.flatMap((replica) => Array.from({ length: 10 }, () => callProcess(replica))))
+    const took = Date.now() - lockedAt
+    t.equal(results.filter((r) => r.status === 200).length, 30, 'the other processes serve every request')
+    t.ok(took >= lockTtl * 0.7, `they waited for the dead holder's lock to expire (${took} ms after it was taken)`)
+    t.ok(took < lockTtl + 4_000, `and no longer (${took} ms; lock ttl ${lockTtl} ms, request timeout 30 s)`)
+    t.comment(`token requests after the lock expired: ${server.requests.length - 1}`)
+    t.ok(server.requests.length - 1 <= others.length, 'at most one request per surviving process')
+  })
+}

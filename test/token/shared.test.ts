@@ -1,0 +1,157 @@
+// The shared-store seam (DESIGN §7) with the in-process store: two caches
+// share one token and one refresh; a failing or hanging store is a miss, the
+// caches fetch for themselves and the outage is logged once.
+import t, { type Test } from 'tap'
+import { memoryStore } from '../../plugin/store/memory.js'
+import { TokenCache, type SharedTokenStore, type TokenCacheOptions } from '../../plugin/token/index.js'
+import { startFaultServer, tokenBody, type FaultServer } from '../helpers/fault-server.js'
+import { assertNoSecrets, captureLog } from './helpers.js'
+
+const clientId = 'shared-client'
+const clientSecret = 'shared:secret+/=%&'
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A store that records the keys it sees and fails or hangs on demand. */
+function faulty (inner: SharedTokenStore) {
+  const state = { mode: 'ok' as 'ok' | 'fail' | 'hang', keys: new Set<string>() }
+  const wrap = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    state.keys.add(String(args[0]))
+    if (state.mode === 'fail') throw new Error('ECONNREFUSED 127.0.0.1:6379')
+    if (state.mode === 'hang') return new Promise<R>(() => {})
+    return fn(...args)
+  }
+  const store: SharedTokenStore = {
+    get: wrap(inner.get),
+    set: wrap(inner.set),
+    lock: wrap(inner.lock),
+    unlock: wrap(inner.unlock),
+    waitFor: wrap(inner.waitFor),
+    close: inner.close
+  }
+  return { store, state }
+}
+
+async function pair (t: Test, server: FaultServer, store: SharedTokenStore, options: Partial<TokenCacheOptions> = {}) {
+  const log = captureLog()
+  const make = (): TokenCache => new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId, clientSecret, store, logger: log.logger, storeTimeout: 200, ...options })
+  const a = make()
+  const b = make()
+  t.teardown(async () => { await a.close(); await b.close(); await store.close() })
+  return { a, b, log }
+}
+
+t.test('two caches, one store: one request, one token', async (t) => {
+  const server = await startFaultServer(() => ({ delay: 100, body: tokenBody() }))
+  t.teardown(() => server.close())
+  const { store, state } = faulty(memoryStore())
+  const { a, b, log } = await pair(t, server, store)
+  const tokens = await Promise.all([
+    ...Array.from({ length: 20 }, () => a.get({ scopes: ['s'] })),
+    ...Array.from({ length: 20 }, () => b.get({ scopes: ['s'] }))
+  ])
+  t.equal(server.requests.length, 1)
+  t.equal(new Set(tokens.map((tok) => tok.accessToken)).size, 1)
+  for (const key of state.keys) {
+    t.match(key, /^fastify-app-token:[0-9a-f]{64}$/, 'store keys are a hash: no secret, no client id')
+  }
+  assertNoSecrets(t, log, [clientSecret, tokens[0]!.accessToken])
+})
+
+t.test('short tokens: the pair refreshes once per lifetime, not once per cache', async (t) => {
+  const server = await startFaultServer(() => ({ delay: 20, body: tokenBody({ expires_in: 3 }) }))
+  t.teardown(() => server.close())
+  const { a, b } = await pair(t, server, memoryStore())
+  const end = Date.now() + 5000
+  while (Date.now() < end) {
+    await Promise.all([a.get(), b.get()])
+    await sleep(20)
+  }
+  t.ok(server.requests.length <= 1 + 5000 / 1200, `one refresh for both (${server.requests.length} requests in 5 s)`)
+  t.equal(a.stats().waits + b.stats().waits <= 2, true, 'only the first calls waited')
+})
+
+t.test('a failing store: each cache fetches for itself; one warning per outage, one info on recovery', async (t) => {
+  const server = await startFaultServer(() => ({ body: tokenBody() }))
+  t.teardown(() => server.close())
+  const { store, state } = faulty(memoryStore())
+  const { a, b, log } = await pair(t, server, store)
+  state.mode = 'fail'
+  await a.get({ scopes: ['x'] })
+  await b.get({ scopes: ['x'] })
+  await a.get({ scopes: ['y'] })
+  t.equal(server.requests.length, 3, 'slower, never down')
+  t.equal(log.lines.filter((l) => l.level === 40 && /shared token store failed/.test(String(l.msg))).length, 1, 'logged once')
+  state.mode = 'ok'
+  await a.get({ scopes: ['z'] })
+  t.equal(log.lines.filter((l) => l.level === 30 && /answers again/.test(String(l.msg))).length, 1, 'recovery logged once')
+  await b.get({ scopes: ['z'] })
+  t.equal(server.requests.length, 4, 'shared again')
+})
+
+t.test('a hanging store is bounded by storeTimeout', async (t) => {
+  const server = await startFaultServer(() => ({ body: tokenBody() }))
+  t.teardown(() => server.close())
+  const { store, state } = faulty(memoryStore())
+  const { a } = await pair(t, server, store)
+  state.mode = 'hang'
+  const started = Date.now()
+  await a.get()
+  t.ok(Date.now() - started < 1500, `fetched after the store timed out (${Date.now() - started} ms)`)
+  t.equal(server.requests.length, 1)
+})
+
+t.test('a holder that never stores: the waiter fetches itself after the lock expires', async (t) => {
+  const server = await startFaultServer(() => ({ body: tokenBody() }))
+  t.teardown(() => server.close())
+  const store = memoryStore()
+  const { a } = await pair(t, server, store, { timeout: 200, retry: { retries: 0 } })
+  // Someone else holds the lock for this key and dies.
+  let lockedKey = ''
+  const spy: SharedTokenStore = { ...store, lock: async (key, owner, ttl) => { lockedKey = key; return store.lock(key, owner, ttl) } }
+  const probe = new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId, clientSecret, store: spy, timeout: 200, retry: { retries: 0 } })
+  t.teardown(() => probe.close())
+  await probe.get()
+  await store.lock(lockedKey, 'dead-replica', 300)
+  a.invalidate()
+  const started = Date.now()
+  const token = await a.get()
+  t.ok(token.accessToken)
+  t.ok(Date.now() - started < 2000)
+})
+
+t.test('invalidate(): the rejected token is not taken back from the store', async (t) => {
+  const server = await startFaultServer(() => ({ body: tokenBody() }))
+  t.teardown(() => server.close())
+  const { a, b } = await pair(t, server, memoryStore())
+  const first = await a.get()
+  t.equal((await b.get()).accessToken, first.accessToken)
+  a.invalidate()
+  const fresh = await a.get()
+  t.not(fresh.accessToken, first.accessToken)
+  t.equal(server.requests.length, 2)
+})
+
+t.test('memoryStore: ttl, lock ownership and expiry, waitFor', async (t) => {
+  const store = memoryStore()
+  t.teardown(() => store.close())
+  const value = { accessToken: 'tok-value', tokenType: 'Bearer', scopes: ['s'], usableUntil: Date.now() + 60_000, expiresAt: Date.now() + 61_000, refreshAt: Date.now() + 45_000 }
+  t.equal(await store.get('k'), undefined)
+  await store.set('k', value, 100)
+  t.same(await store.get('k'), value)
+  await sleep(120)
+  t.equal(await store.get('k'), undefined, 'gone after its ttl')
+
+  t.equal(await store.lock('k', 'a', 200), true)
+  t.equal(await store.lock('k', 'b', 200), false, 'held by a')
+  await store.unlock('k', 'b')
+  t.equal(await store.lock('k', 'b', 200), false, 'only the owner unlocks')
+  await store.unlock('k', 'a')
+  t.equal(await store.lock('k', 'b', 100), true)
+  await sleep(120)
+  t.equal(await store.lock('k', 'c', 1000), true, 'a lock expires')
+
+  const waiting = store.waitFor('k', 1000)
+  setTimeout(() => { void store.set('k', value, 1000) }, 50)
+  t.same(await waiting, value, 'waitFor wakes on set')
+  t.equal(await store.waitFor('other', 80).then(() => 'resolved'), 'resolved', 'waitFor ends at its timeout')
+})
