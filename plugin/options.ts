@@ -99,12 +99,20 @@ const OptionsSchema = Type.Object({
   }, { additionalProperties: false, description: '{ retries?: integer >= 0, minDelay?: ms > 0, maxDelay?: ms > 0 }' }))
 })
 
+const OPTION_NAMES = [...Object.keys(OptionsSchema.properties), 'clientSecret', 'dispatcher', 'store', 'policy', 'onInvalidClient']
+/** Fastify's own register options, which reach the plugin too. */
+const FASTIFY_OPTIONS = ['prefix', 'logLevel', 'logSerializers']
+
 function fail (option: string, message: string): never {
   throw new InvalidOptionError(`option ${option}: ${message}`)
 }
 
 function checkShape (opts: AppTokenOptions): void {
   if (opts === null || typeof opts !== 'object') fail('options', 'pass an options object to app.register(appToken, { ... })')
+  for (const key of Object.keys(opts)) {
+    // A misspelt option would otherwise be ignored silently.
+    if (!OPTION_NAMES.includes(key) && !FASTIFY_OPTIONS.includes(key)) fail(key, `unknown option; the options are: ${OPTION_NAMES.join(', ')}`)
+  }
   const error = Value.Errors(OptionsSchema, opts).First()
   if (error !== undefined) {
     const option = error.path.split('/')[1] ?? 'options'
@@ -123,7 +131,7 @@ function checkShape (opts: AppTokenOptions): void {
     fail('store', 'must be a SharedTokenStore, e.g. redisStore({ url }) from fastify-app-token/redis')
   }
   if (onInvalidClient !== undefined && typeof onInvalidClient !== 'function') fail('onInvalidClient', 'must be a function')
-  if (policy !== undefined && typeof policy !== 'string' && !(policy?.byClientId instanceof Map)) {
+  if (policy !== undefined && (typeof policy === 'string' ? policy === '' : !(policy?.byClientId instanceof Map))) {
     fail('policy', 'must be a policies folder path or a PolicySet from loadPolicySet() (or env APP_TOKEN_POLICY)')
   }
 }

@@ -30,7 +30,8 @@ export function scopeDecider (o: Pick<ResolvedOptions, 'policy' | 'clientId' | '
     : (scopes) => check(policy.set, { clientId, environment, scopes })
   const memo = new Map<string, ScopeDecision>()
   return (scopes) => {
-    const key = typeof scopes === 'string' ? scopes : scopes.join('\n')
+    // Unambiguous for any input from JS callers: [42] (malformed) and ['42'] must not share a key.
+    const key = typeof scopes === 'string' ? `s:${scopes}` : JSON.stringify(scopes)
     let decision = memo.get(key)
     if (decision === undefined) {
       const { scopes: normalised, violations } = run(scopes)

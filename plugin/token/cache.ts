@@ -85,8 +85,9 @@ interface Entry {
   promise: Promise<AppToken> | undefined
   usableUntil: number
   refreshAt: number
-  /** Seconds the last token was good for, to notice lifetimes that shrink. */
+  /** Usable seconds and token of the last fetch, to notice a server reusing its token. */
   lifetime: number | undefined
+  lastAccessToken: string | undefined
   /** A get() arrived since the last install: worth refreshing. */
   used: boolean
   inflight: Promise<AppToken> | undefined
@@ -294,6 +295,7 @@ export class TokenCache {
       usableUntil: 0,
       refreshAt: 0,
       lifetime: undefined,
+      lastAccessToken: undefined,
       used: false,
       inflight: undefined,
       timer: undefined,
@@ -409,20 +411,21 @@ export class TokenCache {
     }
     const lifetime = (fetched.usableUntil - fetched.sentAt) / 1000
     let refreshAt = Math.max(refreshPoint(fetched.sentAt, fetched.usableUntil), now + MIN_REFRESH_INTERVAL)
-    const previous = entry.token
-    const shrank = previous !== undefined && entry.lifetime !== undefined &&
-      (previous.accessToken === token.accessToken || lifetime < entry.lifetime - 1.5)
+    // Compared with the previous fetch (1.5 s of slack: JWT exp is rounded to the second).
+    const shrank = entry.lifetime !== undefined && (token.accessToken === entry.lastAccessToken || lifetime < entry.lifetime - 1.5)
+    const previousLifetime = entry.lifetime
+    entry.lifetime = lifetime
+    entry.lastAccessToken = token.accessToken
     if (shrank) {
       // The server reuses its token: refreshing early would only fetch it again.
       refreshAt = fetched.usableUntil
       if (!entry.shrinkWarned) {
         entry.shrinkWarned = true
-        this.#log.warn({ ...logFields, previousLifetime: entry.lifetime, lifetime },
+        this.#log.warn({ ...logFields, previousLifetime, lifetime },
           'token lifetime shrinks from fetch to fetch (the server reuses tokens?); refreshing only when the token runs out')
       }
     } else {
       entry.shrinkWarned = false
-      entry.lifetime = lifetime
     }
     entry.uncachedAt = 0
     this.#install(entry, token, fetched.usableUntil, refreshAt)

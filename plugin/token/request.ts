@@ -64,11 +64,11 @@ export const DEFAULTS = {
 }
 
 /** application/x-www-form-urlencoded serialisation of one value (RFC 6749 Appendix B). */
-export function formEncode (value: string): string {
+function formEncode (value: string): string {
   return new URLSearchParams([['', value]]).toString().slice(1)
 }
 
-export async function resolveSecret (source: SecretSource): Promise<string> {
+async function resolveSecret (source: SecretSource): Promise<string> {
   let secret: unknown
   try {
     secret = typeof source === 'function' ? await source() : source

@@ -28,6 +28,8 @@ function gitBatch(objects: string[], cwd: string): Promise<Buffer> {
       if (err) fail(Object.assign(err, { stderr: stderr.toString('utf8') }))
       else done(stdout)
     })
+    // If git dies early its exit status reports it; the write error would only repeat it.
+    child.stdin?.on('error', () => {})
     child.stdin?.end(objects.map((o) => `${o}\n`).join(''))
   })
 }

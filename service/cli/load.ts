@@ -1,5 +1,5 @@
 // Policy folders for the CLI: from the working tree, or from a git commit (for diff).
-import { formatFinding, loadPolicyDir, loadPolicyFiles } from '../policy/index.js'
+import { formatFinding, isPolicyFileName, loadPolicyDir, loadPolicyFiles } from '../policy/index.js'
 import type { LoadResult, PolicySet } from '../policy/types.js'
 import { CliError } from './args.js'
 import { readTree } from './git.js'
@@ -17,11 +17,6 @@ export function validSet(result: LoadResult, dir: string, source = dir): PolicyS
 
 export async function loadValidSet(dir: string): Promise<PolicySet> {
   return validSet(await loadPolicyDir(dir), dir)
-}
-
-/** The files the loader reads: `*.yaml` and `*.yml`, not dotfiles. */
-export function isPolicyFileName(name: string): boolean {
-  return !name.startsWith('.') && /\.ya?ml$/i.test(name)
 }
 
 /** The policy folder as committed in `commit`; `null` when the commit has no such folder. */

@@ -3,6 +3,12 @@
 // so piped output is flushed before the process ends.
 import { run } from './run.js'
 
+// `scope-policy diff | head`: the reader left; stop quietly instead of crashing on EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  throw err
+})
+
 process.exitCode = await run(process.argv.slice(2), {
   cwd: process.cwd(),
   env: process.env,

@@ -53,7 +53,9 @@ declare module 'fastify' {
 
 function loggerOptions(logger: PreflightAppOptions['logger']): FastifyServerOptions['logger'] {
   if (!logger) return false
-  return { ...(logger === true ? {} : logger), redact: { paths: redactPaths, censor: '[redacted]' } }
+  const own = logger === true ? {} : logger
+  const ownPaths = Array.isArray(own.redact) ? own.redact : (own.redact?.paths ?? [])
+  return { ...own, redact: { paths: [...redactPaths, ...ownPaths], censor: '[redacted]' } }
 }
 
 export function buildPreflightApp(options: PreflightAppOptions): PreflightApp {
@@ -62,6 +64,7 @@ export function buildPreflightApp(options: PreflightAppOptions): PreflightApp {
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: loggerOptions(options.logger) }),
     logController: new AccessLog(),
     bodyLimit: options.bodyLimit ?? LIMITS.bodyBytes,
+    // A client trickling its request cannot hold a connection open for ever.
     requestTimeout: 30_000,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',

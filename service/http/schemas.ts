@@ -1,6 +1,23 @@
 // TypeBox schemas of the preflight API (DESIGN §6): request validation, response
 // serialization and the OpenAPI document all come from these.
 import { Type, type Static } from '@sinclair/typebox'
+import type { AuthMethod, ViolationCode } from '../policy/types.js'
+
+// A plain string enum: serialized as a string (an anyOf of literals would make the
+// serializer test each branch) and shown as `enum` in the OpenAPI document.
+const stringEnum = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: values })
+
+// A record, so that a code added to ViolationCode fails to compile until listed here.
+const violationCodes: Record<ViolationCode, true> = {
+  unknown_client: true,
+  not_whitelisted: true,
+  case_mismatch: true,
+  near_miss: true,
+  user_scope: true,
+  malformed: true,
+  empty: true,
+  environment_mismatch: true,
+}
 
 /** Request limits: each breach is a 400 naming the limit. */
 export const LIMITS = {
@@ -40,23 +57,14 @@ export const PreflightAllowed = Type.Object({
 
 export const ViolationSchema = Type.Object({
   scope: Type.String(),
-  code: Type.Union([
-    Type.Literal('unknown_client'),
-    Type.Literal('not_whitelisted'),
-    Type.Literal('case_mismatch'),
-    Type.Literal('near_miss'),
-    Type.Literal('user_scope'),
-    Type.Literal('malformed'),
-    Type.Literal('empty'),
-    Type.Literal('environment_mismatch'),
-  ]),
+  code: stringEnum(Object.keys(violationCodes) as ViolationCode[]),
   message: Type.String(),
   suggestion: Type.Optional(Type.String()),
 })
 
 export const PreflightDenied = Type.Object({
   allowed: Type.Literal(false),
-  error: Type.Union([Type.Literal('invalid_scope'), Type.Literal('invalid_client')]),
+  error: stringEnum(['invalid_scope', 'invalid_client'] as const),
   error_description: Type.String(),
   violations: Type.Array(ViolationSchema),
 })
@@ -81,12 +89,12 @@ export const ClientPolicy = Type.Object({
   owner: Type.String(),
   description: Type.Optional(Type.String()),
   tokenEndpoint: Type.String(),
-  authMethod: Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')]),
+  authMethod: stringEnum<AuthMethod>(['client_secret_basic', 'client_secret_post']),
   resource: Type.Optional(Type.String()),
   scopes: Type.Array(Type.Object({ name: Type.String(), reason: Type.String() }), {
     description: 'the whitelist; an empty list means the app may request no scope',
   }),
-  source: Type.String({ description: 'file:line of the whitelist, where a change is made' }),
+  source: Type.String({ description: 'file:line of the whitelist (the file under the policy folder), where a change is made' }),
 })
 
 export const Health = Type.Object({ status: Type.Literal('ok') })

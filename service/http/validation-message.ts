@@ -8,9 +8,13 @@ export function formatValidationErrors(
   dataVar: string,
 ): Error {
   const specific = errors.filter((e) => e.keyword !== 'anyOf')
-  // A branch that accepted the type but broke a limit says more than the branches that did not.
+  // A branch that accepted the type but broke a limit, or failed deeper down, says more
+  // than the branches that rejected the type outright.
   const beyondType = specific.filter((e) => e.keyword !== 'type')
-  const chosen = beyondType.length > 0 ? beyondType : specific
+  const candidates = beyondType.length > 0 ? beyondType : specific
+  const chosen = candidates.filter(
+    (e) => e.keyword !== 'type' || !candidates.some((o) => o.instancePath.startsWith(`${e.instancePath}/`)),
+  )
   const reasons = new Map<string, string[]>()
   for (const e of chosen) {
     const path = `${dataVar}${e.instancePath}`

@@ -1,7 +1,7 @@
 // The policy engine (DESIGN §3, §4): policy files in, a pure preflight check out.
 export type * from './types.js'
 export { PolicyFileSchema, policyJsonSchema, type PolicyFile } from './schema.js'
-export { loadPolicyFiles, loadPolicyDir, loadPolicySet, PolicyLoadError, type LoadOptions } from './loader.js'
+export { loadPolicyFiles, loadPolicyDir, loadPolicySet, isPolicyFileName, PolicyLoadError, type LoadOptions } from './loader.js'
 export { formatFinding } from './findings.js'
 export { check, checkGeneric, normaliseScopes } from './check.js'
 export { USER_SCOPES, isScopeToken } from './scope-grammar.js'

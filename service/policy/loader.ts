@@ -66,13 +66,18 @@ const READS_IN_FLIGHT = 16
 const folderAt = (code: string, message: string): Finding =>
   finding({ file: '.', line: 1, col: 1 }, 'error', code, message)
 
-/** Reads `*.yaml` and `*.yml` of `dir` (not sub-folders, not dotfiles), sorted. Never throws. */
+/** The files a policy folder holds: `*.yaml` and `*.yml`, not dotfiles. */
+export function isPolicyFileName(name: string): boolean {
+  return !name.startsWith('.') && /\.ya?ml$/i.test(name)
+}
+
+/** Reads the policy files of `dir` (not sub-folders), sorted. Never throws. */
 export async function loadPolicyDir(dir: string): Promise<LoadResult> {
   let names: string[]
   try {
     const entries = await readdir(dir, { withFileTypes: true })
     names = entries
-      .filter((e) => !e.isDirectory() && !e.name.startsWith('.') && /\.ya?ml$/i.test(e.name))
+      .filter((e) => !e.isDirectory() && isPolicyFileName(e.name))
       .map((e) => e.name)
       .sort()
   } catch (e) {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { runCli, WORKER } from './helpers.js'
+import { runCli, WORKER } from '../helpers/cli.js'
 
 const cwd = t.testdir({ policies: { 'agent-desktop-worker.yaml': WORKER } })
 

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { classifyScope, diffPolicySets, riskRank } from '../../service/policy/diff.js'
 import { loadPolicyFiles } from '../../service/policy/index.js'
-import { policyYaml } from './helpers.js'
+import { policyYaml } from '../helpers/cli.js'
 
 t.test('scope names are flagged by their words', async (t) => {
   const table: [string, string][] = [

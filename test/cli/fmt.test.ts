@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { runCli, WORKER } from './helpers.js'
+import { runCli, WORKER } from '../helpers/cli.js'
 
 // Keys out of order, a flow-style whitelist, unsorted scopes and comments everywhere.
 const MESSY = `# Owned by the desktop team; ask in #desktop before adding scopes.

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { policyYaml, runCli, WORKER } from './helpers.js'
+import { policyYaml, runCli, WORKER } from '../helpers/cli.js'
 
 const NO_REASON = policyYaml('report-job', { prod: { clientId: 'prod-rj', scopes: { 'read:reports': null } } })
 const DUPLICATE_CLIENT = policyYaml('other-app', { prod: { clientId: 'prod-app-8821', scopes: { 'read:x': 'x (SEC-9)' } } })

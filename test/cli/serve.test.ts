@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import t from 'tap'
-import { BIN, runCli, WORKER } from './helpers.js'
+import { BIN, runCli, WORKER } from '../helpers/cli.js'
 
 t.test('serve --policies DIR answers preflight requests and stops on SIGTERM', async (t) => {
   const dir = t.testdir({ 'agent-desktop-worker.yaml': WORKER })

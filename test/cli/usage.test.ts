@@ -1,5 +1,6 @@
+import { readFileSync, statSync } from 'node:fs'
 import t from 'tap'
-import { runCli } from './helpers.js'
+import { BIN, runCli } from '../helpers/cli.js'
 
 const COMMANDS = ['lint', 'check', 'diff', 'fmt', 'schema', 'serve']
 
@@ -52,4 +53,11 @@ t.test('schema prints the JSON Schema of a policy file', async (t) => {
   t.equal(schema.type, 'object')
   t.same(Object.keys(schema.properties).sort(), ['app', 'description', 'environments', 'owner', 'provider'])
   t.ok(schema.required.includes('owner'))
+})
+
+t.test('the built bin runs as a command: shebang and executable bit', async (t) => {
+  // `npx scope-policy` in a fresh clone execs dist/service/cli/main.js directly; tsc writes
+  // it 0644, so the build has to set the bit (npm does it only for installed dependencies).
+  t.equal(readFileSync(BIN, 'utf8').split('\n')[0], '#!/usr/bin/env node')
+  t.ok(statSync(BIN).mode & 0o111, `${BIN} is executable`)
 })

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
-import { BIN, policyYaml } from './helpers.js'
+import { BIN, policyYaml } from '../helpers/cli.js'
 
 interface Step { name?: string; uses?: string; with?: Record<string, unknown>; run?: string; env?: Record<string, string>; if?: string }
 const workflow = parse(readFileSync(new URL('../../examples/github-actions/scope-review.yml', import.meta.url), 'utf8')) as {

@@ -45,10 +45,15 @@ export interface FaultServer {
 
 let counter = 0
 
+/** Every access token tokenBody() made in this process: what tests grep logs for. */
+export const issuedTokens = new Set<string>()
+
 /** A successful RFC 6749 §5.1 body with a fresh access token. */
 export function tokenBody (fields: Record<string, unknown> = {}): Record<string, unknown> {
   counter++
-  return { access_token: `fault-token-${counter}-${Math.random().toString(36).slice(2)}`, token_type: 'Bearer', expires_in: 3600, ...fields }
+  const accessToken = `fault-token-${counter}-${Math.random().toString(36).slice(2)}`
+  issuedTokens.add(accessToken)
+  return { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, ...fields }
 }
 
 export async function startFaultServer (...initial: FaultScript[]): Promise<FaultServer> {

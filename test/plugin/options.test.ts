@@ -100,6 +100,7 @@ t.test('register fails with the option and the fix', async (t) => {
   const cases: Array<[string, Record<string, unknown>, RegExp, Record<string, string>?]> = [
     ['missing clientId', { ...ok, clientId: undefined }, /option clientId: missing: pass clientId or set APP_TOKEN_CLIENT_ID/],
     ['missing secret', { ...ok, clientSecret: undefined }, /option clientSecret: missing: pass clientSecret, or set APP_TOKEN_CLIENT_SECRET or APP_TOKEN_CLIENT_SECRET_FILE/],
+    ['misspelt option', { ...ok, scope: ['read:interaction'] }, /option scope: unknown option; the options are: clientId, environment, scopes, /],
     ['wrong hook', { ...ok, hook: 'onSend' }, /option hook: must be 'onRequest' or 'preHandler' \(got "onSend"\)/],
     ['wrong prefetch', { ...ok, prefetch: true }, /option prefetch: must be 'block', 'background' or false \(got true\)/],
     ['wrong authMethod', { ...ok, authMethod: 'basic' }, /option authMethod: must be 'client_secret_basic' or 'client_secret_post'/],

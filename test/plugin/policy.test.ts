@@ -46,6 +46,10 @@ t.test('policy', async (t) => {
     t.equal(err.code, 'FST_APP_TOKEN_SCOPE_POLICY')
     t.same(err.violations.map((v) => [v.scope, v.code]), [['openid', 'user_scope']])
     t.equal(oidc.tokenRequests.length, before, 'zero token requests at the server')
+
+    t.same((await app.appToken.get({ scopes: ['42'] }).catch((e: ScopePolicyError) => e.violations[0]?.code)), 'not_whitelisted')
+    const notString = await app.appToken.get({ scopes: [42] as unknown as string[] }).catch((e: unknown) => e)
+    t.ok(notString instanceof ScopePolicyError, 'a non-string scope is refused')
   })
 
   t.test('disallowed default scopes fail register', async (t) => {

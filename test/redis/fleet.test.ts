@@ -40,6 +40,18 @@ if (url !== undefined) {
     await nothingLeaks(t, prefix, secret, tokens as Set<string>, replicas, true)
   })
 
+  t.test('replicas with different encryption keys do not share, and keep serving', async (t) => {
+    const secret = newSecret()
+    const server = await oidc(t, secret)
+    const prefix = uniquePrefix('keys')
+    t.teardown(() => cleanup(redis, prefix))
+    const [a] = await fleet(t, { size: 1, tokenEndpoint: server.tokenEndpoint, secret, store: { url, keyPrefix: prefix, encryptionKey: randomBytes(32) } })
+    const [b] = await fleet(t, { size: 1, tokenEndpoint: server.tokenEndpoint, secret, store: { url, keyPrefix: prefix, encryptionKey: randomBytes(32) } })
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => call((i % 2 === 0 ? a : b) as Replica)))
+    t.equal(results.filter((r) => r.status === 200).length, 100, 'every request got a token')
+    t.equal(server.tokenRequests.length, 2, 'each fetched its own: a value sealed with another key is a miss, not a token')
+  })
+
   t.test('3 s tokens over 15 s: the fleet refreshes about once per lifetime, not once per replica', async (t) => {
     const secret = newSecret()
     const server = await oidc(t, secret, 3)

@@ -1,6 +1,8 @@
 // POST /v1/preflight, GET /v1/clients/:clientId and the probes on a real listening server.
+import { writeFile } from 'node:fs/promises'
 import t from 'tap'
-import { call, preflight, startService } from './harness.js'
+import { buildPreflightApp } from '../../service/http/app.js'
+import { call, policyFolder, preflight, startService } from './harness.js'
 
 const fastifyError = (body: any) => ({
   statusCode: body.statusCode,
@@ -77,7 +79,8 @@ t.test('malformed bodies: 400 in Fastify error shape, with the reason', async (t
   const cases: Array<[string, unknown, RegExp]> = [
     ['a number for scopes is not coerced', { clientId: 'prod-app-8821', scopes: 42 }, /body\/scopes must be string or array/],
     ['a boolean for clientId is not coerced', { clientId: true, scopes: 'read:interaction' }, /body\/clientId must be string/],
-    ['a number inside the scope array', { clientId: 'prod-app-8821', scopes: ['read:interaction', 7] }, /body\/scopes\/1 must be string/],
+    ['a number inside the scope array', { clientId: 'prod-app-8821', scopes: ['read:interaction', 7] }, /^body\/scopes\/1 must be string$/],
+    ['an object for scopes', { clientId: 'prod-app-8821', scopes: { read: true } }, /^body\/scopes must be string or array$/],
     ['an unknown field', { clientId: 'prod-app-8821', scopes: 'read:interaction', scope: 'x' }, /must NOT have the property 'scope'/],
     ['no clientId', { scopes: 'read:interaction' }, /must have required property 'clientId'/],
     ['no scopes', { clientId: 'prod-app-8821' }, /must have required property 'scopes'/],
@@ -138,7 +141,8 @@ t.test('a content type other than JSON: 415', async (t) => {
 })
 
 t.test('GET /v1/clients/:clientId: the whitelist with reasons, or 404', async (t) => {
-  const { origin } = await startService(t)
+  const dir = await policyFolder(t)
+  const { origin } = await startService(t, { policyDir: dir })
   const res = await call(origin, '/v1/clients/prod-app-8821')
   t.equal(res.status, 200)
   t.same(res.body, {
@@ -154,7 +158,7 @@ t.test('GET /v1/clients/:clientId: the whitelist with reasons, or 404', async (t
       { name: 'read:interaction', reason: 'sync interactions into the desktop (SEC-123)' },
       { name: 'read:analytics', reason: 'queue dashboards (SEC-140)' },
     ],
-    source: 'agent-desktop-worker.yaml:11',
+    source: `${dir}/agent-desktop-worker.yaml:11`,
   })
   const empty = await call(origin, '/v1/clients/stg-app-8821')
   t.equal(empty.status, 200)
@@ -188,12 +192,12 @@ t.test('probes and unknown routes', async (t) => {
 })
 
 t.test('a folder with errors at start: ready() rejects with every finding', async (t) => {
-  const { policyFolder } = await import('./harness.js')
-  const { writeFile } = await import('node:fs/promises')
   const dir = await policyFolder(t)
   await writeFile(`${dir}/broken.yaml`, 'app: broken\nowner: x\nenvironments: [\n')
-  const { buildPreflightApp } = await import('../../service/http/app.js')
   const app = buildPreflightApp({ policyDir: dir, watch: false })
   t.teardown(() => app.close())
-  await t.rejects(app.ready(), { name: 'PolicyLoadError', message: /broken\.yaml:\d+:\d+/ })
+  await t.rejects(
+    (async () => void (await app.ready()))(),
+    { name: 'PolicyLoadError', message: /broken\.yaml:\d+:\d+/ },
+  )
 })

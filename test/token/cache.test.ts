@@ -3,15 +3,17 @@
 import { inspect } from 'node:util'
 import t, { type Test } from 'tap'
 import { ClosedError, TokenCache, type TokenCacheOptions } from '../../plugin/token/index.js'
-import { startFaultServer, tokenBody, type FaultScript } from '../helpers/fault-server.js'
-import { assertNoSecrets, captureLog } from './helpers.js'
+import { issuedTokens, startFaultServer, tokenBody, type FaultScript } from '../helpers/fault-server.js'
+import { assertNoSecrets, captureLog, type CapturedLog } from './helpers.js'
 
 const clientSecret = 'cache:secret+/=%&'
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const logs: CapturedLog[] = []
 
 async function setup (t: Test, script: FaultScript[], options: Partial<TokenCacheOptions> = {}) {
   const server = await startFaultServer(...script)
   const log = captureLog()
+  logs.push(log)
   const cache = new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId: 'cache-client', clientSecret, logger: log.logger, ...options })
   t.teardown(async () => { await cache.close(); await server.close() })
   return { server, log, cache }
@@ -174,4 +176,9 @@ t.test('close(): timers and requests stop, get() refuses', async (t) => {
   const requests = server.requests.length
   await sleep(1600)
   t.equal(server.requests.length, requests, 'no refresh after close')
+})
+
+t.test('no secret and no token in any log', async (t) => {
+  t.ok(issuedTokens.size > 10)
+  for (const log of logs) assertNoSecrets(t, log, [clientSecret, ...issuedTokens])
 })

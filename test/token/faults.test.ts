@@ -3,7 +3,7 @@
 import { createServer } from 'node:net'
 import t, { type Test } from 'tap'
 import { TokenCache, type TokenCacheOptions } from '../../plugin/token/index.js'
-import { startFaultServer, tokenBody, type FaultScript } from '../helpers/fault-server.js'
+import { issuedTokens, startFaultServer, tokenBody, type FaultScript } from '../helpers/fault-server.js'
 import { assertNoSecrets, captureLog, type CapturedLog } from './helpers.js'
 
 const clientSecret = 'fault:secret+/=%&'
@@ -26,13 +26,8 @@ async function setup (t: Test, script: FaultScript[], options: Partial<TokenCach
   })
   return { server, log, cache }
 }
-const tokens: string[] = []
 const logs: CapturedLog[] = []
-const good = (): FaultScript => () => {
-  const body = tokenBody()
-  tokens.push(body.access_token as string)
-  return { body }
-}
+const good = (): FaultScript => () => ({ body: tokenBody() })
 
 t.test('500, 502, 503 then a token: one get(), retried', async (t) => {
   const { server, cache, log } = await setup(t, [{ status: 500 }, { status: 502, body: '<html>bad gateway</html>' }, { status: 503 }, good()])
@@ -129,5 +124,5 @@ t.test('a redirect and an oversized body are not retried', async (t) => {
 
 t.test('no secret and no token in any log', async (t) => {
   t.ok(logs.some((log) => log.lines.length > 0))
-  for (const log of logs) assertNoSecrets(t, log, [clientSecret, ...tokens])
+  for (const log of logs) assertNoSecrets(t, log, [clientSecret, ...issuedTokens])
 })

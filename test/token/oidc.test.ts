@@ -82,6 +82,24 @@ t.test('opaque tokens', async (t) => {
     t.equal(called, 1)
   })
 
+  t.test('a rotated secret: invalid_client, onInvalidClient re-reads it, the next attempt succeeds', async (t) => {
+    let current = 'old:secret'
+    const cache = new TokenCache({
+      tokenEndpoint: server.tokenEndpoint,
+      clientId: basicId,
+      clientSecret: () => current,
+      logger: log.logger,
+      onInvalidClient: () => { current = basicSecret }
+    })
+    t.teardown(() => cache.close())
+    await t.rejects(cache.get(), { code: 'FST_APP_TOKEN_OAUTH_ERROR', error: 'invalid_client' })
+    await t.rejects(cache.get(), { code: 'FST_APP_TOKEN_OAUTH_ERROR' }, 'remembered for a second')
+    await new Promise((resolve) => setTimeout(resolve, 1050))
+    const token = await cache.get()
+    tokens.push(token.accessToken)
+    t.ok(token.accessToken)
+  })
+
   t.test('fetchToken alone makes exactly one request', async (t) => {
     const before = server.tokenRequests.length
     const result = await fetchToken({ tokenEndpoint: server.tokenEndpoint, clientId: basicId, clientSecret: basicSecret, scopes: ['read:analytics'] })
@@ -104,7 +122,7 @@ t.test('opaque tokens', async (t) => {
 
   t.test('logs', async (t) => {
     t.ok(log.lines.length > 0)
-    assertNoSecrets(t, log, [basicSecret, postSecret, 'wrong-secret-not-logged', ...tokens])
+    assertNoSecrets(t, log, [basicSecret, postSecret, 'old:secret', ...tokens])
   })
 })
 

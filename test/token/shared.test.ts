@@ -4,8 +4,8 @@
 import t, { type Test } from 'tap'
 import { memoryStore } from '../../plugin/store/memory.js'
 import { TokenCache, type SharedTokenStore, type TokenCacheOptions } from '../../plugin/token/index.js'
-import { startFaultServer, tokenBody, type FaultServer } from '../helpers/fault-server.js'
-import { assertNoSecrets, captureLog } from './helpers.js'
+import { issuedTokens, startFaultServer, tokenBody, type FaultServer } from '../helpers/fault-server.js'
+import { assertNoSecrets, captureLog, type CapturedLog } from './helpers.js'
 
 const clientId = 'shared-client'
 const clientSecret = 'shared:secret+/=%&'
@@ -31,8 +31,11 @@ function faulty (inner: SharedTokenStore) {
   return { store, state }
 }
 
+const logs: CapturedLog[] = []
+
 async function pair (t: Test, server: FaultServer, store: SharedTokenStore, options: Partial<TokenCacheOptions> = {}) {
   const log = captureLog()
+  logs.push(log)
   const make = (): TokenCache => new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId, clientSecret, store, logger: log.logger, storeTimeout: 200, ...options })
   const a = make()
   const b = make()
@@ -154,4 +157,8 @@ t.test('memoryStore: ttl, lock ownership and expiry, waitFor', async (t) => {
   setTimeout(() => { void store.set('k', value, 1000) }, 50)
   t.same(await waiting, value, 'waitFor wakes on set')
   t.equal(await store.waitFor('other', 80).then(() => 'resolved'), 'resolved', 'waitFor ends at its timeout')
+})
+
+t.test('no secret and no token in any log', async (t) => {
+  for (const log of logs) assertNoSecrets(t, log, [clientSecret, ...issuedTokens])
 })

@@ -165,11 +165,11 @@ Exit: 0, or 1 with --fail-on and a change at that level (or policies that do not
       throw new UsageError(`no policy folder '${dir}' at ${base} nor at ${head ?? 'the working tree'}`, 'diff')
     }
     const headLabel = head ?? 'working tree'
-    const changes = diffPolicySets(
+    const result = diffPolicySets(
       before && validSet(before, dir, `${dir} at ${base}`),
       after && validSet(after, dir, `${dir} at ${headLabel}`),
     )
-    io.out(render(format, changes, { base, head: headLabel, dir, failOn }))
-    return changes.changes.some((c) => reaches(c.risk, failOn)) ? 1 : 0
+    io.out(render(format, result, { base, head: headLabel, dir, failOn }))
+    return result.changes.some((c) => reaches(c.risk, failOn)) ? 1 : 0
   },
 }

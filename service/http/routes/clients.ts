@@ -1,4 +1,5 @@
 // GET /v1/clients/:clientId: what the policy lets this client ask for, and where it says so.
+import { join } from 'node:path'
 import createError from '@fastify/error'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { recordDecision } from '../access-log.js'
@@ -20,7 +21,8 @@ export const clientsRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = a
     async (request) => {
       const { clientId } = request.params
       recordDecision(request, { clientId })
-      const entry = store.current.byClientId.get(clientId)
+      const policies = store.current
+      const entry = policies.byClientId.get(clientId)
       if (!entry) throw new UnknownClientError(clientId)
       const { app: policy, environment } = entry
       return {
@@ -33,7 +35,7 @@ export const clientsRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = a
         authMethod: environment.authMethod,
         resource: environment.resource,
         scopes: [...environment.scopes.values()].map(({ name, reason }) => ({ name, reason })),
-        source: `${environment.scopesAt.file}:${environment.scopesAt.line}`,
+        source: `${join(policies.dir, environment.scopesAt.file)}:${environment.scopesAt.line}`,
       }
     },
   )
