@@ -5,8 +5,8 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import autocannon from 'autocannon'
 
-const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 7))
-const DURATION = Number(process.env.BENCH_DURATION ?? 3) // seconds per run
+const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 9))
+const DURATION = Number(process.env.BENCH_DURATION ?? 2) // seconds per run: short, so load drift hits both sides of a pair alike
 const CONNECTIONS = 50
 
 async function start (variant: 'with' | 'without'): Promise<{ child: ChildProcess; url: string }> {

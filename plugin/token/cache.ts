@@ -100,7 +100,7 @@ interface Entry {
   shrinkWarned: boolean
   /** An invalidated token: never taken back from the shared store. */
   rejected: string | undefined
-  /** When the last token too short-lived to cache arrived: the next request waits out the floor. */
+  /** When the last token too short-lived to cache arrived (0: the last one was cached): the next request waits out the floor. */
   uncachedAt: number
 }
 
@@ -403,30 +403,26 @@ export class TokenCache {
       expiresIn: fetched.expiresIn,
       lifetimeFrom: fetched.lifetimeSource
     }
+    const lifetime = (fetched.usableUntil - fetched.sentAt) / 1000
+    // Compared with the previous fetch (1.5 s of slack: JWT exp is rounded to the second).
+    const shrank = entry.lifetime !== undefined && (token.accessToken === entry.lastAccessToken || lifetime < entry.lifetime - 1.5)
+    if (shrank && !entry.shrinkWarned) {
+      this.#log.warn({ ...logFields, previousLifetime: entry.lifetime, lifetime },
+        'token lifetime shrinks from fetch to fetch (the server reuses tokens?); refreshing only when the token runs out')
+    }
+    entry.shrinkWarned = shrank
+    entry.lifetime = lifetime
+    entry.lastAccessToken = token.accessToken
     if (fetched.usableUntil <= now) {
       // expires_in 0 or negative (or too short to use): for the callers waiting now, never cached.
-      this.#log.warn(logFields, 'the token endpoint issued a token that is already expired or too short-lived to cache; not caching it')
+      if (entry.uncachedAt === 0) {
+        this.#log.warn(logFields, 'the token endpoint issued a token that is already expired or too short-lived to cache; not caching it')
+      }
       entry.uncachedAt = now
       return token
     }
-    const lifetime = (fetched.usableUntil - fetched.sentAt) / 1000
-    let refreshAt = Math.max(refreshPoint(fetched.sentAt, fetched.usableUntil), now + MIN_REFRESH_INTERVAL)
-    // Compared with the previous fetch (1.5 s of slack: JWT exp is rounded to the second).
-    const shrank = entry.lifetime !== undefined && (token.accessToken === entry.lastAccessToken || lifetime < entry.lifetime - 1.5)
-    const previousLifetime = entry.lifetime
-    entry.lifetime = lifetime
-    entry.lastAccessToken = token.accessToken
-    if (shrank) {
-      // The server reuses its token: refreshing early would only fetch it again.
-      refreshAt = fetched.usableUntil
-      if (!entry.shrinkWarned) {
-        entry.shrinkWarned = true
-        this.#log.warn({ ...logFields, previousLifetime, lifetime },
-          'token lifetime shrinks from fetch to fetch (the server reuses tokens?); refreshing only when the token runs out')
-      }
-    } else {
-      entry.shrinkWarned = false
-    }
+    // A server reusing its token: refreshing early would only fetch it again.
+    const refreshAt = shrank ? fetched.usableUntil : Math.max(refreshPoint(fetched.sentAt, fetched.usableUntil), now + MIN_REFRESH_INTERVAL)
     entry.uncachedAt = 0
     this.#install(entry, token, fetched.usableUntil, refreshAt)
     const message = background ? 'app token refreshed' : 'app token fetched'
@@ -484,8 +480,9 @@ export class TokenCache {
       // Permanent: answer get() with it for a growing while so a hot path cannot hammer the endpoint.
       entry.penalty = Math.min(PENALTY_MAX, entry.penalty === 0 ? PENALTY_FIRST : entry.penalty * 2)
       entry.failure = { error: err, until: now + entry.penalty }
-    } else if (err.retryAfter !== undefined) {
-      entry.failure = { error: err, until: now + err.retryAfter * 1000 }
+    } else {
+      // Transient, retries spent: a short pause (or the server's Retry-After) before the next round.
+      entry.failure = { error: err, until: now + (err.retryAfter !== undefined ? err.retryAfter * 1000 : this.#opt.maxDelay) }
     }
     const stillValid = entry.token !== undefined && now < entry.usableUntil
     if (background && stillValid) {

@@ -2,14 +2,14 @@
 // false, hook choice, 404s, routes declared before the plugin, two names.
 import t from 'tap'
 import Fastify from 'fastify'
-import appToken, { AppToken, type AppTokenDecorator } from '../../plugin/index.js'
+import appToken, { AppToken, type AppTokenDecorator, type AppTokenRouteConfig } from '../../plugin/index.js'
 import { startOidcServer } from '../helpers/oidc-server.js'
 import { ALLOWED, CLIENT_ID, SECRET, policyDir, register, tokenServer } from './fixtures/helpers.js'
 
 declare module 'fastify' {
   interface FastifyRequest { billingToken: AppToken }
   interface FastifyInstance { billingToken: AppTokenDecorator }
-  interface FastifyContextConfig { billingToken?: false | { scopes?: string[] } }
+  interface FastifyContextConfig { billingToken?: AppTokenRouteConfig }
 }
 
 t.test('routes', async (t) => {

@@ -131,3 +131,18 @@ t.test('requests during a storm of reloads get a full answer from one set or the
   t.ok([...answers].every((a) => a === '200' || a === '422 write:notes:not_whitelisted'), `answers: ${[...answers].join(' | ')}`)
   t.equal((await call(origin, '/readyz')).status, 200)
 })
+
+t.test('close() stops the watch and a pending debounced reload', async (t) => {
+  const dir = await policyFolder(t)
+  const service = await startService(t, { policyDir: dir, watch: true, reloadDebounceMs: 300 })
+  const file = join(dir, 'agent-desktop-worker.yaml')
+  await writeFile(file, addScope(await readFile(file, 'utf8')))
+  await new Promise((r) => setTimeout(r, 100)) // the change is seen, its reload pending
+  await service.app.close()
+  await writeFile(file, 'app: [\n')
+  await new Promise((r) => setTimeout(r, 600))
+  t.notOk(
+    service.logs.some((l) => l.includes('"cause":"file change"')),
+    'no reload after close',
+  )
+})

@@ -44,6 +44,16 @@ t.test('retries are bounded', async (t) => {
   t.equal(server.requests.length, 3, '1 + 2 retries')
 })
 
+t.test('after the retries are spent, get() holds off for maxDelay without a request', async (t) => {
+  const { server, cache } = await setup(t, [{ status: 503 }, { status: 503 }, good()], { retry: { retries: 1, minDelay: 10, maxDelay: 300 } })
+  await t.rejects(cache.get(), { code: 'FST_APP_TOKEN_HTTP' })
+  for (let i = 0; i < 20; i++) await t.rejects(cache.get(), { code: 'FST_APP_TOKEN_HTTP' })
+  t.equal(server.requests.length, 2, 'no request while holding off')
+  await new Promise((resolve) => setTimeout(resolve, 320))
+  t.ok(await cache.get(), 'then it asks again')
+  t.equal(server.requests.length, 3)
+})
+
 t.test('backoff: exponential with full jitter, capped at maxDelay', async (t) => {
   const { server, cache } = await setup(t, [{ status: 500 }], { retry: { retries: 4, minDelay: 100, maxDelay: 150 } })
   await t.rejects(cache.get(), { code: 'FST_APP_TOKEN_HTTP' })
