@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 
-const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 5))
+const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 7))
 const DURATION = Number(process.env.BENCH_DURATION ?? 3) // seconds per run
 const CONNECTIONS = 10
 const TARGET = 0.8

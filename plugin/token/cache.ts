@@ -110,6 +110,8 @@ const PENALTY_FIRST = 1000
 const PENALTY_MAX = 30_000
 const MAX_TIMER = 2 ** 31 - 1
 const EMPTY: readonly string[] = []
+/** Key of no entry: the slow path reports what is wrong with the scopes. */
+const INVALID = '\0invalid'
 
 export class TokenCache {
   readonly #endpoint: URL
@@ -196,7 +198,7 @@ export class TokenCache {
   /** A usable token for these scopes and resource: cached, or fetched once for all concurrent callers. */
   get (opts?: GetTokenOptions): Promise<AppToken> {
     const scopes = opts?.scopes ?? EMPTY
-    const key = scopes.length === 0 ? '' : scopes.length === 1 ? scopes[0] as string : this.#scopeKey(scopes)
+    const key = scopes.length === 0 ? '' : scopes.length === 1 ? (scopes[0] || INVALID) : this.#scopeKey(scopes)
     const entry = this.#entries.get(opts?.resource ?? '')?.get(key)
     if (entry !== undefined && entry.promise !== undefined && Date.now() < entry.usableUntil) {
       entry.used = true
@@ -227,7 +229,7 @@ export class TokenCache {
           key: e.storeKey,
           scopes: [...e.scopes],
           resource: e.resource ?? null,
-          expiresAt: held ? e.token!.expiresAt : null,
+          expiresAt: held ? new Date(e.token!.expiresAt) : null,
           usableUntil: date(held ? e.usableUntil : undefined),
           refreshAt: date(held && e.timer !== undefined ? e.refreshAt : undefined)
         })
@@ -253,7 +255,7 @@ export class TokenCache {
     // Already normalised (as the policy check hands them over): no sort, no memo for a fresh array.
     if (sortedUnique(scopes)) return scopes.join(' ')
     let key: string
-    try { key = normaliseScopes(scopes).join(' ') } catch { return '\0invalid' } // the slow path reports it
+    try { key = normaliseScopes(scopes).join(' ') } catch { return INVALID }
     this.#scopeKeys.set(scopes, { copy: [...scopes], key })
     return key
   }

@@ -64,6 +64,9 @@ export function buildPreflightApp(options: PreflightAppOptions): PreflightApp {
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: loggerOptions(options.logger) }),
     logController: new AccessLog(),
     bodyLimit: options.bodyLimit ?? LIMITS.bodyBytes,
+    // Long clientIds reach the route (and its schema) instead of "route not found";
+    // the router measures the percent-encoded form.
+    routerOptions: { maxParamLength: LIMITS.clientIdLength * 3 },
     // A client trickling its request cannot hold a connection open for ever.
     requestTimeout: 30_000,
     onProtoPoisoning: 'error',
@@ -76,6 +79,17 @@ export function buildPreflightApp(options: PreflightAppOptions): PreflightApp {
   const store = new PolicyStore(options.policyDir, app.log)
   app.decorate('preflightPolicies', store)
   app.addHook('onClose', async () => store.close())
+
+  // Answers still in flight when close() starts end their connection: an idle keep-alive
+  // socket would otherwise hold the shutdown open for the whole keep-alive timeout.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close')
+    return payload
+  })
 
   // Only JSON is accepted: any other content type is a 415.
   app.removeContentTypeParser('text/plain')

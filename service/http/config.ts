@@ -43,20 +43,20 @@ interface AjvError {
   params: Record<string, unknown>
 }
 
-function toConfigError(err: unknown): Error {
+function reasonFor(e: AjvError, value: string | undefined): string {
+  if (e.keyword === 'enum') return `must be one of ${(e.params.allowedValues as string[]).join(', ')}`
+  if (e.keyword !== 'pattern') return e.message ?? e.keyword
+  // Empty is refused, not read as "no keys": a missing secret must not open the API.
+  return value === '' ? 'is empty: unset it to serve without keys' : 'must be a comma-separated list of keys without spaces inside a key'
+}
+
+function toConfigError(err: unknown, env: NodeJS.ProcessEnv): Error {
   const errors = (err as { errors?: AjvError[] }).errors
   if (!Array.isArray(errors)) return err as Error
   const byVariable = new Map<string, string>()
   for (const e of errors) {
     const name = e.instancePath.replace(/^\//, '') || String(e.params.missingProperty ?? 'environment')
-    if (byVariable.has(name)) continue
-    const reason =
-      e.keyword === 'enum'
-        ? `must be one of ${(e.params.allowedValues as string[]).join(', ')}`
-        : e.keyword === 'pattern'
-          ? 'must be a comma-separated list of keys without spaces inside a key'
-          : (e.message ?? e.keyword)
-    byVariable.set(name, `${name} ${reason}`)
+    if (!byVariable.has(name)) byVariable.set(name, `${name} ${reasonFor(e, env[name])}`)
   }
   return new ServeConfigError([...byVariable.keys()], [...byVariable.values()])
 }
@@ -75,7 +75,7 @@ export async function readServeConfig(env: NodeJS.ProcessEnv = process.env): Pro
       logLevel: config.LOG_LEVEL,
     }
   } catch (err) {
-    throw toConfigError(err)
+    throw toConfigError(err, env)
   } finally {
     await probe.close()
   }

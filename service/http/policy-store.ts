@@ -2,7 +2,7 @@
 // A valid load replaces the set with one reference swap, so each request, which reads
 // `current` once, sees either the old set or the new one, never a mix. An invalid load
 // is refused: the last good set keeps serving and `status()` reports the findings.
-import { watch, type FSWatcher } from 'node:fs'
+import { statSync, watch, type FSWatcher } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
 import { formatFinding, loadPolicyDir, PolicyLoadError } from '../policy/index.js'
 import type { Finding, LoadResult, PolicySet } from '../policy/types.js'
@@ -25,10 +25,12 @@ export class PolicyStore {
   #refused: Finding[] | null = null
   #queued: Promise<ReloadOutcome> | null = null
   #last: Promise<unknown> = Promise.resolve()
+  /** The debounce of the watch asked for; null when not watching. */
+  #watchMs: number | null = null
   #watcher: FSWatcher | null = null
+  /** The inode watched: a folder replaced under the same path needs a new watch. */
+  #watchedIno: number | null = null
   #debounce: NodeJS.Timeout | null = null
-  /** Set when the watch broke (folder gone): the next load tries to watch again. */
-  #rewatchMs: number | null = null
   #closed = false
 
   constructor(dir: string, log: FastifyBaseLogger) {
@@ -76,26 +78,21 @@ export class PolicyStore {
     return next
   }
 
-  /** Reloads after any change in the folder, once it has been quiet for `debounceMs`. */
+  /**
+   * Reloads after any change in the folder, once it has been quiet for `debounceMs`.
+   * After each load the watch is renewed if the path now names another folder (a
+   * symlink re-pointed, the folder re-created) or the watch broke.
+   */
   watch(debounceMs: number): void {
-    if (this.#watcher || this.#closed) return
-    try {
-      this.#watcher = watch(this.dir, () => this.#schedule(debounceMs))
-    } catch (err) {
-      this.#log.error({ err, dir: this.dir }, 'cannot watch the policy folder; reload with SIGHUP')
-      this.#rewatchMs = debounceMs
-      return
-    }
-    this.#watcher.on('error', (err) => {
-      this.#log.error({ err, dir: this.dir }, 'policy folder watch stopped; reload with SIGHUP')
-      this.#stopWatching()
-      this.#rewatchMs = debounceMs
-    })
+    this.#watchMs = debounceMs
+    this.#renewWatch()
   }
 
   close(): void {
     this.#closed = true
-    this.#stopWatching()
+    if (this.#debounce) clearTimeout(this.#debounce)
+    this.#debounce = null
+    this.#closeWatcher()
   }
 
   #schedule(debounceMs: number): void {
@@ -106,9 +103,26 @@ export class PolicyStore {
     }, debounceMs)
   }
 
-  #stopWatching(): void {
-    if (this.#debounce) clearTimeout(this.#debounce)
-    this.#debounce = null
+  #renewWatch(): void {
+    const debounceMs = this.#watchMs
+    if (this.#closed || debounceMs === null) return
+    try {
+      const ino = statSync(this.dir).ino
+      if (this.#watcher && ino === this.#watchedIno) return
+      this.#closeWatcher()
+      const watcher = watch(this.dir, () => this.#schedule(debounceMs))
+      watcher.on('error', (err) => {
+        this.#log.error({ err, dir: this.dir }, 'policy folder watch stopped; reload with SIGHUP')
+        this.#closeWatcher()
+      })
+      this.#watcher = watcher
+      this.#watchedIno = ino
+    } catch (err) {
+      this.#log.error({ err, dir: this.dir }, 'cannot watch the policy folder; reload with SIGHUP')
+    }
+  }
+
+  #closeWatcher(): void {
     this.#watcher?.close()
     this.#watcher = null
   }
@@ -131,11 +145,7 @@ export class PolicyStore {
         this.#current ? 'policy set refused; the last good set keeps serving' : 'policy set refused',
       )
     }
-    if (this.#rewatchMs !== null) {
-      const debounceMs = this.#rewatchMs
-      this.#rewatchMs = null
-      this.watch(debounceMs)
-    }
+    this.#renewWatch()
     return { applied: policies !== null, findings }
   }
 

@@ -72,11 +72,12 @@ if (url !== undefined) {
     }))
     const requests = server.tokenRequests.length
     // A 3 s token is usable ~1.8 s (1 s rounding, 10 % skew) and refreshed at 75–85 % of that:
-    // one fleet refreshes every ≥1.35 s, ≤ 1 + 15 / 1.35 ≈ 12 requests. Four unshared replicas: ~44.
+    // one fleet refreshes every ≥1.35 s, ≤ 1 + 15 / 1.35 ≈ 12 requests, plus a few when two
+    // replicas race for one refresh (read, then lock after the other's unlock). Unshared: ~44.
     t.comment(`${requests} token requests for ${served} requests over 15 s; ${tokens.size} distinct tokens`)
     t.equal(failed, 0, 'no request failed')
     t.ok(requests >= 5, `the fleet kept refreshing (${requests})`)
-    t.ok(requests <= 14, `one refresh per lifetime for the fleet (${requests} token requests; ~44 without sharing)`)
+    t.ok(requests <= 16, `one refresh per lifetime for the fleet (${requests} token requests; ~44 without sharing)`)
   })
 
   t.test('a lock holder that never finishes its fetch: another replica takes over after the lock expiry', async (t) => {

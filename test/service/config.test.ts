@@ -32,3 +32,10 @@ t.test('every bad variable is named in one error', async (t) => {
   t.match(message, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/)
   t.notOk(message.includes('has space'), 'a key is never echoed')
 })
+
+t.test('an empty PREFLIGHT_API_KEYS is refused, not read as "no keys"', async (t) => {
+  await t.rejects(readServeConfig({ PREFLIGHT_API_KEYS: '' }), {
+    message: 'invalid environment: PREFLIGHT_API_KEYS is empty: unset it to serve without keys',
+  })
+  await t.rejects(readServeConfig({ PREFLIGHT_API_KEYS: ' , ' }), { message: /PREFLIGHT_API_KEYS must be a comma-separated list/ })
+})

@@ -173,6 +173,11 @@ t.test('GET /v1/clients/:clientId: the whitelist with reasons, or 404', async (t
     error: 'Not Found',
     message: "No policy has the clientId 'nobody'",
   })
+  const long = await call(origin, `/v1/clients/${'c'.repeat(200)}`)
+  t.equal(long.body.code, 'FST_PREFLIGHT_UNKNOWN_CLIENT', 'a long clientId is looked up')
+  const tooLong = await call(origin, `/v1/clients/${'c'.repeat(257)}`)
+  t.equal(tooLong.status, 400)
+  t.match(tooLong.body.message, /params\/clientId must NOT have more than 256 characters/)
 })
 
 t.test('probes and unknown routes', async (t) => {

@@ -135,6 +135,7 @@ t.test('JWT access tokens (RFC 9068)', async (t) => {
   })
   t.teardown(() => server.close())
   const log = captureLog()
+  const jwts: string[] = []
 
   t.test('a JWT: scopes and exp from the claims', async (t) => {
     const cache = new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId: basicId, clientSecret: basicSecret, logger: log.logger })
@@ -144,7 +145,7 @@ t.test('JWT access tokens (RFC 9068)', async (t) => {
     const claims = JSON.parse(Buffer.from(token.accessToken.split('.')[1]!, 'base64url').toString()) as { exp: number }
     t.equal(token.expiresAt.getTime(), claims.exp * 1000, 'the JWT exp wins')
     t.same(token.scopes, ['read:interaction'])
-    assertNoSecrets(t, log, [basicSecret, token.accessToken])
+    jwts.push(token.accessToken)
   })
 
   t.test('a scope the server drops silently → ScopeNarrowedError', async (t) => {
@@ -164,5 +165,10 @@ t.test('JWT access tokens (RFC 9068)', async (t) => {
     const warning = warnLog.lines.find((l) => l.level === 40)
     t.match(warning, { missing: ['read:analytics'] })
     assertNoSecrets(t, warnLog, [basicSecret, token.accessToken])
+  })
+
+  t.test('logs', async (t) => {
+    t.ok(log.lines.length > 0)
+    assertNoSecrets(t, log, [basicSecret, ...jwts])
   })
 })
