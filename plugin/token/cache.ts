@@ -12,7 +12,7 @@ import { refreshPoint } from './expiry.js'
 import { silentLogger, type TokenLogger } from './logger.js'
 import { DEFAULTS, fetchToken, type FetchedToken, type SecretSource } from './request.js'
 import { backoffDelay } from './retry.js'
-import { checkResource, normaliseScopes } from './scopes.js'
+import { checkResource, toScopeSet } from './scopes.js'
 import { SharedLayer } from './shared-layer.js'
 import type { SharedTokenStore, StoredToken } from './store.js'
 
@@ -214,7 +214,7 @@ export class TokenCache {
       return
     }
     let key: string
-    try { key = normaliseScopes(opts.scopes).join(' ') } catch { return }
+    try { key = toScopeSet(opts.scopes).join(' ') } catch { return }
     const entry = this.#entries.get(opts.resource ?? '')?.get(key)
     if (entry !== undefined) this.#drop(entry, true)
   }
@@ -255,7 +255,7 @@ export class TokenCache {
     // Already normalised (as the policy check hands them over): no sort, no memo for a fresh array.
     if (sortedUnique(scopes)) return scopes.join(' ')
     let key: string
-    try { key = normaliseScopes(scopes).join(' ') } catch { return INVALID }
+    try { key = toScopeSet(scopes).join(' ') } catch { return INVALID }
     this.#scopeKeys.set(scopes, { copy: [...scopes], key })
     return key
   }
@@ -277,7 +277,7 @@ export class TokenCache {
   }
 
   #createEntry (opts: GetTokenOptions | undefined): Entry {
-    const scopes = normaliseScopes(opts?.scopes)
+    const scopes = toScopeSet(opts?.scopes)
     const resource = opts?.resource
     checkResource(resource)
     const key = scopes.join(' ')

@@ -1,14 +1,7 @@
 // The token endpoint URL: `https:` required except on loopback (DESIGN §5),
 // and never credentials in the URL (they would end up in logs).
-import { isIP } from 'node:net'
+import { isLoopbackHost } from '../../service/policy/endpoint.js'
 import { InsecureEndpointError, InvalidOptionError } from './errors.js'
-
-/** localhost, 127.0.0.0/8 and ::1. */
-export function isLoopbackHost (hostname: string): boolean {
-  const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname
-  if (host === 'localhost' || host === '::1') return true
-  return isIP(host) === 4 && host.startsWith('127.')
-}
 
 export function parseTokenEndpoint (endpoint: string | URL): URL {
   let url: URL

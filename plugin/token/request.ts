@@ -8,7 +8,7 @@ import { parseTokenEndpoint } from './endpoint.js'
 import { tokenLifetime } from './expiry.js'
 import { decodeJwtClaims } from './jwt.js'
 import { readTokenResponse } from './response.js'
-import { checkResource, normaliseScopes } from './scopes.js'
+import { checkResource, toScopeSet } from './scopes.js'
 
 export type SecretSource = string | (() => string | Promise<string>)
 
@@ -86,7 +86,7 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
   if (authMethod !== 'client_secret_basic' && authMethod !== 'client_secret_post') {
     throw new InvalidOptionError(`authMethod must be client_secret_basic or client_secret_post (got ${String(authMethod)})`)
   }
-  const scopes = normaliseScopes(options.scopes)
+  const scopes = toScopeSet(options.scopes)
   checkResource(options.resource)
   const timeout = options.timeout ?? DEFAULTS.timeout
   const maxBytes = options.maxResponseBytes ?? DEFAULTS.maxResponseBytes
