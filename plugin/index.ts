@@ -39,7 +39,11 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
       ? o.passThrough.onInvalidClient
       : () => { secret.onInvalidClient(); o.passThrough.onInvalidClient?.() }
   })
-  fastify.addHook('onClose', async () => { await cache.close() })
+  fastify.addHook('onClose', async () => {
+    await cache.close()
+    // The store's own connections would keep the process alive (it never closes a client it was given).
+    await o.passThrough.store?.close()
+  })
 
   /** A get() argument → the token request, checked; throws ScopePolicyError (nothing sent). */
   const tokenRequest = (opts: AppTokenRequestOptions = {}): TokenRequest => {

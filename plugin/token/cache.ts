@@ -285,7 +285,8 @@ export class TokenCache {
     if (byKey === undefined) this.#entries.set(resource ?? '', byKey = new Map())
     const existing = byKey.get(key)
     if (existing !== undefined) return existing
-    const storeKey = 'fastify-app-token:' + createHash('sha256')
+    // No secret in the key; the store adds its own prefix.
+    const storeKey = createHash('sha256')
       .update(JSON.stringify([this.#endpoint.href, this.#clientId, this.#authMethod, key, resource ?? null]))
       .digest('hex')
     const entry: Entry = {
@@ -334,16 +335,29 @@ export class TokenCache {
   async #acquire (entry: Entry, background: boolean): Promise<AppToken> {
     const shared = this.#shared
     if (shared === undefined) return await this.#fetchAndInstall(entry, background)
-    const stored = await shared.get(entry.storeKey)
-    if (this.#worthAdopting(entry, stored, background)) return this.#adopt(entry, stored)
-    const locked = await shared.lock(entry.storeKey, this.#owner, this.#opt.lockTtl)
-    if (locked === false) {
-      // Another holder is fetching: wait for its token, else fetch ourselves. A refresh
-      // waits no longer than the current token lasts, so callers never queue behind it.
-      const patience = background ? Math.max(100, Math.min(this.#opt.lockTtl, entry.usableUntil - Date.now())) : this.#opt.lockTtl
-      const waited = await shared.waitFor(entry.storeKey, patience)
-      if (this.#worthAdopting(entry, waited, background)) return this.#adopt(entry, waited)
+    const key = entry.storeKey
+    let stored = await shared.get(key)
+    let locked: boolean | undefined = false
+    // A second round: when the holder died or failed, its waiters take the lock
+    // once more rather than all fetching at once.
+    for (let round = 0; round < 2 && locked === false; round++) {
+      if (this.#worthAdopting(entry, stored, background)) return this.#adopt(entry, stored)
+      locked = await shared.lock(key, this.#owner, this.#opt.lockTtl)
+      if (locked === true) {
+        // The last holder may have stored its token between our read and our lock.
+        stored = await shared.get(key)
+        if (this.#worthAdopting(entry, stored, background)) {
+          void shared.unlock(key, this.#owner)
+          return this.#adopt(entry, stored)
+        }
+      } else if (locked === false) {
+        // Another holder is fetching: wait for its token. A refresh waits no longer
+        // than the current token lasts, so callers never queue behind it.
+        const patience = background ? Math.max(100, Math.min(this.#opt.lockTtl, entry.usableUntil - Date.now())) : this.#opt.lockTtl
+        stored = await shared.waitFor(key, patience)
+      }
     }
+    if (locked === false && this.#worthAdopting(entry, stored, background)) return this.#adopt(entry, stored)
     let token: AppToken
     try {
       token = await this.#fetchAndInstall(entry, background)

@@ -48,12 +48,15 @@ export const PreflightBody = Type.Object(
 )
 export type PreflightBody = Static<typeof PreflightBody>
 
-export const PreflightAllowed = Type.Object({
-  allowed: Type.Literal(true),
-  app: Type.String(),
-  environment: Type.String(),
-  scopes: Type.Array(Type.String(), { description: 'normalised, de-duplicated scopes that would be sent' }),
-})
+export const PreflightAllowed = Type.Object(
+  {
+    allowed: Type.Literal(true),
+    app: Type.String(),
+    environment: Type.String(),
+    scopes: Type.Array(Type.String(), { description: 'normalised, de-duplicated scopes that would be sent' }),
+  },
+  { description: 'The request would pass' },
+)
 
 export const ViolationSchema = Type.Object({
   scope: Type.String(),
@@ -62,20 +65,26 @@ export const ViolationSchema = Type.Object({
   suggestion: Type.Optional(Type.String()),
 })
 
-export const PreflightDenied = Type.Object({
-  allowed: Type.Literal(false),
-  error: stringEnum(['invalid_scope', 'invalid_client'] as const),
-  error_description: Type.String(),
-  violations: Type.Array(ViolationSchema),
-})
+export const PreflightDenied = Type.Object(
+  {
+    allowed: Type.Literal(false),
+    error: stringEnum(['invalid_scope', 'invalid_client'] as const),
+    error_description: Type.String(),
+    violations: Type.Array(ViolationSchema),
+  },
+  { description: 'The request would be refused: each violation says what to change' },
+)
 
 /** Fastify's own error shape, kept for every error but the 422. */
-export const ErrorBody = Type.Object({
-  statusCode: Type.Integer(),
-  code: Type.String(),
-  error: Type.String(),
-  message: Type.String(),
-})
+export const ErrorBody = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    code: Type.String(),
+    error: Type.String(),
+    message: Type.String(),
+  },
+  { description: 'Malformed request (400), no valid API key (401), unknown clientId (404), body too large (413), not JSON (415)' },
+)
 
 export const ClientParams = Type.Object(
   { clientId: Type.String({ minLength: 1, maxLength: LIMITS.clientIdLength }) },
