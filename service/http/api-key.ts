@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import createError from '@fastify/error'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
-export const UnauthorizedError = createError(
+const UnauthorizedError = createError(
   'FST_PREFLIGHT_UNAUTHORIZED',
   'A valid API key is required: Authorization: Bearer <key>',
   401,
@@ -22,7 +22,7 @@ export function parseApiKeys(text: string | undefined): string[] {
 }
 
 /** Returns whether the Authorization header carries one of the keys. */
-export function apiKeyMatcher(keys: readonly string[]): (authorization: string | undefined) => boolean {
+function apiKeyMatcher(keys: readonly string[]): (authorization: string | undefined) => boolean {
   const digests = keys.map(sha256)
   return (authorization) => {
     // RFC 7235 §2.1: the scheme is case-insensitive.

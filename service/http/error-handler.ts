@@ -4,7 +4,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 
-export function clientStatus(error: FastifyError): number | null {
+function clientStatus(error: FastifyError): number | null {
   if (error.validation) return 400
   const status = error.statusCode
   return typeof status === 'number' && status >= 400 && status < 500 ? status : null

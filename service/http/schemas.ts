@@ -1,6 +1,6 @@
 // TypeBox schemas of the preflight API (DESIGN §6): request validation, response
 // serialization and the OpenAPI document all come from these.
-import { Type, type Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 import type { AuthMethod, ViolationCode } from '../policy/types.js'
 
 // A plain string enum: serialized as a string (an anyOf of literals would make the
@@ -46,7 +46,6 @@ export const PreflightBody = Type.Object(
   },
   { additionalProperties: false },
 )
-export type PreflightBody = Static<typeof PreflightBody>
 
 export const PreflightAllowed = Type.Object(
   {
@@ -58,7 +57,7 @@ export const PreflightAllowed = Type.Object(
   { description: 'The request would pass' },
 )
 
-export const ViolationSchema = Type.Object({
+const ViolationSchema = Type.Object({
   scope: Type.String(),
   code: stringEnum(Object.keys(violationCodes) as ViolationCode[]),
   message: Type.String(),
@@ -76,47 +75,56 @@ export const PreflightDenied = Type.Object(
 )
 
 /** Fastify's own error shape, kept for every error but the 422. */
-export const ErrorBody = Type.Object(
-  {
-    statusCode: Type.Integer(),
-    code: Type.String(),
-    error: Type.String(),
-    message: Type.String(),
-  },
-  { description: 'Malformed request (400), no valid API key (401), unknown clientId (404), body too large (413), not JSON (415)' },
-)
+const errorBody = (description: string) =>
+  Type.Object(
+    { statusCode: Type.Integer(), code: Type.String(), error: Type.String(), message: Type.String() },
+    { description },
+  )
+
+export const Errors = {
+  400: errorBody('Malformed request; `message` says what is wrong'),
+  401: errorBody('API keys are set and the request has no valid `Authorization: Bearer <key>`'),
+  404: errorBody('No policy has this clientId'),
+  413: errorBody('The body is over the size limit'),
+  415: errorBody('The content type is not application/json'),
+}
 
 export const ClientParams = Type.Object(
   { clientId: Type.String({ minLength: 1, maxLength: LIMITS.clientIdLength }) },
   { additionalProperties: false },
 )
 
-export const ClientPolicy = Type.Object({
-  clientId: Type.String(),
-  app: Type.String(),
-  environment: Type.String(),
-  owner: Type.String(),
-  description: Type.Optional(Type.String()),
-  tokenEndpoint: Type.String(),
-  authMethod: stringEnum<AuthMethod>(['client_secret_basic', 'client_secret_post']),
-  resource: Type.Optional(Type.String()),
-  scopes: Type.Array(Type.Object({ name: Type.String(), reason: Type.String() }), {
-    description: 'the whitelist; an empty list means the app may request no scope',
-  }),
-  source: Type.String({ description: 'file:line of the whitelist (the file under the policy folder), where a change is made' }),
-})
+export const ClientPolicy = Type.Object(
+  {
+    clientId: Type.String(),
+    app: Type.String(),
+    environment: Type.String(),
+    owner: Type.String(),
+    description: Type.Optional(Type.String()),
+    tokenEndpoint: Type.String(),
+    authMethod: stringEnum<AuthMethod>(['client_secret_basic', 'client_secret_post']),
+    resource: Type.Optional(Type.String()),
+    scopes: Type.Array(Type.Object({ name: Type.String(), reason: Type.String() }), {
+      description: 'the whitelist; an empty list means the app may request no scope',
+    }),
+    source: Type.String({ description: 'file:line of the whitelist, where a change is made' }),
+  },
+  { description: 'What the policy lets this clientId request' },
+)
 
-export const Health = Type.Object({ status: Type.Literal('ok') })
+export const Health = Type.Object({ status: Type.Literal('ok') }, { description: 'The process is up' })
 
-export const Ready = Type.Object({
-  status: Type.Literal('ready'),
-  apps: Type.Integer(),
-  loadedAt: Type.String({ format: 'date-time' }),
-})
+export const Ready = Type.Object(
+  { status: Type.Literal('ready'), apps: Type.Integer(), loadedAt: Type.String({ format: 'date-time' }) },
+  { description: 'The policy folder is valid and in force' },
+)
 
-export const NotReady = Type.Object({
-  status: Type.Literal('not_ready'),
-  reason: Type.String(),
-  files: Type.Array(Type.String()),
-  findings: Type.Array(Type.String(), { description: 'file:line:col: severity code message' }),
-})
+export const NotReady = Type.Object(
+  {
+    status: Type.Literal('not_ready'),
+    reason: Type.String(),
+    files: Type.Array(Type.String()),
+    findings: Type.Array(Type.String(), { description: 'file:line:col: severity code message' }),
+  },
+  { description: 'The last reload was refused: the last good set serves, these findings block the new one' },
+)

@@ -36,6 +36,18 @@ if (url !== undefined) {
     }
   })
 
+  t.test('a replica ends by itself after app.close(): the plugin closes the Redis store it was given', async (t) => {
+    const secret = newSecret()
+    const server = await oidc(t, secret)
+    const prefix = uniquePrefix('exit')
+    t.teardown(() => cleanup(redis, prefix))
+    const [replica] = await processes(1, { clientId: CLIENT_ID, clientSecret: secret, tokenEndpoint: server.tokenEndpoint, scopes: SCOPES, redisUrl: url, keyPrefix: prefix })
+    const r = replica as ProcessReplica
+    t.equal((await callProcess(r)).status, 200, 'the store was in use')
+    await r.kill('SIGTERM')
+    t.equal(await r.exited, 0, 'the process exited on its own, with code 0')
+  })
+
   t.test('the lock holder killed mid-fetch: another process takes over after the lock expiry', async (t) => {
     const secret = newSecret()
     // The first token request never gets an answer: its sender holds the lock when it is killed.

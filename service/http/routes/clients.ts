@@ -4,7 +4,7 @@ import createError from '@fastify/error'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { recordDecision } from '../access-log.js'
 import type { PolicyStore } from '../policy-store.js'
-import { ClientParams, ClientPolicy, ErrorBody } from '../schemas.js'
+import { ClientParams, ClientPolicy, Errors } from '../schemas.js'
 
 const UnknownClientError = createError('FST_PREFLIGHT_UNKNOWN_CLIENT', "No policy has the clientId '%s'", 404)
 
@@ -15,7 +15,7 @@ export const clientsRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = a
       schema: {
         summary: 'The app, environment and whitelisted scopes of a clientId',
         params: ClientParams,
-        response: { 200: ClientPolicy, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
+        response: { 200: ClientPolicy, 400: Errors[400], 401: Errors[401], 404: Errors[404] },
       },
     },
     async (request) => {

@@ -5,7 +5,7 @@ import { check, normaliseScopes } from '../../policy/index.js'
 import type { CheckResult } from '../../policy/types.js'
 import { recordDecision } from '../access-log.js'
 import type { PolicyStore } from '../policy-store.js'
-import { ErrorBody, LIMITS, PreflightAllowed, PreflightBody, PreflightDenied } from '../schemas.js'
+import { Errors, LIMITS, PreflightAllowed, PreflightBody, PreflightDenied } from '../schemas.js'
 
 const LimitError = createError('FST_PREFLIGHT_LIMIT', '%s', 400)
 
@@ -41,10 +41,10 @@ export const preflightRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> =
         body: PreflightBody,
         response: {
           200: PreflightAllowed,
-          400: ErrorBody,
-          401: ErrorBody,
-          413: ErrorBody,
-          415: ErrorBody,
+          400: Errors[400],
+          401: Errors[401],
+          413: Errors[413],
+          415: Errors[415],
           422: PreflightDenied,
         },
       },
