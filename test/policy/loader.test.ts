@@ -36,7 +36,7 @@ t.test('the shipped policies/ folder lints clean: no error, no warning', async (
   t.ok(policies)
   const worker = policies?.byClientId.get('prod-app-8821')
   t.equal(worker?.app.app, 'agent-desktop-worker')
-  t.same([...(worker?.environment.scopes.keys() ?? [])], ['read:interaction', 'read:analytics'])
+  t.same([...(worker?.environment.scopes.keys() ?? [])].sort(), ['read:analytics', 'read:interaction'])
   t.equal(policies?.byClientId.get('stg-app-8821')?.environment.scopes.size, 0, 'staging: scopes: {} denies all')
   t.ok([...(policies?.apps.values() ?? [])].some((a) => a.environments.size >= 2), 'an app with two environments')
   t.ok(

@@ -152,13 +152,14 @@ t.test('the --policies flag wins over POLICY_DIR', async (t) => {
   t.equal((await preflight(origin, allowed)).status, 200)
 })
 
-t.test('npm start in the repository answers /healthz', async (t) => {
-  // npm hands SIGTERM to its shell, not to the server: end the whole process group.
+t.test('npm start in the repository answers /healthz, and a SIGTERM to npm stops the server', async (t) => {
+  // A process group of its own, so teardown can end everything if the signal is not passed on.
   const server = spawnServe(t, { npm_config_update_notifier: 'false' }, ['npm', 'start', '--silent'], true)
   const origin = await server.origin()
   t.same((await call(origin, '/healthz')).body, { status: 'ok' })
   t.equal((await call(origin, '/readyz')).status, 200, 'the repository policies load')
-  process.kill(-server.child.pid!, 'SIGTERM')
+  // `exec` in the start script makes the server npm's own child, so npm's SIGTERM reaches it.
+  process.kill(server.child.pid!, 'SIGTERM')
   await server.waitForLine((l) => l.msg === 'shutting down: finishing in-flight requests')
   await server.exited
 })

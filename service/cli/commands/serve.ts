@@ -9,7 +9,8 @@ export const serve: Command = {
 
 Starts the preflight HTTP API. Configured from the environment:
   PORT (3000), HOST (127.0.0.1), POLICY_DIR (./policies),
-  PREFLIGHT_API_KEYS (optional, comma-separated bearer keys)
+  PREFLIGHT_API_KEYS (optional, comma-separated bearer keys),
+  LOG_LEVEL (info)
 The policies reload when their files change and on SIGHUP.
 
 Options:
