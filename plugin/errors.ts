@@ -1,8 +1,7 @@
 // Errors raised by the plugin itself; the token core raises the token-endpoint
 // ones and InvalidOptionError. All are AppTokenError, so one instanceof matches.
-import createError from '@fastify/error'
 import type { Violation } from '../service/policy/types.js'
-import { AppTokenError } from './token/errors.js'
+import { errorClass } from './token/errors.js'
 
 export interface RouteViolation {
   /** `['GET', 'HEAD']` */
@@ -16,33 +15,27 @@ export function describeViolations (violations: readonly Violation[]): string {
   return violations.map((v) => `${v.code} ${JSON.stringify(v.scope)}: ${v.message}`).join('; ')
 }
 
-type Ctor<C extends string> = new (message: string) => AppTokenError & { code: C }
-const base = <C extends string>(code: C, statusCode: number) =>
-  createError(code, '%s', statusCode, AppTokenError as unknown as ErrorConstructor) as unknown as Ctor<C>
-
 /**
  * A scope set the policy (or the generic rules of DESIGN §4) does not allow:
  * get() rejects with it, and a route declared before the plugin answers 503 with its code.
  * No token request was sent.
  */
-export class ScopePolicyError extends base('FST_APP_TOKEN_SCOPE_POLICY', 503) {
+export class ScopePolicyError extends errorClass('FST_APP_TOKEN_SCOPE_POLICY', 503) {
   readonly scopes: string[]
   readonly violations: Violation[]
   constructor (scopes: string[], violations: Violation[]) {
     super(`scopes [${scopes.join(' ')}] are not allowed: ${describeViolations(violations)}`)
-    this.transient = false
     this.scopes = scopes
     this.violations = violations
   }
 }
 
 /** app.ready() rejects with it when routes ask for scopes that are not allowed. */
-export class RouteScopesError extends base('FST_APP_TOKEN_ROUTE_SCOPES', 500) {
+export class RouteScopesError extends errorClass('FST_APP_TOKEN_ROUTE_SCOPES', 500) {
   readonly routes: RouteViolation[]
   constructor (routes: RouteViolation[]) {
     const lines = routes.map((r) => `${r.methods.join(', ')} ${r.url} [${r.scopes.join(' ')}]: ${describeViolations(r.violations)}`)
     super(`${routes.length} route(s) ask for scopes that are not allowed:\n  ${lines.join('\n  ')}`)
-    this.transient = false
     this.routes = routes
   }
 }

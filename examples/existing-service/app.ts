@@ -2,7 +2,7 @@
 // already has. In your project: import appToken from 'fastify-app-token'.
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import { request } from 'undici'
-import appToken, { type AppToken, type AppTokenOptions } from '../../plugin/index.js'
+import appToken, { type AppToken, type AppTokenOptions, type AppTokenRequestOptions } from '../../plugin/index.js'
 
 export interface ServiceOptions {
   /** Base URL of the contact-center API the service calls. */
@@ -20,14 +20,17 @@ export async function buildService (options: ServiceOptions) {
   // Every route gets a token for read:interaction unless it says otherwise.
   await app.register(appToken, { scopes: ['read:interaction'], ...options.appToken })
 
-  /** Calls the upstream API; on a 401 the token is dropped and the call made once more with a fresh one. */
-  async function upstream (path: string, token: AppToken, fresh: () => Promise<AppToken>): Promise<unknown> {
+  /**
+   * Calls the upstream API with the route's token (`route`: the route's config.appToken); on a 401
+   * that token is dropped and the call made once more with a fresh one.
+   */
+  async function upstream (path: string, token: AppToken, route: AppTokenRequestOptions = {}): Promise<unknown> {
     const call = (t: AppToken) => request(new URL(path, options.upstreamUrl), { headers: { authorization: t.authorization } })
     let res = await call(token)
     if (res.statusCode === 401) {
       await res.body.dump()
-      app.appToken.invalidate() // revoked or rotated upstream: the next get() fetches once for all
-      res = await call(await fresh())
+      app.appToken.invalidate(route) // revoked or rotated upstream: the next get() fetches once for all
+      res = await call(await app.appToken.get(route))
     }
     if (res.statusCode !== 200) {
       await res.body.dump()
@@ -39,11 +42,10 @@ export async function buildService (options: ServiceOptions) {
   // The routes the service already had: only their handlers changed to use the token.
   app.get('/health', { config: { appToken: false } }, async () => ({ ok: true }))
 
-  app.get('/calls', async (req) =>
-    await upstream('/api/v2/interactions', req.appToken, () => app.appToken.get()))
+  app.get('/calls', async (req) => await upstream('/api/v2/interactions', req.appToken))
 
   app.get('/queues/stats', { config: { appToken: ANALYTICS } }, async (req) =>
-    await upstream('/api/v2/analytics/queues', req.appToken, () => app.appToken.get(ANALYTICS)))
+    await upstream('/api/v2/analytics/queues', req.appToken, ANALYTICS))
 
   return app
 }

@@ -198,7 +198,7 @@ export class TokenCache {
   /** A usable token for these scopes and resource: cached, or fetched once for all concurrent callers. */
   get (opts?: GetTokenOptions): Promise<AppToken> {
     const scopes = opts?.scopes ?? EMPTY
-    const key = scopes.length === 0 ? '' : scopes.length === 1 ? (scopes[0] || INVALID) : this.#scopeKey(scopes)
+    const key = scopes.length === 0 ? '' : scopes.length === 1 ? (joinable(scopes[0]) ? scopes[0] : INVALID) : this.#scopeKey(scopes)
     const entry = this.#entries.get(opts?.resource ?? '')?.get(key)
     if (entry !== undefined && entry.promise !== undefined && Date.now() < entry.usableUntil) {
       entry.used = true
@@ -581,9 +581,16 @@ function errorFields (err: AppTokenError): Record<string, unknown> {
   }
 }
 
+/** Sorted, unique and joinable: its join is the key of exactly this set. */
 function sortedUnique (scopes: readonly string[]): boolean {
-  for (let i = 1; i < scopes.length; i++) if (!((scopes[i - 1] as string) < (scopes[i] as string))) return false
+  if (!joinable(scopes[0])) return false
+  for (let i = 1; i < scopes.length; i++) if (!joinable(scopes[i]) || !((scopes[i - 1] as string) < (scopes[i] as string))) return false
   return true
+}
+
+/** A scope that cannot make a key collide with another set's: ['a b'] must not find the entry of ['a', 'b']. */
+function joinable (scope: unknown): scope is string {
+  return typeof scope === 'string' && scope !== '' && !scope.includes(' ')
 }
 
 function sameElements (a: readonly string[], b: readonly string[]): boolean {

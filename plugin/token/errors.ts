@@ -40,7 +40,8 @@ export class AppTokenError extends Error {
 
 type Ctor<C extends string> = new (message: string, options?: { cause: unknown }) => AppTokenError & { code: C }
 
-function errorClass<C extends string> (code: C, statusCode: number) {
+/** An AppTokenError class with this code (the plugin's own errors are made with it too). */
+export function errorClass<C extends string> (code: C, statusCode: number) {
   // statusCode is what Fastify would answer if the error reached a reply:
   // 503 for "no token to be had", 500 for a misconfiguration.
   const Base = createError(code, '%s', statusCode, AppTokenError as unknown as ErrorConstructor) as unknown as Ctor<C>

@@ -106,7 +106,8 @@ function oauthError (status: number, json: Record<string, unknown>, headers: Raw
   const error = STANDARD_CODES[serverError.toLowerCase()] ?? serverError.toLowerCase()
   const description = typeof json.error_description === 'string' ? json.error_description : undefined
   const retryAfter = parseRetryAfter(headers['retry-after'])
-  const transient = TRANSIENT_CODES.has(error) || (status >= 500 && !PERMANENT_CODES.has(error))
+  // A 429 means "later" whatever its body says (RFC 6585 §4); a 5xx unless its code is one no retry can fix.
+  const transient = status === 429 || TRANSIENT_CODES.has(error) || (status >= 500 && !PERMANENT_CODES.has(error))
   const shown = serverError === error ? error : `${serverError} (read as ${error})`
   return new OAuthError(`token endpoint answered ${status} ${shown}${description !== undefined ? `: ${description}` : ''}`, {
     status,

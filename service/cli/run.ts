@@ -34,9 +34,12 @@ function version(): string {
   return pkg.version
 }
 
+/** Reasons quote what the user typed: a line break in it must not split the one line. */
+const oneLine = (text: string): string => text.replace(/\r/g, '\\r').replace(/\n/g, '\\n')
+
 function usageLine(err: UsageError): string {
   const help = err.command ? `scope-policy ${err.command} --help` : 'scope-policy --help'
-  return `scope-policy: ${err.message} (see '${help}')\n`
+  return `scope-policy: ${oneLine(err.message)} (see '${help}')\n`
 }
 
 /** Runs one invocation; resolves to the exit code. */
@@ -68,7 +71,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return 2
     }
     if (err instanceof CliError) {
-      io.err(`scope-policy: ${err.message}\n`)
+      io.err(`scope-policy: ${oneLine(err.message)}\n`)
       return err.exitCode
     }
     // A bug or an unexpected failure: one line still, the stack only on request.

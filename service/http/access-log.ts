@@ -20,8 +20,11 @@ export class AccessLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    // remoteAddress beside `req`, not in it: Fastify's `req` serializer expects a request
+    // and would drop it from a plain object.
     const line = {
-      req: { method: request.method, url: request.url, remoteAddress: request.ip },
+      req: { method: request.method, url: request.url },
+      remoteAddress: request.ip,
       res: { statusCode: reply.statusCode },
       responseTime: Math.round(reply.elapsedTime * 100) / 100,
       ...decisions.get(request),

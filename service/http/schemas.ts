@@ -16,7 +16,6 @@ const violationCodes: Record<ViolationCode, true> = {
   user_scope: true,
   malformed: true,
   empty: true,
-  environment_mismatch: true,
 }
 
 /** Request limits: each breach is a 400 naming the limit. */

@@ -95,7 +95,7 @@ function genericViolation(scope: string): Violation | null {
     return {
       scope,
       code: 'malformed',
-      message: `scope ${quote(scope)} is a comma-separated list in one token: scopes are separated by spaces (RFC 6749 §3.3); send ${quote(split)}`,
+      message: `scope ${quote(scope)} is a comma-separated list in one token: scopes are separated by spaces (RFC 6749 §3.3); ${split !== '' ? `send ${quote(split)}` : 'remove it'}`,
       ...(split !== '' ? { suggestion: split } : {}),
     }
   }
@@ -116,16 +116,20 @@ function genericViolation(scope: string): Violation | null {
   return null
 }
 
+function genericViolations(scopes: readonly string[], violations: Violation[]): void {
+  for (const scope of scopes) {
+    const v = genericViolation(scope)
+    if (v) violations.push(v)
+  }
+}
+
 /** Checks without a policy (the plugin without `policy`): only the generic rules apply. */
 export function checkGeneric(input: unknown): { scopes: string[]; violations: Violation[] } {
   try {
     const { scopes, bad } = normalise(input)
     const violations: Violation[] = []
     badItems(bad, violations)
-    for (const scope of scopes) {
-      const v = genericViolation(scope)
-      if (v) violations.push(v)
-    }
+    genericViolations(scopes, violations)
     return { scopes, violations }
   } catch {
     return { scopes: [], violations: [unreadable()] }
@@ -218,19 +222,17 @@ function run(policies: PolicySet, req: CheckRequest): CheckResult {
   const entry = typeof clientId === 'string' && index instanceof Map ? index.get(clientId) : undefined
   if (entry === undefined) {
     violations.push(unknownClient(policies, clientId, environment))
-    for (const scope of scopes) {
-      const v = genericViolation(scope)
-      if (v) violations.push(v)
-    }
+    genericViolations(scopes, violations)
     return { allowed: false, app: null, environment: null, scopes, violations }
   }
 
   const { app, environment: env } = entry
   if (environment !== undefined && environment !== null && environment !== env.name) {
     const wanted = typeof environment === 'string' ? app.environments.get(environment) : undefined
+    // DESIGN §4: unknown_client is "no policy entry has this clientId (in that environment)".
     violations.push({
       scope: '',
-      code: 'environment_mismatch',
+      code: 'unknown_client',
       message:
         `clientId ${quote(env.clientId)} belongs to environment "${env.name}" of ${app.app}, not ${typeof environment === 'string' ? quote(environment) : typeName(environment)}: ` +
         (wanted ? `use environment "${env.name}", or the clientId of ${wanted.name} (${wanted.clientId})` : `use environment "${env.name}"`),

@@ -38,6 +38,24 @@ function sortScopes(map: YAMLMap): void {
   })
 }
 
+/**
+ * yaml keeps the comment above a nested map's first entry on the map itself, where it would
+ * end up above whichever entry sorts first: hand it to its entry before reordering. Only a
+ * comment written on the `key:` line itself stays with the map.
+ */
+function keepFirstEntryComment(pair: Pair, map: YAMLMap, text: string): void {
+  const first = map.items[0]
+  const keyEnd = isScalar(pair.key) ? pair.key.range?.[1] : undefined
+  if (!map.commentBefore || !first || !isScalar(first.key) || keyEnd === undefined) return
+  const lineEnd = text.indexOf('\n', keyEnd)
+  const onKeyLine = text.slice(keyEnd, lineEnd < 0 ? text.length : lineEnd).includes('#')
+  const lines = map.commentBefore.split('\n')
+  const own = onKeyLine ? lines.slice(1) : lines
+  if (own.length === 0) return
+  first.key.commentBefore = [own.join('\n'), first.key.commentBefore].filter(Boolean).join('\n')
+  map.commentBefore = onKeyLine ? lines[0] : undefined
+}
+
 /** Block style, except `{}`: an empty whitelist reads best as `scopes: {}`. */
 function blockStyle(map: YAMLMap): void {
   if (map.items.length > 0) map.flow = false
@@ -72,11 +90,13 @@ export function formatPolicyText(text: string): FormatResult {
       const env = pair.value
       if (!isMap(env)) continue
       blockStyle(env)
+      keepFirstEntryComment(pair, env, text)
       orderKeys(env, ENV_KEYS)
-      const scopes = env.get('scopes', true)
-      if (isMap(scopes)) {
-        blockStyle(scopes)
-        sortScopes(scopes)
+      const scopes = env.items.find((p) => keyName(p) === 'scopes')
+      if (scopes && isMap(scopes.value)) {
+        blockStyle(scopes.value)
+        keepFirstEntryComment(scopes, scopes.value, text)
+        sortScopes(scopes.value)
       }
     }
   }

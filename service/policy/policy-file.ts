@@ -171,7 +171,9 @@ function parseYaml(c: FileCheck): boolean {
       const end = c.text.indexOf('\n', e.pos[0])
       const line = c.text.slice(e.pos[0], Math.min(end < 0 ? c.text.length : end, e.pos[0] + 200)).trimEnd()
       const key = line.replace(/\s*:(\s.*)?$/, '').replace(/^(["'])(.*)\1$/, '$2')
-      c.error(at, 'duplicate-key', `duplicate key ${quote(key)}: YAML would silently keep one of them; keep a single entry`)
+      const kind = secretKind(key, true)
+      const shown = kind === null ? quote(key) : `that looks like a secret (${kind}; remove it and rotate it)`
+      c.error(at, 'duplicate-key', `duplicate key ${shown}: YAML would silently keep one of them; keep a single entry`)
     } else {
       c.error(at, 'yaml-syntax', e.message.split('\n', 1)[0] ?? 'invalid YAML')
     }
@@ -221,6 +223,18 @@ function scanNodes(c: FileCheck): boolean {
           continue
         }
         const childPath = [...path, key]
+        // A pasted secret used as a key: schema and scope-name findings quote keys, so it is
+        // flagged here, by kind only. Scope names are identifiers: known shapes only.
+        const keyKind = secretKind(key, isScopesMap(path))
+        if (keyKind !== null) {
+          c.error(
+            c.nodeLoc(pair.key as Node),
+            'secret',
+            `a key in ${describeLocation(path)} looks like a secret (${keyKind}): secrets never belong in a policy file; remove it and rotate it`,
+            childPath,
+          )
+          continue
+        }
         // Scope names are not fields: `scopes: { secrets:read: … }` is a scope, not a secret.
         if (!isScopesMap(path) && isSecretKey(key)) {
           c.error(
@@ -408,7 +422,7 @@ function checkValues(c: FileCheck, parsed: ParsedFile): EnvDraft[] {
       if (scope === null || isAlias(scopePair.key)) continue
       const path = [...base, 'scopes', scope]
       const at = c.nodeLoc(scopePair.key as Node)
-      if (!checkScopeName(c, scope, at, path)) continue
+      if (c.isFlagged(path) || !checkScopeName(c, scope, at, path)) continue
       const twin = byLowercase.get(scope.toLowerCase())
       if (twin) {
         c.warn(

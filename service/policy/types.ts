@@ -80,7 +80,6 @@ export type ViolationCode =
   | 'user_scope'
   | 'malformed'
   | 'empty'
-  | 'environment_mismatch'
 
 export interface Violation {
   scope: string

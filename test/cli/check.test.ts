@@ -33,6 +33,7 @@ t.test('an unknown client and an environment mismatch are denied', async (t) => 
   t.match(unknown.stdout, /unknown_client/)
   const wrongEnv = await runCli(['check', '--client', 'prod-app-8821', '--env', 'staging', 'read:interaction'], { cwd })
   t.equal(wrongEnv.code, 1)
+  t.match(wrongEnv.stdout, /unknown_client: clientId "prod-app-8821" belongs to environment "prod" .*not "staging"/)
 })
 
 t.test('--format github puts each violation on the whitelist line', async (t) => {

@@ -54,6 +54,40 @@ t.test('fmt rewrites in canonical order and layout, keeping every comment', asyn
   t.equal((await runCli(['lint', dir])).code, 0)
 })
 
+t.test('a comment above the first entry of a map moves with that entry, not with the new first one', async (t) => {
+  const dir = t.testdir({
+    'app-one.yaml': `app: app-one
+owner: "@t/one"
+provider: generic
+environments:
+  prod:
+    # copied from the portal page
+    tokenEndpoint: https://a.example.com/token
+    clientId: c1
+    scopes: # reviewed by SEC
+      # remove after the migration (SEC-151)
+      zeta:write: z
+      alpha:read: a
+`,
+  })
+  t.equal((await runCli(['fmt', dir])).code, 0)
+  t.equal(readFileSync(join(dir, 'app-one.yaml'), 'utf8'), `app: app-one
+owner: "@t/one"
+provider: generic
+environments:
+  prod:
+    clientId: c1
+    # copied from the portal page
+    tokenEndpoint: https://a.example.com/token
+    scopes:
+      # reviewed by SEC
+      alpha:read: a
+      # remove after the migration (SEC-151)
+      zeta:write: z
+`)
+  t.equal((await runCli(['fmt', '--check', dir])).code, 0, 'and stays put on the next run')
+})
+
 t.test('fmt is idempotent', async (t) => {
   const dir = t.testdir({ 'messy.yaml': CANONICAL, 'agent-desktop-worker.yaml': WORKER })
   const r = await runCli(['fmt', dir])

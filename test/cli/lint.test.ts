@@ -39,6 +39,7 @@ t.test('the folder comes from --policies, [dir], POLICY_DIR, then ./policies', a
   t.match((await runCli(['lint'], { cwd, env: { POLICY_DIR: 'elsewhere' } })).stdout, /elsewhere: no findings/)
   t.match((await runCli(['lint', 'elsewhere'], { cwd, env: { POLICY_DIR: 'policies' } })).stdout, /elsewhere: no findings/)
   t.match((await runCli(['lint', '--policies', 'elsewhere'], { cwd })).stdout, /elsewhere: no findings/)
+  t.match((await runCli(['lint', '--policies', 'elsewhere'], { cwd, env: { POLICY_DIR: 'policies' } })).stdout, /elsewhere: no findings/, '--policies beats POLICY_DIR')
   const both = await runCli(['lint', '--policies', 'elsewhere', 'policies'], { cwd })
   t.equal(both.code, 2)
 })

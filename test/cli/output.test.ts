@@ -1,7 +1,7 @@
 // The pure formatters behind --format github and markdown.
 import t from 'tap'
 import { annotation, escapeData, escapeProperty } from '../../service/cli/output/github.js'
-import { cell, renderMarkdown } from '../../service/cli/output/markdown.js'
+import { cell, codeCell, renderMarkdown } from '../../service/cli/output/markdown.js'
 
 t.test('workflow command escaping', async (t) => {
   t.equal(escapeData('100% done\r\nnext: a, b'), '100%25 done%0D%0Anext: a, b')
@@ -16,6 +16,12 @@ t.test('workflow command escaping', async (t) => {
 t.test('markdown cells stay on one line with | escaped', async (t) => {
   t.equal(cell('a | b\nc'), 'a \\| b c')
   t.equal(cell('x'.repeat(500)).length, 201)
+})
+
+t.test('markdown cells cannot inject HTML: a reason of <!-- must not hide the rows after it', async (t) => {
+  t.equal(cell('sync <!-- & <b>x</b>'), 'sync &lt;!-- &amp; &lt;b&gt;x&lt;/b&gt;')
+  t.equal(codeCell('a<b>|c'), '`a<b>\\|c`', 'a code span shows HTML literally: only | is escaped')
+  t.equal(codeCell('a`<!--'), 'a`&lt;!--', 'no code span around a backtick: escaped as text')
 })
 
 t.test('renderMarkdown keeps the most important rows within the limit', async (t) => {

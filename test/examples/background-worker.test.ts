@@ -22,7 +22,7 @@ t.test('the worker syncs through several token lifetimes', async (t) => {
   await worker.stop()
 
   const tokens = new Set(upstream.seen)
-  t.ok(worker.runs.ok >= 20, `${worker.runs.ok} runs succeeded`)
+  t.ok(worker.runs.ok >= 10, `${worker.runs.ok} runs succeeded`)
   t.equal(worker.runs.failed, 1, 'only the revoked call failed')
   t.ok(tokens.size >= 3, `${tokens.size} tokens over 4.8 s of 2-second tokens: refreshed in the background`)
   const tokenRequests = oidc.tokenRequests.length

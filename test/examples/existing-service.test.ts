@@ -37,4 +37,6 @@ t.test('the existing service calls its upstream API with request.appToken', asyn
   t.equal(tokenRequests(), 3, 'one new token after the 401')
   const [rejected, retried] = upstream.seen.slice(-2)
   t.not(rejected, retried, 'the retry carried the new token')
+  t.same(await get('/queues/stats'), { status: 200, body: { path: '/api/v2/analytics/queues', items: [] } })
+  t.equal(tokenRequests(), 3, 'only the refused token was dropped: the other route kept its own')
 })

@@ -2,7 +2,7 @@
 // token request: at register, when routes are added, and on every get().
 import t from 'tap'
 import Fastify from 'fastify'
-import appToken, { ScopePolicyError } from '../../plugin/index.js'
+import appToken, { AppTokenError, ScopePolicyError } from '../../plugin/index.js'
 import { loadPolicySet } from '../../service/policy/index.js'
 import { CLIENT_ID, SECRET, policyDir, register, tokenServer } from './fixtures/helpers.js'
 
@@ -44,6 +44,7 @@ t.test('policy', async (t) => {
     }
     const err = await app.appToken.get({ scopes: ['openid', 'read:interaction'] }).catch((e: unknown) => e) as ScopePolicyError
     t.equal(err.code, 'FST_APP_TOKEN_SCOPE_POLICY')
+    t.ok(err instanceof AppTokenError && err.transient === false, 'an AppTokenError, and permanent')
     t.same(err.violations.map((v) => [v.scope, v.code]), [['openid', 'user_scope']])
     t.equal(oidc.tokenRequests.length, before, 'zero token requests at the server')
 

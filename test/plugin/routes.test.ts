@@ -53,15 +53,22 @@ t.test('routes', async (t) => {
     t.same((await app.inject('/analytics')).json(), { scopes: ['read:analytics'] })
   })
 
-  t.test("hook 'preHandler' runs after the host's own preHandler hooks", async (t) => {
+  t.test("hook 'preHandler' runs after the host's auth hooks: a refused request fetches no token", async (t) => {
     const app = Fastify()
     t.teardown(() => app.close())
     const order: string[] = []
-    app.addHook('onRequest', async (request) => { order.push(`onRequest:${request.appToken === null ? 'none' : 'token'}`) })
     await app.register(appToken, { ...base, hook: 'preHandler' })
+    // The host's auth hook, added after the plugin: with hook 'onRequest' the plugin's hook would run first.
+    app.addHook('onRequest', async (request, reply) => {
+      order.push(`onRequest:${request.appToken === null ? 'none' : 'token'}`)
+      if (request.headers.authorization !== 'Bearer host-key') await reply.code(401).send({ error: 'unauthorized' })
+    })
     app.get('/calls', async (request) => { order.push(`handler:${request.appToken.scopes.join(' ')}`); return 'ok' })
-    t.equal((await app.inject('/calls')).statusCode, 200)
-    t.same(order, ['onRequest:none', 'handler:read:interaction'], 'no token yet in onRequest, one in the handler')
+    const before = oidc.tokenRequests.length
+    t.equal((await app.inject('/calls')).statusCode, 401)
+    t.equal(oidc.tokenRequests.length, before, 'the host refused the request: no token was fetched for it')
+    t.equal((await app.inject({ url: '/calls', headers: { authorization: 'Bearer host-key' } })).statusCode, 200)
+    t.same(order, ['onRequest:none', 'onRequest:none', 'handler:read:interaction'], 'no token yet in onRequest, one in the handler')
   })
 
   t.test('routes declared before the plugin are checked on their first request and fail closed', async (t) => {
@@ -76,6 +83,7 @@ t.test('routes', async (t) => {
     const bad = await app.inject('/early-bad')
     t.equal(bad.statusCode, 503)
     t.equal(bad.json().code, 'FST_APP_TOKEN_SCOPE_POLICY')
+    t.equal(bad.headers['retry-after'], '30', 'a permanent refusal: Retry-After is long')
     t.equal(oidc.tokenRequests.length, before, 'no token request for a disallowed route')
     t.equal((await app.inject('/early-bad')).statusCode, 503, 'still closed on the next request')
     t.same((await app.inject('/early-ok')).json(), { scopes: ['read:analytics'] })

@@ -4,7 +4,8 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { request } from 'undici'
 import appToken from '../../plugin/index.js'
-import { CLIENT_ID, SECRET, deadEndpoint, logCapture, policyDir, tokenServer } from './fixtures/helpers.js'
+import { CLIENT_ID, SECRET, deadEndpoint, policyDir, tokenServer } from './fixtures/helpers.js'
+import { logCapture } from '../helpers/log-capture.js'
 
 const BODY_KEYS = ['code', 'error', 'message', 'statusCode']
 

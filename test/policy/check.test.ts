@@ -150,6 +150,10 @@ t.test('malformed: comma lists (with the split as suggestion) and non scope-toke
   t.equal(comma.code, 'malformed')
   t.equal(comma.suggestion, 'read:interaction read:analytics')
   t.match(comma.message, /separated by spaces/)
+  const commas = only(prod(',,').violations)
+  t.equal(commas.code, 'malformed')
+  t.equal(commas.suggestion, undefined, 'nothing to suggest for a token of commas alone')
+  t.match(commas.message, /; remove it$/)
   for (const bad of ['"read:interaction"', 'read\\interaction', 'réad:interaction', 'read:\u0001x']) {
     const v = only(prod(bad).violations)
     t.equal(v.code, 'malformed', JSON.stringify(bad))
@@ -187,16 +191,16 @@ t.test('unknown_client: no policy has this clientId; generic rules still apply',
   t.equal(check(policies, { clientId: 'PROD-APP-8821', scopes: 'read:interaction' }).violations[0]?.code, 'unknown_client', 'clientIds are exact')
 })
 
-t.test('environment_mismatch names the environment the clientId belongs to', async (t) => {
+t.test('an environment that is not the clientId\'s is unknown_client (DESIGN §4), naming the right one', async (t) => {
   const r = check(policies, { clientId: 'stg-app-8821', environment: 'prod', scopes: [] })
   t.equal(r.allowed, false)
   t.equal(r.environment, 'staging', 'the result reports the real environment')
   const v = only(r.violations)
-  t.equal(v.code, 'environment_mismatch')
+  t.equal(v.code, 'unknown_client')
   t.match(v.message, 'belongs to environment "staging" of agent-desktop-worker, not "prod"')
   t.match(v.message, 'the clientId of prod (prod-app-8821)')
   const unknownEnv = only(check(policies, { clientId: 'prod-app-8821', environment: 'qa', scopes: 'read:analytics' }).violations)
-  t.equal(unknownEnv.code, 'environment_mismatch')
+  t.equal(unknownEnv.code, 'unknown_client')
   t.match(unknownEnv.message, 'use environment "prod"')
   t.equal(
     check(policies, { clientId: 'prod-app-8821', environment: null as unknown as string, scopes: 'read:analytics' }).allowed,

@@ -324,6 +324,7 @@ t.test('links in reasons are not secrets, keys in their query strings are', asyn
   t.same(reason('see https://example.com/x?key=Zx8Qm2Lr7Vt4Np9Kc3Hs6Wd1Fg5Jb0Ye'), ['secret'])
   t.same(reason('approved in a3f9c2e1d4b5a6978877665544332211aabbccdd'), [], 'a git commit id')
   t.same(reason('token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhcHAifQ.sig'), ['secret'], 'a JWT')
+  t.same(reason('runbook at https://bob:hunter2pass@wiki.example.com/page'), ['secret'], 'a password in a link, not only at the start')
 })
 
 t.test('secret-like keys anywhere are one secret finding each (not also unknown fields)', async (t) => {
@@ -341,6 +342,33 @@ t.test('secret-like keys anywhere are one secret finding each (not also unknown 
   )
   const scopeNamed = loadPolicyFiles([{ file: 'app-one.yaml', text: VALID.replace('read:things', 'secrets:read') }])
   t.same(scopeNamed.findings, [], 'a scope named after secrets is a scope, not a secret')
+})
+
+t.test('a secret pasted as a key is one secret finding by kind, never echoed as a field or a scope', async (t) => {
+  const stripe = 'sk_live_51HabcdefGHIJKLMNOP1234'
+  const github = 'ghp_abcdefghijklmnopqrstuvwxyz0123456789'
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig'
+  const random = 'Zx8Qm2Lr7Vt4Np9Kc3Hs6Wd1Fg5Jb0Ye'
+  const text = VALID.replace('provider: generic', `provider: generic\n${stripe}: oops\n${random}: oops`)
+    .replace('    clientId: one-prod', `    clientId: one-prod\n    ${github}: x`)
+    .replace('      read:things: list things (T-1)', `      read:things: list things (T-1)\n      ${jwt}: pasted`)
+  const { policies, findings } = loadPolicyFiles([{ file: 'app-one.yaml', text }])
+  t.equal(policies, null, 'the folder does not load')
+  t.same(
+    findings.map((f) => [f.code, f.line, f.col]),
+    [
+      ['secret', 4, 1],
+      ['secret', 5, 1],
+      ['secret', 9, 5],
+      ['secret', 13, 7],
+    ],
+  )
+  const out = findings.map((f) => formatFinding(f)).join('\n')
+  for (const secret of [stripe, github, jwt, random]) t.notOk(out.includes(secret.slice(0, 20)), 'not echoed')
+
+  const twice = loadPolicyFiles([{ file: 'app-one.yaml', text: `${VALID}${stripe}: a\n${stripe}: b\n` }])
+  t.same(twice.findings.map((f) => f.code), ['duplicate-key'])
+  t.notOk(twice.findings[0]?.message.includes(stripe.slice(0, 12)), 'a duplicate secret key is not echoed either')
 })
 
 t.test('scope keys are taken as written, even when YAML reads them as numbers or null', async (t) => {

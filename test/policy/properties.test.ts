@@ -18,7 +18,6 @@ const CODES: readonly ViolationCode[] = [
   'user_scope',
   'malformed',
   'empty',
-  'environment_mismatch',
 ]
 
 function policyYaml(app: string, envs: Record<string, { clientId: string; scopes: string[] }>): string {

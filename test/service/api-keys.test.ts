@@ -71,6 +71,7 @@ t.test('access log: one line per request with clientId and decision, never a key
   t.equal(lines.length, 5, 'one line per request, no "incoming request" line')
   t.match(lines[0], { req: { method: 'POST', url: '/v1/preflight' }, res: { statusCode: 200 }, clientId: 'prod-app-8821', decision: 'allowed' })
   t.equal(lines[0]!.codes, undefined)
+  t.equal(lines[0]!.remoteAddress, '127.0.0.1', 'who asked')
   t.match(lines[1], { res: { statusCode: 422 }, clientId: 'prod-app-8821', decision: 'denied', codes: ['case_mismatch', 'user_scope'] })
   t.match(lines[2], { res: { statusCode: 422 }, clientId: 'ghost', decision: 'denied', codes: ['unknown_client'] })
   t.match(lines[3], { res: { statusCode: 401 } })

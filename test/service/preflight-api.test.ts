@@ -72,6 +72,7 @@ t.test('a clientId asked for in another environment: 422 invalid_client', async 
   const res = await preflight(origin, { clientId: 'prod-app-8821', environment: 'staging', scopes: 'read:interaction' })
   t.equal(res.status, 422)
   t.equal(res.body.error, 'invalid_client')
+  t.match(res.body.violations, [{ code: 'unknown_client', message: /belongs to environment "prod"/ }])
 })
 
 t.test('malformed bodies: 400 in Fastify error shape, with the reason', async (t) => {

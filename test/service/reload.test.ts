@@ -1,12 +1,14 @@
 // Live reload: file changes in the policy folder swap in a valid set, refuse an invalid
 // one (the last good set keeps serving, /readyz says why), and deletions remove apps.
+import { spawn } from 'node:child_process'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import t from 'tap'
-import { call, policyFolder, preflight, startService } from './harness.js'
+import { call, policyFolder, preflight, repoRoot, startService } from './harness.js'
 
-/** Polls until `check` holds, for at most `ms`. */
-async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
+/** Polls until `check` holds, for at most `ms` (generous: a loaded CI machine delivers fs events late). */
+async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
   const until = Date.now() + ms
   while (Date.now() < until) {
     if (await check()) return true
@@ -145,4 +147,32 @@ t.test('close() stops the watch and a pending debounced reload', async (t) => {
     service.logs.some((l) => l.includes('"cause":"file change"')),
     'no reload after close',
   )
+})
+
+t.test('after close() nothing of the watch keeps the process alive, not even a pending reload', async (t) => {
+  // In a process of its own (the built service): a watcher or a debounce timer left open
+  // would hold its exit for ever, or for the one-minute debounce.
+  const dir = await policyFolder(t)
+  const app = pathToFileURL(join(repoRoot, 'dist/service/http/app.js')).href
+  const script = `
+    import { appendFile } from 'node:fs/promises'
+    import { buildPreflightApp } from ${JSON.stringify(app)}
+    const app = buildPreflightApp({ policyDir: process.argv[1], watch: true, reloadDebounceMs: 60_000 })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    await appendFile(process.argv[1] + '/agent-desktop-worker.yaml', '\\n')
+    await new Promise((r) => setTimeout(r, 300))
+    await app.close()
+    console.log('closed')
+  `
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => void (out += chunk))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+  t.teardown(() => {
+    clearTimeout(timer)
+    child.kill('SIGKILL')
+  })
+  t.equal(await exited, 0, 'the process ends by itself')
+  t.equal(out, 'closed\n')
 })

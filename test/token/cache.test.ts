@@ -4,15 +4,15 @@ import { inspect } from 'node:util'
 import t, { type Test } from 'tap'
 import { ClosedError, TokenCache, type TokenCacheOptions } from '../../plugin/token/index.js'
 import { issuedTokens, startFaultServer, tokenBody, type FaultScript } from '../helpers/fault-server.js'
-import { assertNoSecrets, captureLog, type CapturedLog } from './helpers.js'
+import { assertNoSecrets, logCapture, type LogCapture } from '../helpers/log-capture.js'
 
 const clientSecret = 'cache:secret+/=%&'
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-const logs: CapturedLog[] = []
+const logs: LogCapture[] = []
 
 async function setup (t: Test, script: FaultScript[], options: Partial<TokenCacheOptions> = {}) {
   const server = await startFaultServer(...script)
-  const log = captureLog()
+  const log = logCapture()
   logs.push(log)
   const cache = new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId: 'cache-client', clientSecret, logger: log.logger, ...options })
   t.teardown(async () => { await cache.close(); await server.close() })
@@ -57,7 +57,7 @@ t.test('expires_in 0 or negative: handed to the waiting callers, never cached, a
     t.ok(wave.every((tok) => tok === wave[0]))
     await cache.get()
     t.equal(server.requests.length, 2, 'not cached')
-    t.ok(log.lines.some((l) => l.level === 40 && /not caching/.test(String(l.msg))), 'a warning')
+    t.ok(log.entries().some((l) => l.level === 40 && /not caching/.test(String(l.msg))), 'a warning')
     t.same(cache.stats().entries[0]?.expiresAt, null)
   }
 })
@@ -93,7 +93,7 @@ t.test('3 s tokens: refreshed in the background, no caller waits, none gets an e
   t.equal(cache.stats().waits, waitsAfterWarmUp, 'no caller waited after the first fetch')
   t.ok(seen.size >= 3, `refreshed in the background (${seen.size} tokens)`)
   t.ok(server.requests.length <= 1 + 5000 / 1200, `at most one request per 1.2 s (${server.requests.length})`)
-  t.ok(log.lines.some((l) => l.msg === 'app token refreshed'))
+  t.ok(log.entries().some((l) => l.msg === 'app token refreshed'))
   assertNoSecrets(t, log, [clientSecret, ...seen])
 })
 
@@ -109,7 +109,7 @@ t.test('a failing background refresh: the valid token keeps being served; then t
   }
   t.equal(other, 0, 'every call got the still-valid token')
   t.ok(server.requests.length >= 3, 'refresh attempts were made')
-  t.ok(log.lines.some((l) => l.level === 40 && l.code === 'FST_APP_TOKEN_HTTP' && /serving the current token/.test(String(l.msg))))
+  t.ok(log.entries().some((l) => l.level === 40 && l.code === 'FST_APP_TOKEN_HTTP' && /serving the current token/.test(String(l.msg))))
   const stats = cache.stats()
   t.ok(stats.failures >= 2)
   t.match(stats.lastError, { code: 'FST_APP_TOKEN_HTTP', message: /500/ })
@@ -138,7 +138,7 @@ t.test('a server that reuses its token (shrinking lifetime): a warning, no fetch
   }
   t.equal(late, 0, 'never past the server\'s expiry')
   t.ok(server.requests.length <= 16, `bounded requests (${server.requests.length} in 9 s, calls every 10 ms)`)
-  t.ok(log.lines.some((l) => /shrinks/.test(String(l.msg))), 'a warning')
+  t.ok(log.entries().some((l) => /shrinks/.test(String(l.msg))), 'a warning')
 })
 
 t.test('permanent errors are remembered for a growing while', async (t) => {
@@ -151,7 +151,7 @@ t.test('permanent errors are remembered for a growing while', async (t) => {
   await sleep(1100)
   await t.rejects(cache.get(), { code: 'FST_APP_TOKEN_OAUTH_ERROR' })
   t.equal(server.requests.length, 2, 'the second memory is longer (2 s)')
-  t.ok(log.lines.some((l) => l.level === 50 && l.error === 'invalid_client' && l.error_description === 'client authentication failed'))
+  t.ok(log.entries().some((l) => l.level === 50 && l.error === 'invalid_client' && l.error_description === 'client authentication failed'))
   assertNoSecrets(t, log, [clientSecret])
 })
 

@@ -5,7 +5,7 @@ import t from 'tap'
 import { request } from 'undici'
 import { startOidcServer } from '../helpers/oidc-server.js'
 import { fetchToken, OAuthError, ScopeNarrowedError, TokenCache } from '../../plugin/token/index.js'
-import { assertNoSecrets, captureLog } from './helpers.js'
+import { assertNoSecrets, logCapture } from '../helpers/log-capture.js'
 
 const basicId = 'app:basic +/=%&'
 const basicSecret = 'se:cret +/=%& with spaces'
@@ -21,7 +21,7 @@ t.test('opaque tokens', async (t) => {
     extraScopes: ['write:admin']
   })
   t.teardown(() => server.close())
-  const log = captureLog()
+  const log = logCapture()
   const tokens: string[] = []
 
   t.test('client_secret_basic with form-encoded id and secret', async (t) => {
@@ -134,7 +134,7 @@ t.test('JWT access tokens (RFC 9068)', async (t) => {
     ttl: 120
   })
   t.teardown(() => server.close())
-  const log = captureLog()
+  const log = logCapture()
   const jwts: string[] = []
 
   t.test('a JWT: scopes and exp from the claims', async (t) => {
@@ -157,12 +157,12 @@ t.test('JWT access tokens (RFC 9068)', async (t) => {
   })
 
   t.test('onScopeNarrowed: warn → the narrowed token and a warning', async (t) => {
-    const warnLog = captureLog()
+    const warnLog = logCapture()
     const cache = new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId: basicId, clientSecret: basicSecret, logger: warnLog.logger, onScopeNarrowed: 'warn' })
     t.teardown(() => cache.close())
     const token = await cache.get({ scopes: ['read:interaction', 'read:analytics'], resource })
     t.same(token.scopes, ['read:interaction'])
-    const warning = warnLog.lines.find((l) => l.level === 40)
+    const warning = warnLog.entries().find((l) => l.level === 40)
     t.match(warning, { missing: ['read:analytics'] })
     assertNoSecrets(t, warnLog, [basicSecret, token.accessToken])
   })

@@ -63,6 +63,8 @@ t.test('§5.2 error bodies', async (t) => {
   })
   await t.rejects(answer(t, { status: 400, body: { error: 'unauthorized_client' } }), { code: 'FST_APP_TOKEN_OAUTH_ERROR', error: 'unauthorized_client', hint: /client_credentials/ })
   await t.rejects(answer(t, { status: 503, body: { error: 'temporarily_unavailable' } }), { code: 'FST_APP_TOKEN_OAUTH_ERROR', error: 'temporarily_unavailable', transient: true })
+  await t.rejects(answer(t, { status: 429, headers: { 'retry-after': '3' }, body: { error: 'rate_limit_exceeded', error_description: 'slow down' } }),
+    { code: 'FST_APP_TOKEN_OAUTH_ERROR', status: 429, error: 'rate_limit_exceeded', transient: true, retryAfter: 3 }, 'a 429 with a JSON error body is transient too')
   await t.rejects(answer(t, { status: 401 }), { code: 'FST_APP_TOKEN_OAUTH_ERROR', status: 401, error: 'invalid_client', hint: /client_secret_post/ },
     '401 with an empty body reads as invalid_client')
   await t.rejects(answer(t, { status: 403 }), { code: 'FST_APP_TOKEN_OAUTH_ERROR', status: 403, error: 'invalid_client' })

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { memoryStore } from '../../plugin/store/memory.js'
 import { TokenCache, type SharedTokenStore, type TokenCacheOptions } from '../../plugin/token/index.js'
 import { issuedTokens, startFaultServer, tokenBody, type FaultServer } from '../helpers/fault-server.js'
-import { assertNoSecrets, captureLog, type CapturedLog } from './helpers.js'
+import { assertNoSecrets, logCapture, type LogCapture } from '../helpers/log-capture.js'
 
 const clientId = 'shared-client'
 const clientSecret = 'shared:secret+/=%&'
@@ -31,10 +31,10 @@ function faulty (inner: SharedTokenStore) {
   return { store, state }
 }
 
-const logs: CapturedLog[] = []
+const logs: LogCapture[] = []
 
 async function pair (t: Test, server: FaultServer, store: SharedTokenStore, options: Partial<TokenCacheOptions> = {}) {
-  const log = captureLog()
+  const log = logCapture()
   logs.push(log)
   const make = (): TokenCache => new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId, clientSecret, store, logger: log.logger, storeTimeout: 200, ...options })
   const a = make()
@@ -83,10 +83,10 @@ t.test('a failing store: each cache fetches for itself; one warning per outage, 
   await b.get({ scopes: ['x'] })
   await a.get({ scopes: ['y'] })
   t.equal(server.requests.length, 3, 'slower, never down')
-  t.equal(log.lines.filter((l) => l.level === 40 && /shared token store failed/.test(String(l.msg))).length, 1, 'logged once')
+  t.equal(log.entries().filter((l) => l.level === 40 && /shared token store failed/.test(String(l.msg))).length, 1, 'logged once')
   state.mode = 'ok'
   await a.get({ scopes: ['z'] })
-  t.equal(log.lines.filter((l) => l.level === 30 && /answers again/.test(String(l.msg))).length, 1, 'recovery logged once')
+  t.equal(log.entries().filter((l) => l.level === 30 && /answers again/.test(String(l.msg))).length, 1, 'recovery logged once')
   await b.get({ scopes: ['z'] })
   t.equal(server.requests.length, 4, 'shared again')
 })

@@ -80,8 +80,8 @@ function render(format: Format, diff: PolicyDiff, l: Labels): string {
       const apps = [...new Set(diff.changes.map((c) => c.app))]
       return renderMarkdown({
         summary: diff.changes.length === 0
-          ? `**scope-policy diff** \`${cell(l.base)}\` → ${cell(l.head)} (\`${cell(l.dir)}\`): no changes.`
-          : `**scope-policy diff** \`${cell(l.base)}\` → ${cell(l.head)} (\`${cell(l.dir)}\`): ${plural(diff.summary.changes, 'change')} in ${plural(diff.summary.apps, 'app')}, highest risk **${diff.summary.highest}** (${counts(diff)}).`,
+          ? `**scope-policy diff** ${codeCell(l.base)} → ${cell(l.head)} (${codeCell(l.dir)}): no changes.`
+          : `**scope-policy diff** ${codeCell(l.base)} → ${cell(l.head)} (${codeCell(l.dir)}): ${plural(diff.summary.changes, 'change')} in ${plural(diff.summary.apps, 'app')}, highest risk **${diff.summary.highest}** (${counts(diff)}).`,
         headers: ['Risk', 'Environment', 'Change', 'Detail', 'Why'],
         sections: apps.map((app) => ({
           title: codeCell(app),

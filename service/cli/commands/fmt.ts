@@ -22,7 +22,6 @@ interface Outcome {
   problems: Problem[]
 }
 
-
 function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): string {
   const verb = checkOnly ? 'would reformat' : 'reformatted'
   const invalid = new Set(o.problems.map((p) => p.file)).size
@@ -42,7 +41,7 @@ function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): st
       ].map((l) => `${l}\n`).join('')
     case 'markdown':
       return renderMarkdown({
-        summary: `**scope-policy fmt** \`${cell(dir)}\`: ${plural(o.files, 'file')}, ${verb} ${o.changed.length}` +
+        summary: `**scope-policy fmt** ${codeCell(dir)}: ${plural(o.files, 'file')}, ${verb} ${o.changed.length}` +
           (invalid > 0 ? `, ${plural(invalid, 'file')} not valid YAML.` : '.'),
         headers: ['File', 'Status'],
         sections: o.changed.length + o.problems.length === 0 ? [] : [{

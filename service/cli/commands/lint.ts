@@ -1,4 +1,5 @@
 // `scope-policy lint [dir]`: every finding of the loader, as text, JSON, annotations or markdown.
+import { join } from 'node:path'
 import { formatFinding, loadPolicyDir } from '../../policy/index.js'
 import type { Finding } from '../../policy/types.js'
 import { formatOption, policyDirOption, type Format } from '../args.js'
@@ -6,8 +7,6 @@ import type { Command } from '../command.js'
 import { annotation } from '../output/github.js'
 import { cell, codeCell, renderMarkdown } from '../output/markdown.js'
 import { plural } from '../output/plural.js'
-import { join } from 'node:path'
-
 
 function render(format: Format, dir: string, findings: Finding[]): string {
   const errors = findings.filter((f) => f.severity === 'error').length
@@ -28,8 +27,8 @@ function render(format: Format, dir: string, findings: Finding[]): string {
       const files = [...new Set(shown.map((f) => f.file))]
       return renderMarkdown({
         summary: findings.length === 0
-          ? `**scope-policy lint** \`${cell(dir)}\`: no findings.`
-          : `**scope-policy lint** \`${cell(dir)}\`: ${counts} in ${plural(files.length, 'file')}.`,
+          ? `**scope-policy lint** ${codeCell(dir)}: no findings.`
+          : `**scope-policy lint** ${codeCell(dir)}: ${counts} in ${plural(files.length, 'file')}.`,
         headers: ['Line', 'Severity', 'Code', 'Message'],
         sections: files.map((file) => ({
           title: codeCell(file),

@@ -7,16 +7,24 @@ export const MARKDOWN_LIMIT = 60 * 1024
 
 const CELL_MAX = 200
 
-/** A table cell: one line, `|` escaped, long text cut. */
-export function cell(value: string): string {
+/** One line, `|` escaped (tables split on it even inside code spans), long text cut. */
+function tableText(value: string): string {
   const flat = value.replace(/\r?\n|\r/g, ' ')
   const cut = flat.length > CELL_MAX ? `${flat.slice(0, CELL_MAX)}…` : flat
   return cut.replace(/\\/g, '\\\\').replace(/\|/g, '\\|')
 }
 
-/** A cell shown as code; backticks cannot be escaped inside a code span, so those stay plain. */
+/**
+ * A table cell of text. HTML is escaped: a reason of `<!--` written in a pull request would
+ * otherwise hide the rest of the comment, riskier rows included, from its reviewers.
+ */
+export function cell(value: string): string {
+  return tableText(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+/** A cell shown as code (literal, no HTML); backticks cannot be escaped in a code span, so those stay plain. */
 export function codeCell(value: string): string {
-  return value.includes('`') || value === '' ? cell(value) : `\`${cell(value)}\``
+  return value.includes('`') || value === '' ? cell(value) : `\`${tableText(value)}\``
 }
 
 export interface Row {

@@ -21,9 +21,6 @@ function checkScopeLimits(scopes: string | string[]): void {
   }
 }
 
-// An unknown client (or one not in the named environment) is the client's fault, not a scope's.
-const clientCodes = new Set(['unknown_client', 'environment_mismatch'])
-
 // One violation speaks for itself; several are named here and explained in `violations`.
 function describeDenial({ violations, app, environment }: CheckResult): string {
   const [first] = violations
@@ -60,7 +57,8 @@ export const preflightRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> =
       }
       return reply.code(422).send({
         allowed: false as const,
-        error: result.violations.some((v) => clientCodes.has(v.code)) ? ('invalid_client' as const) : ('invalid_scope' as const),
+        // An unknown client (or one not in the named environment) is the client's fault, not a scope's.
+        error: result.violations.some((v) => v.code === 'unknown_client') ? ('invalid_client' as const) : ('invalid_scope' as const),
         error_description: describeDenial(result),
         violations: result.violations,
       })
