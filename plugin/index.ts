@@ -54,7 +54,8 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
   const api: AppTokenDecorator = {
     get: async (opts) => await cache.get(tokenRequest(opts)),
     invalidate: (opts) => {
-      cache.invalidate(opts === undefined ? undefined : { scopes: decide(opts.scopes ?? o.scopes).scopes, resource: opts.resource ?? o.resource })
+      if (opts?.token !== undefined) cache.invalidate({ token: opts.token })
+      else cache.invalidate(opts === undefined ? undefined : { scopes: decide(opts.scopes ?? o.scopes).scopes, resource: opts.resource ?? o.resource })
     },
     stats: () => cache.stats()
   }

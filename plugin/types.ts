@@ -17,9 +17,12 @@ export interface AppTokenDecorator {
   /**
    * Drops cached tokens, e.g. after an upstream 401: without an argument every
    * token of this registration, else the one of these scopes (default scopes
-   * when `scopes` is omitted) and resource. The next get() fetches once for all waiters.
+   * when `scopes` is omitted) and resource. With `token` (the token the upstream
+   * API refused), only that token, and only while it is still the cached one:
+   * the late 401s of other requests that held it do not drop its successor.
+   * The next get() fetches once for all waiters.
    */
-  invalidate (options?: AppTokenRequestOptions): void
+  invalidate (options?: AppTokenRequestOptions & { token?: AppToken }): void
   /** Fetches, failures, waits, last error and the cached entries (no token in it). */
   stats (): TokenStats
 }

@@ -33,7 +33,7 @@ export async function startWorker (options: WorkerOptions): Promise<Worker> {
     const token = await app.appToken.get()
     const res = await request(new URL('/api/v2/interactions', options.upstreamUrl), { headers: { authorization: token.authorization } })
     await res.body.dump()
-    if (res.statusCode === 401) app.appToken.invalidate() // the next run gets a fresh token
+    if (res.statusCode === 401) app.appToken.invalidate({ token }) // the next run gets a fresh token
     if (res.statusCode !== 200) throw new Error(`upstream answered ${res.statusCode}`)
   }
 

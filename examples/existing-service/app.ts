@@ -29,7 +29,8 @@ export async function buildService (options: ServiceOptions) {
     let res = await call(token)
     if (res.statusCode === 401) {
       await res.body.dump()
-      app.appToken.invalidate(route) // revoked or rotated upstream: the next get() fetches once for all
+      // Revoked or rotated upstream: drop this token (unless a 401 of another request already did); the next get() fetches once for all.
+      app.appToken.invalidate({ token })
       res = await call(await app.appToken.get(route))
     }
     if (res.statusCode !== 200) {

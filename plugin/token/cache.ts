@@ -207,10 +207,17 @@ export class TokenCache {
     return this.#getSlow(opts, key, entry)
   }
 
-  /** Drops the cached token for these scopes and resource (no argument: every token); the next get() fetches once. */
-  invalidate (opts?: GetTokenOptions): void {
-    if (opts === undefined) {
-      for (const byKey of this.#entries.values()) for (const entry of byKey.values()) this.#drop(entry, true)
+  /**
+   * Drops the cached token for these scopes and resource (no argument: every token); the next get() fetches once.
+   * With `token` (the one the upstream API refused), only that token is dropped, wherever it is cached: the
+   * late 401s of the other requests that held it leave its successor alone.
+   */
+  invalidate (opts?: GetTokenOptions & { token?: AppToken }): void {
+    const refused = opts?.token?.accessToken
+    if (opts === undefined || refused !== undefined) {
+      for (const byKey of this.#entries.values()) {
+        for (const entry of byKey.values()) if (refused === undefined || entry.token?.accessToken === refused) this.#drop(entry, true)
+      }
       return
     }
     let key: string

@@ -124,6 +124,14 @@ t.test('routes', async (t) => {
     const again = await Promise.all([app.appToken.get(), app.appToken.get(), app.appToken.get()])
     t.not(again[0].accessToken, first.accessToken, 'a new token after invalidate()')
     t.equal(oidc.tokenRequests.length, before + 1, 'one request for all waiters')
+
+    const analytics = await app.appToken.get({ scopes: ['read:analytics'] })
+    app.appToken.invalidate({ token: analytics }) // found with its own scopes, not the defaults
+    app.appToken.invalidate({ token: analytics }) // a late 401 for the same token: nothing more to drop
+    const renewed = await app.appToken.get({ scopes: ['read:analytics'] })
+    t.not(renewed.accessToken, analytics.accessToken, 'invalidate({ token }) dropped that token')
+    t.equal((await app.appToken.get()).accessToken, again[0].accessToken, 'and only that one')
+    t.equal(oidc.tokenRequests.length, before + 3, 'one request for the refused token, none for a repeated 401')
   })
 })
 

@@ -49,6 +49,23 @@ t.test('invalidate: the next call refetches once for all waiters', async (t) => 
   t.equal(server.requests.length, 5, 'invalidate() drops every entry')
 })
 
+t.test('invalidate({ token }): late 401s for a token already replaced do not drop its successor', async (t) => {
+  const { server, cache } = await setup(t, [() => ({ delay: 50, body: tokenBody() })])
+  const refused = await cache.get({ scopes: ['x'] })
+  const other = await cache.get()
+  // 20 requests held the refused token; their upstream 401s arrive 20 ms apart, each followed by a get().
+  const fresh = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+    await sleep(i * 20)
+    cache.invalidate({ token: refused })
+    return await cache.get({ scopes: ['x'] })
+  }))
+  t.equal(server.requests.length, 3, 'one new token for all twenty')
+  t.ok(fresh.every((tok) => tok === fresh[0] && tok.accessToken !== refused.accessToken))
+  t.equal(await cache.get(), other, 'the entry of another scope set was kept')
+  cache.invalidate({ token: other })
+  t.not((await cache.get()).accessToken, other.accessToken, 'found without naming its scopes')
+})
+
 t.test('expires_in 0 or negative: handed to the waiting callers, never cached, a warning', async (t) => {
   for (const expiresIn of [0, -5]) {
     const { server, cache, log } = await setup(t, [() => ({ delay: 30, body: tokenBody({ expires_in: expiresIn }) })])
