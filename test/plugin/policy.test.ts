@@ -4,12 +4,10 @@ import t from 'tap'
 import Fastify from 'fastify'
 import appToken, { AppTokenError, ScopePolicyError } from '../../plugin/index.js'
 import { loadPolicySet } from '../../service/policy/index.js'
-import { CLIENT_ID, SECRET, policyDir, register, tokenServer } from './fixtures/helpers.js'
+import { CLIENT_ID, SECRET, policyDir, policyFixture, register } from './fixtures/helpers.js'
 
 t.test('policy', async (t) => {
-  const oidc = await tokenServer(t)
-  const policy = await policyDir(t, oidc.tokenEndpoint)
-  const base = { clientId: CLIENT_ID, clientSecret: SECRET, policy, environment: 'test', scopes: ['read:interaction'] }
+  const { oidc, policy, base } = await policyFixture(t)
 
   t.test('a route asking for a disallowed scope fails ready() with the violation', async (t) => {
     const app = Fastify()

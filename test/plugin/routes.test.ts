@@ -4,7 +4,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import appToken, { AppToken, type AppTokenDecorator, type AppTokenRouteConfig } from '../../plugin/index.js'
 import { startOidcServer } from '../helpers/oidc-server.js'
-import { ALLOWED, CLIENT_ID, SECRET, policyDir, register, tokenServer } from './fixtures/helpers.js'
+import { ALLOWED, CLIENT_ID, SECRET, policyFixture } from './fixtures/helpers.js'
 
 declare module 'fastify' {
   interface FastifyRequest { billingToken: AppToken }
@@ -13,9 +13,7 @@ declare module 'fastify' {
 }
 
 t.test('routes', async (t) => {
-  const oidc = await tokenServer(t)
-  const policy = await policyDir(t, oidc.tokenEndpoint)
-  const base = { clientId: CLIENT_ID, clientSecret: SECRET, policy, environment: 'test', scopes: ['read:interaction'] }
+  const { oidc, base } = await policyFixture(t)
 
   t.test('every route gets a token with the default scopes; opt-out gets null; 404 never fetches', async (t) => {
     const app = Fastify()

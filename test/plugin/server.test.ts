@@ -8,12 +8,11 @@ import Fastify from 'fastify'
 import { Agent, request } from 'undici'
 import appToken from '../../plugin/index.js'
 import { startOidcServer } from '../helpers/oidc-server.js'
-import { CLIENT_ID, SECRET, policyDir, tokenServer } from './fixtures/helpers.js'
+import { CLIENT_ID, SECRET, policyFixture, tokenServer } from './fixtures/helpers.js'
 import { logCapture } from '../helpers/log-capture.js'
 
 t.test('1,000 concurrent requests on a cold start → 1 token request; logs hold no secret or token', async (t) => {
-  const oidc = await tokenServer(t)
-  const policy = await policyDir(t, oidc.tokenEndpoint)
+  const { oidc, policy } = await policyFixture(t)
   const logs = logCapture()
   const app = Fastify({ logger: { level: 'trace', stream: logs.stream } })
   await app.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, policy, scopes: ['read:interaction'] })
