@@ -4,38 +4,17 @@
 // 2. latency of get() served by Redis (a replica's memory is cold) vs served
 //    from memory (hot), and how many store calls hot reads make (0).
 // Bounded: ~30 s in all.
-import { randomBytes, randomUUID } from 'node:crypto'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { randomUUID } from 'node:crypto'
 import { Agent } from 'undici'
 import { TokenCache, type SharedTokenStore } from '../plugin/token/index.js'
 import { redisStore } from '../plugin/store/redis.js'
+import { benchTokenServer } from './token-server.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const LIFETIME = 3 // seconds: expires_in of every token
 const LIFETIMES = 4 // lifetimes per run
 const REPLICAS = 4
 const SCOPES = ['read:bench']
-
-/** A loopback token endpoint issuing opaque tokens of `lifetime` seconds; counts its requests. */
-async function tokenServer (lifetime: number): Promise<{ url: string, requests: () => number, at: number[], close: () => Promise<void> }> {
-  const at: number[] = []
-  const server = createServer((req, res) => {
-    req.resume()
-    req.on('end', () => {
-      at.push(Date.now())
-      res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({ access_token: randomBytes(24).toString('base64url'), token_type: 'Bearer', expires_in: lifetime, scope: SCOPES.join(' ') }))
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
-    requests: () => at.length,
-    at,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) })
-  }
-}
 
 /** A store that counts the calls reaching it. */
 function counting (store: SharedTokenStore): { store: SharedTokenStore, calls: () => number } {
@@ -62,7 +41,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * (a second fetch for the same refresh).
  */
 async function requestsPerLifetime (shared: boolean): Promise<{ perLifetime: number, doubles: number }> {
-  const server = await tokenServer(LIFETIME)
+  const server = await benchTokenServer(LIFETIME)
   const prefix = `fastify-app-token-bench:${randomUUID()}:`
   const stores = shared ? Array.from({ length: REPLICAS }, () => redisStore({ url: REDIS_URL, keyPrefix: prefix })) : []
   const caches = Array.from({ length: REPLICAS }, (_, i) => new TokenCache({
@@ -75,8 +54,8 @@ async function requestsPerLifetime (shared: boolean): Promise<{ perLifetime: num
       await sleep(10)
     }
   }))
-  const requests = server.requests()
-  const doubles = server.at.filter((ms, i) => i > 0 && ms - (server.at[i - 1] as number) < 100).length
+  const requests = server.requests.length
+  const doubles = server.requests.filter((ms, i) => i > 0 && ms - (server.requests[i - 1] as number) < 100).length
   await Promise.all(caches.map((cache) => cache.close()))
   await Promise.all(stores.map((store) => store.close()))
   await server.close()
@@ -90,7 +69,7 @@ function stats (samples: number[]): { median: number, p99: number } {
 
 /** get() latency: served by Redis into a cold replica, vs served from a warm replica's memory. */
 async function latency (): Promise<void> {
-  const server = await tokenServer(60)
+  const server = await benchTokenServer(60)
   const prefix = `fastify-app-token-bench:${randomUUID()}:`
   const dispatcher = new Agent()
   const { store, calls } = counting(redisStore({ url: REDIS_URL, keyPrefix: prefix }))
@@ -117,7 +96,7 @@ async function latency (): Promise<void> {
     if (i >= 20_000) memory.push(Number(process.hrtime.bigint() - t0) / 1000)
   }
   const hotCalls = calls() - before
-  const fetched = server.requests()
+  const fetched = server.requests.length
 
   const s = stats(shared)
   const m = stats(memory)

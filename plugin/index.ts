@@ -96,8 +96,10 @@ function policyHint (o: ResolvedOptions): ((scopes: readonly string[]) => string
   const { set, app, entry } = o.policy
   const where = `${join(set.dir, entry.scopesAt.file)}:${entry.scopesAt.line}`
   const allowed = [...entry.scopes.keys()].join(' ') || '(none)'
-  return () => `The policy of ${app.app}/${entry.name} allows: ${allowed} (${where}). ` +
+  // The same text whatever was requested: the policy entry is fixed at register.
+  const hint = `The policy of ${app.app}/${entry.name} allows: ${allowed} (${where}). ` +
     `The scopes whitelisted for ${o.clientId} in the provider's portal must match it exactly (case-sensitive).`
+  return () => hint
 }
 
 const plugin = fp(appToken, { name: PLUGIN, fastify: '5.x' })

@@ -87,7 +87,7 @@ if (url !== undefined) {
     const prefix = uniquePrefix('holder')
     t.teardown(() => cleanup(redis, prefix))
     const lockTtl = 1_000
-    const replicas = await fleet(t, { size: 4, tokenEndpoint: server.url, secret, store: { url, keyPrefix: prefix, lockTtl }, timeout: 20_000 })
+    const replicas = await fleet(t, { size: 4, tokenEndpoint: server.tokenEndpoint, secret, store: { url, keyPrefix: prefix, lockTtl }, timeout: 20_000 })
     const [holder, ...others] = replicas as [Replica, ...Replica[]]
 
     void call(holder) // hangs until teardown

@@ -56,7 +56,7 @@ if (url !== undefined) {
     t.teardown(() => cleanup(redis, prefix))
     const lockTtl = 1_500
     const [holder, ...others] = await processes(4, {
-      clientId: CLIENT_ID, clientSecret: secret, tokenEndpoint: server.url, scopes: SCOPES, redisUrl: url, keyPrefix: prefix, lockTtl, timeout: 30_000
+      clientId: CLIENT_ID, clientSecret: secret, tokenEndpoint: server.tokenEndpoint, scopes: SCOPES, redisUrl: url, keyPrefix: prefix, lockTtl, timeout: 30_000
     }) as [ProcessReplica, ...ProcessReplica[]]
 
     const lockedAt = Date.now()
