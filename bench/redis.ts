@@ -1,4 +1,4 @@
-// The Redis store's two figures (DESIGN §7), on loopback against REDIS_URL
+// The Redis store's two figures (docs/redis.md), on loopback against REDIS_URL
 // (default redis://127.0.0.1:6379):
 // 1. token requests per token lifetime for 4 replicas, with Redis and without;
 // 2. latency of get() served by Redis (a replica's memory is cold) vs served

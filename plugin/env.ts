@@ -1,6 +1,6 @@
 // Environment fallbacks for the plugin options. A copy of process.env is
 // validated against a TypeBox schema; the host's `config` decorator and
-// @fastify/env are left alone (DESIGN §5).
+// @fastify/env are left alone (docs/plugin.md).
 import { readFile } from 'node:fs/promises'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'

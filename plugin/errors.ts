@@ -16,7 +16,7 @@ export function describeViolations (violations: readonly Violation[]): string {
 }
 
 /**
- * A scope set the policy (or the generic rules of DESIGN §4) does not allow:
+ * A scope set the policy (or the generic rules of docs/policy-files.md) does not allow:
  * get() rejects with it, and a route declared before the plugin answers 503 with its code.
  * No token request was sent.
  */

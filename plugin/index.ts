@@ -1,4 +1,4 @@
-// fastify-app-token: the Fastify plugin (DESIGN §5). `request.appToken` on
+// fastify-app-token: the Fastify plugin (docs/plugin.md). `request.appToken` on
 // every route that needs one, `app.appToken` for background jobs, and every
 // scope set checked against the policy before any token request.
 import { join } from 'node:path'

@@ -19,7 +19,7 @@ export type SecretOption = string | (() => string | Promise<string>)
 type CoreOptions = Pick<TokenCacheOptions, 'dispatcher' | 'store' | 'onScopeNarrowed' | 'defaultLifetime' | 'clockSkew' |
   'timeout' | 'maxResponseBytes' | 'retry' | 'storeTimeout' | 'onInvalidClient'>
 
-/** Options of `app.register(appToken, options)`; DESIGN §5. */
+/** Options of `app.register(appToken, options)`; docs/plugin.md. */
 export interface AppTokenOptions extends CoreOptions {
   /** Env APP_TOKEN_CLIENT_ID. */
   clientId?: string
@@ -144,7 +144,7 @@ function show (value: unknown): string {
   }
 }
 
-/** https:, or http: on a loopback host only (DESIGN §5): the core's rule, reported as this option. */
+/** https:, or http: on a loopback host only (docs/plugin.md): the core's rule, reported as this option. */
 function checkEndpoint (url: string, option: string): void {
   try {
     parseTokenEndpoint(url)

@@ -1,5 +1,5 @@
 // The hook that puts the route's token on the request, or answers 503 when
-// it cannot be had (DESIGN §5). Hot path: one lookup of the route's plan,
+// it cannot be had (docs/plugin.md). Hot path: one lookup of the route's plan,
 // then the cache's settled promise.
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { AppToken } from './token/app-token.js'

@@ -1,4 +1,4 @@
-// Which token a route needs, decided once per route (DESIGN §5): its
+// Which token a route needs, decided once per route (docs/plugin.md): its
 // config.<name> against `global`, the default scopes and the policy.
 import { check, checkGeneric } from '../service/policy/index.js'
 import type { Violation } from '../service/policy/types.js'
@@ -12,7 +12,7 @@ export interface ScopeDecision {
   violations: Violation[]
 }
 
-/** Scopes as an array or a space-delimited string (DESIGN §4). */
+/** Scopes as an array or a space-delimited string (docs/policy-files.md). */
 export type Scopes = readonly string[] | string
 
 export type ScopeDecider = (scopes: Scopes) => ScopeDecision

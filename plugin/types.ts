@@ -1,5 +1,5 @@
 // TypeScript declaration merging for the default name `appToken`. A second
-// registration under another name declares its own (see the README, "Two upstream APIs").
+// registration under another name declares its own (see docs/plugin.md, "Two upstream APIs").
 import type { AppToken } from './token/app-token.js'
 import type { TokenStats } from './token/index.js'
 

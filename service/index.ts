@@ -1,4 +1,4 @@
-// `fastify-app-token/service`: the scope-policy engine (DESIGN §3, §4) and the
+// `fastify-app-token/service`: the scope-policy engine (docs/policy-files.md) and the
 // preflight HTTP API (§6), for embedding. Never imports plugin/.
 export * from './policy/index.js'
 export { diffPolicySets, type PolicyDiff, type PolicyChange, type Risk } from './policy/diff.js'

@@ -1,4 +1,4 @@
-// An in-process SharedTokenStore (DESIGN §7), the LocalStore beside the Redis
+// An in-process SharedTokenStore (docs/redis.md), the LocalStore beside the Redis
 // store: lets several TokenCache instances in one process share tokens and
 // refresh once, and is the reference the Redis store must behave like.
 import type { SharedTokenStore, StoredToken } from '../token/store.js'

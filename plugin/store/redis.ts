@@ -1,4 +1,4 @@
-// The Redis implementation of the shared token store (DESIGN §7): replicas
+// The Redis implementation of the shared token store (docs/redis.md): replicas
 // share one token per cache key, one of them refreshes under a lock with an
 // expiry, the others wait for its result. Every call is bounded in time, so a
 // down or slow Redis costs a request at most `commandTimeout`, and the token

@@ -1,4 +1,4 @@
-// The token endpoint URL: `https:` required except on loopback (DESIGN §5),
+// The token endpoint URL: `https:` required except on loopback (docs/token-core.md),
 // and never credentials in the URL (they would end up in logs).
 import { isLoopbackHost } from '../../service/policy/endpoint.js'
 import { InsecureEndpointError, InvalidOptionError } from './errors.js'

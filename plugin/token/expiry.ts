@@ -1,4 +1,4 @@
-// Expiry arithmetic (DESIGN §5). Expiry counts from the moment the request was
+// Expiry arithmetic (docs/token-core.md). Expiry counts from the moment the request was
 // sent: servers stamp `exp` at issue time rounded down to the second, so the
 // real expiry can fall up to 1 s before "send time + expires_in".
 

@@ -1,4 +1,4 @@
-// The token core (DESIGN §5): one correct token request, and a cache that
+// The token core (docs/token-core.md): one correct token request, and a cache that
 // shares, refreshes and survives faults. Usable without the plugin.
 export type { AuthMethod } from '../../service/policy/types.js'
 export { AppToken, tokenFingerprint } from './app-token.js'

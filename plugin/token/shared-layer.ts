@@ -1,4 +1,4 @@
-// The cache's side of the shared store (DESIGN §7): every call bounded in time,
+// The cache's side of the shared store (docs/redis.md): every call bounded in time,
 // and any failure read as a miss so the cache fetches for itself — slower,
 // never down. One warning per outage, one info line on recovery.
 import type { SharedTokenStore, StoredToken } from './store.js'

@@ -1,5 +1,5 @@
 // The seam between the in-memory token cache and an optional shared store
-// (DESIGN §7). The memory layer always sits in front; a shared store (Redis)
+// (docs/redis.md). The memory layer always sits in front; a shared store (Redis)
 // plugs in behind it through this interface alone.
 
 /** A token as it is shared between processes: plain data, JSON-serialisable. */

@@ -1,5 +1,5 @@
 // Argument parsing shared by every command: node:util parseArgs in strict mode, usage errors
-// as one line, and the policy-folder rule of DESIGN §8 (--policies, [dir], POLICY_DIR, ./policies).
+// as one line, and the policy-folder rule of docs/cli.md (--policies, [dir], POLICY_DIR, ./policies).
 import { parseArgs } from 'node:util'
 
 /** Wrong invocation: exit 2 with one line and a hint to --help. */
@@ -74,7 +74,7 @@ export function formatOption(parsed: ParsedArgs, command: string): Format {
   return value as Format
 }
 
-/** DESIGN §8: --policies DIR, else the positional [dir], else POLICY_DIR, else ./policies. */
+/** docs/cli.md: --policies DIR, else the positional [dir], else POLICY_DIR, else ./policies. */
 export function policyDirOption(
   parsed: ParsedArgs,
   command: string,

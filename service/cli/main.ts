@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `scope-policy` bin (DESIGN §8). Sets the exit code instead of calling process.exit,
+// The `scope-policy` bin (docs/cli.md). Sets the exit code instead of calling process.exit,
 // so piped output is flushed before the process ends.
 import { run } from './run.js'
 

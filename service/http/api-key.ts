@@ -1,4 +1,4 @@
-// API keys for the preflight API (DESIGN §6): `Authorization: Bearer <key>`.
+// API keys for the preflight API (docs/preflight-api.md): `Authorization: Bearer <key>`.
 // Both sides are hashed first so the comparison is constant-time whatever the
 // lengths (timingSafeEqual needs equal lengths), and every key is compared.
 import { createHash, timingSafeEqual } from 'node:crypto'

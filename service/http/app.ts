@@ -1,4 +1,4 @@
-// The preflight HTTP API as a Fastify app factory (DESIGN §6), for `scope-policy serve`
+// The preflight HTTP API as a Fastify app factory (docs/preflight-api.md), for `scope-policy serve`
 // and for embedding in another process.
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -21,7 +21,7 @@ import { LIMITS } from './schemas.js'
 import { formatValidationErrors } from './validation-message.js'
 
 export interface PreflightAppOptions {
-  /** The policy folder (DESIGN §3). The app fails to become ready if its first load is invalid. */
+  /** The policy folder (docs/policy-files.md). The app fails to become ready if its first load is invalid. */
   policyDir: string
   /** When non-empty, the /v1 routes need `Authorization: Bearer <one of these>`. */
   apiKeys?: readonly string[]

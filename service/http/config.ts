@@ -1,4 +1,4 @@
-// The service's environment (DESIGN §6), validated by @fastify/env against a TypeBox
+// The service's environment (docs/preflight-api.md), validated by @fastify/env against a TypeBox
 // schema before the app is built: the logger level and the keys are needed to build it.
 import fastifyEnv from '@fastify/env'
 import { Type, type Static } from '@sinclair/typebox'

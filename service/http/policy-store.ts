@@ -1,4 +1,4 @@
-// The policy set the service answers from, and its reloads (DESIGN §6).
+// The policy set the service answers from, and its reloads (docs/preflight-api.md).
 // A valid load replaces the set with one reference swap, so each request, which reads
 // `current` once, sees either the old set or the new one, never a mix. An invalid load
 // is refused: the last good set keeps serving and `status()` reports the findings.

@@ -1,4 +1,4 @@
-// TypeBox schemas of the preflight API (DESIGN §6): request validation, response
+// TypeBox schemas of the preflight API (docs/preflight-api.md): request validation, response
 // serialization and the OpenAPI document all come from these.
 import { Type } from '@sinclair/typebox'
 import type { AuthMethod, ViolationCode } from '../policy/types.js'

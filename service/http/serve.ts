@@ -1,4 +1,4 @@
-// `scope-policy serve` / `npm start`: the preflight API as a process (DESIGN §6).
+// `scope-policy serve` / `npm start`: the preflight API as a process (docs/preflight-api.md).
 import { buildPreflightApp } from './app.js'
 import { readServeConfig } from './config.js'
 

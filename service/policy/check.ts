@@ -1,4 +1,4 @@
-// The preflight check (DESIGN §4): pure, never throws, cheap on the allowed path.
+// The preflight check (docs/policy-files.md): pure, never throws, cheap on the allowed path.
 import { join } from 'node:path'
 import { quote } from './findings.js'
 import { foldSeparators, lookupFor, type EnvLookup } from './lookup.js'
@@ -229,7 +229,7 @@ function run(policies: PolicySet, req: CheckRequest): CheckResult {
   const { app, environment: env } = entry
   if (environment !== undefined && environment !== null && environment !== env.name) {
     const wanted = typeof environment === 'string' ? app.environments.get(environment) : undefined
-    // DESIGN §4: unknown_client is "no policy entry has this clientId (in that environment)".
+    // docs/policy-files.md: unknown_client is "no policy entry has this clientId (in that environment)".
     violations.push({
       scope: '',
       code: 'unknown_client',
@@ -255,7 +255,7 @@ function run(policies: PolicySet, req: CheckRequest): CheckResult {
   return { allowed: violations.length === 0, app: app.app, environment: env.name, scopes, violations }
 }
 
-/** DESIGN §4. Never throws: a request it cannot read is denied with a violation. */
+/** docs/policy-files.md. Never throws: a request it cannot read is denied with a violation. */
 export function check(policies: PolicySet, req: CheckRequest): CheckResult {
   try {
     return run(policies, req)

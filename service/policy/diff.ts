@@ -1,5 +1,5 @@
-// What changed between two policy sets, and how risky each change is (DESIGN §8 `diff`).
-// The rule table is documented in the README ("What the risk flags mean"); keep the two in step.
+// What changed between two policy sets, and how risky each change is (docs/cli.md `diff`).
+// The rule table is documented in docs/pr-review.md ("What the risk flags mean"); keep the two in step.
 import type { AppPolicy, EnvironmentPolicy, PolicySet, SourceLocation } from './types.js'
 
 export type Risk = 'critical' | 'high' | 'medium' | 'low' | 'info'

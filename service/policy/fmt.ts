@@ -1,4 +1,4 @@
-// Canonical layout of one policy file (DESIGN §8 `scope-policy fmt`): keys in a fixed order,
+// Canonical layout of one policy file (docs/cli.md `scope-policy fmt`): keys in a fixed order,
 // scopes sorted, block style, comments kept. Works on the yaml Document so comments travel
 // with the keys they sit above.
 import { isMap, isScalar, LineCounter, parseDocument, type Pair, type YAMLMap } from 'yaml'

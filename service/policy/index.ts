@@ -1,4 +1,4 @@
-// The policy engine (DESIGN §3, §4): policy files in, a pure preflight check out.
+// The policy engine (docs/policy-files.md): policy files in, a pure preflight check out.
 export type * from './types.js'
 export { PolicyFileSchema, policyJsonSchema, type PolicyFile } from './schema.js'
 export { loadPolicyFiles, loadPolicyDir, loadPolicySet, isPolicyFileName, PolicyLoadError, type LoadOptions } from './loader.js'

@@ -1,4 +1,4 @@
-// Loads a folder of policy files into a PolicySet (DESIGN §3). Every problem is a Finding.
+// Loads a folder of policy files into a PolicySet (docs/policy-files.md). Every problem is a Finding.
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { compareFindings, finding, formatFinding, hasErrors, quote } from './findings.js'

@@ -1,4 +1,4 @@
-// Parses and checks ONE policy file: YAML syntax, schema, then the rules of DESIGN §3 that a
+// Parses and checks ONE policy file: YAML syntax, schema, then the rules of docs/policy-files.md that a
 // single file can break. Rules across files (duplicate apps and client ids) live in loader.ts.
 import {
   isAlias,

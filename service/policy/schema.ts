@@ -1,4 +1,4 @@
-// TypeBox schema of one policy file (DESIGN §3). The loader validates with it and
+// TypeBox schema of one policy file (docs/policy-files.md). The loader validates with it and
 // `scope-policy schema` prints it as JSON Schema for editors.
 import { Type, type Static } from '@sinclair/typebox'
 

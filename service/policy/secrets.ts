@@ -1,4 +1,4 @@
-// Secrets never belong in a policy file (DESIGN §3). These helpers say why a key or value
+// Secrets never belong in a policy file (docs/policy-files.md). These helpers say why a key or value
 // looks like one; callers must never echo the value itself.
 
 // Key names folded to lowercase without separators: clientSecret, client_secret, api-key, …

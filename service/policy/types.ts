@@ -1,4 +1,4 @@
-// Shared shapes of the policy engine (DESIGN §3, §4). The plugin, the preflight
+// Shared shapes of the policy engine (docs/policy-files.md). The plugin, the preflight
 // service and the CLI all read these; keep them stable.
 
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post'

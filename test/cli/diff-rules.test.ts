@@ -1,4 +1,4 @@
-// The risk table of `scope-policy diff` (documented in the README, "What the risk flags mean").
+// The risk table of `scope-policy diff` (documented in docs/pr-review.md, "What the risk flags mean").
 import t from 'tap'
 import { classifyScope, diffPolicySets, riskRank } from '../../service/policy/diff.js'
 import { loadPolicyFiles } from '../../service/policy/index.js'

@@ -1,4 +1,4 @@
-// `scope-policy serve` starts the preflight API of DESIGN §6 on the given folder.
+// `scope-policy serve` starts the preflight API of docs/preflight-api.md on the given folder.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import t from 'tap'

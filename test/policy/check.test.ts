@@ -191,7 +191,7 @@ t.test('unknown_client: no policy has this clientId; generic rules still apply',
   t.equal(check(policies, { clientId: 'PROD-APP-8821', scopes: 'read:interaction' }).violations[0]?.code, 'unknown_client', 'clientIds are exact')
 })
 
-t.test('an environment that is not the clientId\'s is unknown_client (DESIGN §4), naming the right one', async (t) => {
+t.test('an environment that is not the clientId\'s is unknown_client (docs/policy-files.md), naming the right one', async (t) => {
   const r = check(policies, { clientId: 'stg-app-8821', environment: 'prod', scopes: [] })
   t.equal(r.allowed, false)
   t.equal(r.environment, 'staging', 'the result reports the real environment')

@@ -1,4 +1,4 @@
-// The expiry arithmetic of DESIGN §5 and the refresh point, for 2-second to
+// The expiry arithmetic of docs/token-core.md and the refresh point, for 2-second to
 // 24-hour tokens, and the backoff and Retry-After rules.
 import t from 'tap'
 import { refreshPoint, tokenLifetime } from '../../plugin/token/expiry.js'

@@ -1,4 +1,4 @@
-// The shared-store seam (DESIGN §7) with the in-process store: two caches
+// The shared-store seam (docs/redis.md) with the in-process store: two caches
 // share one token and one refresh; a failing or hanging store is a miss, the
 // caches fetch for themselves and the outage is logged once.
 import t, { type Test } from 'tap'

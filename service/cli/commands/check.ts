@@ -54,7 +54,7 @@ function render(format: Format, result: CheckResult, clientId: string, policies:
 
 export const check: Command = {
   name: 'check',
-  summary: 'check a scope request against the policy (DESIGN §4)',
+  summary: 'check a scope request against the policy (docs/policy-files.md)',
   help: `Usage: scope-policy check --client ID [--env ENV] [--policies DIR] [--format FORMAT] SCOPE...
 
 Checks the scopes a client would request against its whitelist, as the plugin

@@ -1,5 +1,5 @@
 // `scope-policy diff [--base REF] [--head REF] [dir]`: what a pull request changes in the
-// policies, each change with a risk flag (rule table: the README, "What the risk flags mean").
+// policies, each change with a risk flag (rule table: docs/pr-review.md, "What the risk flags mean").
 import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { diffPolicySets, isRisk, riskRank, RISKS, type PolicyChange, type PolicyDiff, type Risk } from '../../policy/diff.js'

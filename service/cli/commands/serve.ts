@@ -1,4 +1,4 @@
-// `scope-policy serve`: the preflight HTTP API of DESIGN §6.
+// `scope-policy serve`: the preflight HTTP API of docs/preflight-api.md.
 import { stringOption, noPositionals } from '../args.js'
 import type { Command } from '../command.js'
 

@@ -1,4 +1,4 @@
-// POST /v1/preflight (DESIGN §4, §6): "would this scope request pass?"
+// POST /v1/preflight (docs/policy-files.md, docs/preflight-api.md): "would this scope request pass?"
 import createError from '@fastify/error'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { check, normaliseScopes } from '../../policy/index.js'
