@@ -32,16 +32,12 @@ export interface CatalogueApp {
 }
 
 /**
- * A URL without its query, fragment and user info: `scheme://host/path`, or `scheme:path`
- * for a URN. Text that is not a URL is cut at its first `?` or `#`.
+ * The text before a URL's query or fragment (RFC 3986 §3: the first `?` or `#` ends the
+ * path). Cut from the text as written, not re-serialised: `https://api.example.com` and
+ * `https://api.example.com/` are different audiences (RFC 8707).
  */
 export function withoutQuery(value: string): string {
-  try {
-    const url = new URL(value)
-    return `${url.protocol}${url.host ? `//${url.host}` : ''}${url.pathname}`
-  } catch {
-    return value.split(/[?#]/, 1)[0] ?? ''
-  }
+  return value.split(/[?#]/, 1)[0] ?? ''
 }
 
 const sourceIn = (dir: string) => (at: SourceLocation) => `${join(dir, at.file)}:${at.line}`
