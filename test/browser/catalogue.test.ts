@@ -226,6 +226,16 @@ if (browser) {
     await expectClean(t, watched, ['401 /v1/apps', '422 /v1/preflight'])
   })
 
+  t.test('/docs shows Swagger UI for the served document, without a key', async (t) => {
+    const service = await startService(t, { policyDir: await policyFolder(t, 'catalogue'), apiKeys: ['docs-key-123456'] })
+    const { page } = await openPage(t, browser!)
+    await page.goto(`${service.origin}/docs`)
+    const operation = page.locator('.opblock-summary-path', { hasText: '/v1/apps' })
+    await operation.waitFor()
+    t.equal(await operation.count(), 1, 'GET /v1/apps is listed')
+    t.ok(await page.getByRole('button', { name: /Authorize/ }).isVisible(), 'with a way to give the key')
+  })
+
   t.test('screenshot for docs/ (UPDATE_SCREENSHOTS=1)', { skip: process.env.UPDATE_SCREENSHOTS !== '1' && 'set UPDATE_SCREENSHOTS=1 to write docs/catalogue.png' }, async (t) => {
     const service = await startService(t, { policyDir: 'policies' })
     const watched = await openPage(t, browser!, { width: 1280, height: 900 })
