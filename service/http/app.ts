@@ -1,6 +1,7 @@
 // The preflight HTTP API as a Fastify app factory (docs/preflight-api.md), for `scope-policy serve`
 // and for embedding in another process.
 import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, {
   type FastifyBaseLogger,
@@ -14,6 +15,8 @@ import { AccessLog, redactPaths } from './access-log.js'
 import { requireApiKey } from './api-key.js'
 import { handleError } from './error-handler.js'
 import { PolicyStore } from './policy-store.js'
+import { appsRoute } from './routes/apps.js'
+import { catalogueRoutes } from './routes/catalogue.js'
 import { clientsRoute } from './routes/clients.js'
 import { healthRoutes } from './routes/health.js'
 import { preflightRoute } from './routes/preflight.js'
@@ -125,10 +128,14 @@ export function buildPreflightApp(options: PreflightAppOptions): PreflightApp {
 
   app.register(healthRoutes, { store })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  // The page and the docs are open: with keys set the page is a shell that asks for one.
+  app.register(catalogueRoutes, { store, keyed: apiKeys.length > 0 })
+  app.register(swaggerUi, { routePrefix: '/docs', theme: { title: 'scope-policy preflight API' } })
   app.register(async (api) => {
     if (apiKeys.length > 0) api.addHook('onRequest', requireApiKey(apiKeys))
     await api.register(preflightRoute, { store })
     await api.register(clientsRoute, { store })
+    await api.register(appsRoute, { store })
   })
 
   return app

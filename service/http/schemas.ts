@@ -127,3 +127,35 @@ export const NotReady = Type.Object(
   },
   { description: 'The last reload was refused: the last good set serves, these findings block the new one' },
 )
+
+const CatalogueScopeSchema = Type.Object({
+  name: Type.String(),
+  reason: Type.String(),
+  source: Type.String({ description: 'file:line of the scope' }),
+})
+
+const CatalogueEnvironmentSchema = Type.Object({
+  name: Type.String(),
+  clientId: Type.String(),
+  tokenEndpoint: Type.String({ description: 'origin and path only: a query string may carry secrets' }),
+  authMethod: stringEnum<AuthMethod>(['client_secret_basic', 'client_secret_post']),
+  resource: Type.Optional(Type.String({ description: 'without its query string' })),
+  source: Type.String({ description: 'file:line of the whitelist' }),
+  scopes: Type.Array(CatalogueScopeSchema),
+})
+
+export const AppList = Type.Object(
+  {
+    apps: Type.Array(
+      Type.Object({
+        app: Type.String(),
+        owner: Type.String(),
+        provider: Type.String(),
+        description: Type.Optional(Type.String()),
+        file: Type.String(),
+        environments: Type.Array(CatalogueEnvironmentSchema),
+      }),
+    ),
+  },
+  { description: 'Every app of the policy set in force, by name' },
+)
