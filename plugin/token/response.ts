@@ -27,15 +27,18 @@ export interface RawResponse {
   body: string
 }
 
-/** Non-standard codes some servers send, read as the RFC 6749 §5.2 code they mean. */
-const STANDARD_CODES: Record<string, string> = {
-  scope_invalid: 'invalid_scope',
-  invalid_scopes: 'invalid_scope',
-  client_invalid: 'invalid_client',
-  unauthorised_client: 'unauthorized_client',
-  grant_type_unsupported: 'unsupported_grant_type',
-  request_invalid: 'invalid_request'
-}
+/**
+ * Non-standard codes some servers send, read as the RFC 6749 §5.2 code they mean.
+ * A Map: the server's words are never looked up on an object (`constructor`, `__proto__`).
+ */
+const STANDARD_CODES = new Map([
+  ['scope_invalid', 'invalid_scope'],
+  ['invalid_scopes', 'invalid_scope'],
+  ['client_invalid', 'invalid_client'],
+  ['unauthorised_client', 'unauthorized_client'],
+  ['grant_type_unsupported', 'unsupported_grant_type'],
+  ['request_invalid', 'invalid_request']
+])
 
 /** RFC 6749 §5.2 codes that no retry can fix. */
 const PERMANENT_CODES = new Set(['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope'])
@@ -103,7 +106,7 @@ function tokenFields (status: number, json: Record<string, unknown>): TokenField
 
 function oauthError (status: number, json: Record<string, unknown>, headers: RawResponse['headers'], ctx: ResponseContext): OAuthError {
   const serverError = String(json.error)
-  const error = STANDARD_CODES[serverError.toLowerCase()] ?? serverError.toLowerCase()
+  const error = STANDARD_CODES.get(serverError.toLowerCase()) ?? serverError.toLowerCase()
   const description = typeof json.error_description === 'string' ? json.error_description : undefined
   const retryAfter = parseRetryAfter(headers['retry-after'])
   // A 429 means "later" whatever its body says (RFC 6585 §4); a 5xx unless its code is one no retry can fix.
