@@ -32,6 +32,8 @@ export interface TokenCacheOptions {
   defaultLifetime?: number
   /** Seconds kept in reserve before expiry, capped at 10 % of the lifetime. Default 5. */
   clockSkew?: number
+  /** Seconds no token is cached for longer than (a longer lifetime is cut, with one warning). Default 86400, at most 2147483 (24.8 days). */
+  maxLifetime?: number
   /** Default 'error': ScopeNarrowedError when fewer scopes are granted than requested. */
   onScopeNarrowed?: 'error' | 'warn'
   /** ms bound on one token request (connect, headers, body). Default 10000. */
@@ -108,6 +110,7 @@ interface Entry {
 const MIN_REFRESH_INTERVAL = 500
 const PENALTY_FIRST = 1000
 const PENALTY_MAX = 30_000
+/** setTimeout's limit (ms): a refresh timer must fit, so maxLifetime does too. */
 const MAX_TIMER = 2 ** 31 - 1
 const EMPTY: readonly string[] = []
 /** Key of no entry: the slow path reports what is wrong with the scopes. */
@@ -126,6 +129,7 @@ export class TokenCache {
   readonly #opt: {
     defaultLifetime: number
     clockSkew: number
+    maxLifetime: number
     onScopeNarrowed: 'error' | 'warn'
     timeout: number
     maxResponseBytes: number
@@ -148,6 +152,8 @@ export class TokenCache {
   #failures = 0
   #waits = 0
   #lastError: TokenStats['lastError'] = null
+  /** Lifetime warnings already given (once per cache: a misbehaving server would repeat them every fetch). */
+  readonly #warned = new Set<string>()
 
   constructor (options: TokenCacheOptions) {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('TokenCache needs an options object')
@@ -172,6 +178,7 @@ export class TokenCache {
     this.#opt = {
       defaultLifetime: positive('defaultLifetime', options.defaultLifetime, DEFAULTS.defaultLifetime),
       clockSkew: nonNegative('clockSkew', options.clockSkew, DEFAULTS.clockSkew),
+      maxLifetime: positive('maxLifetime', options.maxLifetime, DEFAULTS.maxLifetime, MAX_TIMER / 1000),
       onScopeNarrowed,
       timeout,
       maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes),
@@ -400,7 +407,8 @@ export class TokenCache {
   #adopt (entry: Entry, stored: StoredToken): AppToken {
     const token = new AppToken({ accessToken: stored.accessToken, tokenType: stored.tokenType, scopes: stored.scopes, expiresAt: stored.expiresAt })
     const now = Date.now()
-    this.#install(entry, token, stored.usableUntil, Math.max(stored.refreshAt, now + MIN_REFRESH_INTERVAL))
+    const usableUntil = Math.min(stored.usableUntil, now + this.#opt.maxLifetime * 1000)
+    this.#install(entry, token, usableUntil, Math.min(usableUntil, Math.max(stored.refreshAt, now + MIN_REFRESH_INTERVAL)))
     this.#log.debug({ scopes: entry.scopes, resource: entry.resource, fingerprint: token.fingerprint, expiresAt: token.expiresAt },
       'app token taken from the shared store')
     return token
@@ -426,6 +434,7 @@ export class TokenCache {
       expiresIn: fetched.expiresIn,
       lifetimeFrom: fetched.lifetimeSource
     }
+    this.#lifetimeWarnings(fetched, logFields)
     const lifetime = (fetched.usableUntil - fetched.sentAt) / 1000
     // Compared with the previous fetch (1.5 s of slack: JWT exp is rounded to the second).
     const shrank = entry.lifetime !== undefined && (token.accessToken === entry.lastAccessToken || lifetime < entry.lifetime - 1.5)
@@ -455,6 +464,20 @@ export class TokenCache {
     return token
   }
 
+  #lifetimeWarnings (fetched: FetchedToken, logFields: Record<string, unknown>): void {
+    if (fetched.clamped && !this.#warned.has('clamped')) {
+      this.#warned.add('clamped')
+      this.#log.warn({ ...logFields, maxLifetime: this.#opt.maxLifetime },
+        'the token lifetime is longer than maxLifetime; it is cached for maxLifetime only')
+    }
+    const ignored = fetched.expIgnored
+    if (ignored !== undefined && !this.#warned.has(ignored.reason)) {
+      this.#warned.add(ignored.reason)
+      this.#log.warn({ ...logFields, exp: ignored.exp, maxLifetime: this.#opt.maxLifetime },
+        `the access token's exp is ${ignored.reason} (in milliseconds?); it is ignored`)
+    }
+  }
+
   async #fetchWithRetry (entry: Entry): Promise<FetchedToken> {
     for (let attempt = 0; ; attempt++) {
       if (this.#closed) throw new ClosedError('the token cache is closed')
@@ -472,6 +495,7 @@ export class TokenCache {
           maxResponseBytes: this.#opt.maxResponseBytes,
           defaultLifetime: this.#opt.defaultLifetime,
           clockSkew: this.#opt.clockSkew,
+          maxLifetime: this.#opt.maxLifetime,
           onScopeNarrowed: 'warn',
           ...(this.#opt.scopeHint !== undefined ? { scopeHint: this.#opt.scopeHint } : {}),
           signal: this.#abort.signal
@@ -606,9 +630,11 @@ function sameElements (a: readonly string[], b: readonly string[]): boolean {
   return true
 }
 
-function positive (name: string, value: number | undefined, fallback: number): number {
+function positive (name: string, value: number | undefined, fallback: number, max = Number.MAX_VALUE): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new InvalidOptionError(`${name} must be a positive number`)
+  if (typeof value !== 'number' || !(value > 0) || !(value <= max)) {
+    throw new InvalidOptionError(`${name} must be a positive number${max < Number.MAX_VALUE ? ` ≤ ${Math.floor(max)}` : ''}`)
+  }
   return value
 }
 

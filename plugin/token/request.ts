@@ -32,6 +32,8 @@ export interface FetchTokenOptions {
   defaultLifetime?: number
   /** Seconds kept in reserve before expiry (capped at 10 % of the lifetime). Default 5. */
   clockSkew?: number
+  /** Seconds no token lifetime may exceed (longer ones are cut to it). Default 86400. */
+  maxLifetime?: number
   /** Default 'error': throw ScopeNarrowedError when fewer scopes are granted than requested. */
   onScopeNarrowed?: 'error' | 'warn'
   scopeHint?: (scopes: readonly string[]) => string | undefined
@@ -47,6 +49,10 @@ export interface FetchedToken {
   /** Epoch ms after which the token must not be handed out; not after sentAt means: do not cache. */
   usableUntil: number
   lifetimeSource: 'expires_in' | 'jwt' | 'default'
+  /** The JWT exp, when it was present and ignored (with the reason). */
+  expIgnored?: { exp: number; reason: 'not after the send time' | 'beyond maxLifetime' }
+  /** True when the lifetime was cut to maxLifetime. */
+  clamped: boolean
   /** The normalised scope set that was sent. */
   requestedScopes: string[]
   /** Where the granted scopes came from. */
@@ -60,7 +66,8 @@ export const DEFAULTS = {
   timeout: 10_000,
   maxResponseBytes: 64 * 1024,
   defaultLifetime: 300,
-  clockSkew: 5
+  clockSkew: 5,
+  maxLifetime: 86_400
 }
 
 /** application/x-www-form-urlencoded serialisation of one value (RFC 6749 Appendix B). */
@@ -154,7 +161,8 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
     ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
     ...(claims?.exp !== undefined ? { jwtExp: claims.exp } : {}),
     defaultLifetime: options.defaultLifetime ?? DEFAULTS.defaultLifetime,
-    clockSkew: options.clockSkew ?? DEFAULTS.clockSkew
+    clockSkew: options.clockSkew ?? DEFAULTS.clockSkew,
+    maxLifetime: options.maxLifetime ?? DEFAULTS.maxLifetime
   })
   return {
     token: new AppToken({ accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: granted, expiresAt: lifetime.expiresAt }),
@@ -162,6 +170,8 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
     ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
     usableUntil: lifetime.usableUntil,
     lifetimeSource: lifetime.source,
+    ...(lifetime.expIgnored !== undefined && claims?.exp !== undefined ? { expIgnored: { exp: claims.exp, reason: lifetime.expIgnored } } : {}),
+    clamped: lifetime.clamped,
     requestedScopes: scopes,
     grantedFrom,
     missingScopes

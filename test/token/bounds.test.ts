@@ -1,0 +1,91 @@
+// The bounds a hostile or broken token endpoint cannot push the cache past
+// (docs/token-core.md): an unverified exp never extends a lifetime, no lifetime
+// exceeds maxLifetime, a hanging secret or endpoint holds no caller past its bounds.
+import { inspect } from 'node:util'
+import t, { type Test } from 'tap'
+import { TokenCache, type TokenCacheOptions } from '../../plugin/token/index.js'
+import { startFaultServer, tokenBody, type FaultScript } from '../helpers/fault-server.js'
+import { assertNoSecrets, logCapture } from '../helpers/log-capture.js'
+
+const clientSecret = 'bounds:secret+/=%&'
+
+/** An unsigned JWT access token with these claims (the client never verifies it). */
+function jwt (claims: Record<string, unknown>): string {
+  const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+  return `${part({ alg: 'none', typ: 'at+jwt' })}.${part(claims)}.sig`
+}
+
+async function setup (t: Test, script: FaultScript[], options: Partial<TokenCacheOptions> = {}) {
+  const server = await startFaultServer(...script)
+  const log = logCapture()
+  const cache = new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId: 'bounds-client', clientSecret, logger: log.logger, ...options })
+  logs.push(log)
+  t.teardown(async () => {
+    await cache.close()
+    await server.close()
+  })
+  return { server, log, cache }
+}
+
+const logs: Array<ReturnType<typeof logCapture>> = []
+const warnings = (log: ReturnType<typeof logCapture>, pattern: RegExp): number =>
+  log.entries().filter((l) => l.level === 40 && pattern.test(String(l.msg))).length
+
+t.test('a JWT exp a day later than a 2 s expires_in: the token lasts 2 s', async (t) => {
+  const now = Math.floor(Date.now() / 1000)
+  const { cache, server } = await setup(t, [() => ({ body: { access_token: jwt({ exp: now + 86_400 }), token_type: 'Bearer', expires_in: 2 } })])
+  const before = Date.now()
+  const token = await cache.get()
+  t.ok(token.expiresAt.getTime() <= before + 2000, `expiresAt ${token.expiresAt.toISOString()} is within the 2 s`)
+  t.ok(cache.stats().entries[0]!.usableUntil!.getTime() <= before + 2000)
+  await new Promise((resolve) => setTimeout(resolve, 2100))
+  await cache.get()
+  t.equal(server.requests.length, 2, 'fetched again after 2 s')
+})
+
+t.test('a JWT exp in milliseconds or in the past is ignored, with one warning', async (t) => {
+  const { cache, log } = await setup(t, [
+    () => ({ body: { access_token: jwt({ exp: Date.now() + 600_000 }), token_type: 'Bearer', expires_in: 60 } }),
+    () => ({ body: { access_token: jwt({ exp: Math.floor(Date.now() / 1000) - 60 }), token_type: 'Bearer', expires_in: 60 } })
+  ])
+  const before = Date.now()
+  const token = await cache.get()
+  t.ok(token.expiresAt.getTime() <= before + 60_000 && token.expiresAt.getFullYear() < 3000, 'expires_in counts, not the year 58878')
+  t.equal(warnings(log, /exp is beyond maxLifetime/), 1)
+  cache.invalidate()
+  const next = await cache.get()
+  t.ok(next.expiresAt.getTime() > Date.now() + 50_000, 'an exp in the past does not expire a 60 s token')
+  t.equal(warnings(log, /exp is not after the send time/), 1)
+})
+
+t.test('expires_in 1e306: clamped to maxLifetime, with a refresh timer and one warning', async (t) => {
+  const { cache, log } = await setup(t, [() => ({ body: tokenBody({ expires_in: 1e306 }) })])
+  const before = Date.now()
+  await cache.get()
+  cache.invalidate()
+  await cache.get()
+  const [entry] = cache.stats().entries
+  t.ok(entry!.usableUntil!.getTime() <= before + 86_400_000 + 1000, 'usable for a day at most')
+  t.not(entry!.refreshAt, null, 'a refresh is scheduled')
+  t.ok(entry!.refreshAt!.getTime() < entry!.usableUntil!.getTime())
+  t.equal(warnings(log, /longer than maxLifetime/), 1, 'one warning for two fetches')
+})
+
+t.test('expires_in 1e13: the token still serialises and inspects', async (t) => {
+  const { cache } = await setup(t, [() => ({ body: tokenBody({ expires_in: 1e13 }) })], { maxLifetime: 3600 })
+  const token = await cache.get()
+  t.doesNotThrow(() => JSON.stringify(token))
+  t.doesNotThrow(() => inspect(token))
+  t.ok(token.expiresAt.getTime() <= Date.now() + 3_600_000, 'maxLifetime 3600 s')
+})
+
+t.test('maxLifetime must fit a refresh timer (setTimeout takes at most 2^31−1 ms)', async (t) => {
+  const make = (maxLifetime: number) => () => new TokenCache({ tokenEndpoint: 'https://example.com/token', clientId: 'c', clientSecret: 's', maxLifetime })
+  t.throws(make(3_000_000), { code: 'FST_APP_TOKEN_INVALID_OPTION', message: /maxLifetime must be a positive number ≤ 2147483/ })
+  t.throws(make(0), { code: 'FST_APP_TOKEN_INVALID_OPTION' })
+  t.doesNotThrow(make(2_147_483))
+})
+
+t.test('no secret in any log', async (t) => {
+  for (const log of logs) assertNoSecrets(t, log, [clientSecret])
+})
