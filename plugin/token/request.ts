@@ -75,12 +75,25 @@ function formEncode (value: string): string {
   return new URLSearchParams([['', value]]).toString().slice(1)
 }
 
-async function resolveSecret (source: SecretSource): Promise<string> {
+/** The secret, from a string or a function; the attempt's signal bounds a function that never settles. */
+async function resolveSecret (source: SecretSource, signal: AbortSignal): Promise<string> {
   let secret: unknown
-  try {
-    secret = typeof source === 'function' ? await source() : source
-  } catch (err) {
-    throw new SecretUnavailableError('the clientSecret function failed', { cause: err })
+  if (typeof source === 'function') {
+    let onAbort = (): void => {}
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(new Error('aborted while resolving the client secret'))
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+    try {
+      secret = await Promise.race([(async () => await source())(), aborted])
+    } catch (err) {
+      if (signal.aborted) throw err
+      throw new SecretUnavailableError('the clientSecret function failed', { cause: err })
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
+  } else {
+    secret = source
   }
   if (typeof secret !== 'string' || secret === '') throw new SecretUnavailableError('the client secret is empty or not a string')
   return secret
@@ -97,33 +110,38 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
   checkResource(options.resource)
   const timeout = options.timeout ?? DEFAULTS.timeout
   const maxBytes = options.maxResponseBytes ?? DEFAULTS.maxResponseBytes
-  const secret = await resolveSecret(options.clientSecret)
 
-  const form = new URLSearchParams({ grant_type: 'client_credentials' })
-  if (scopes.length > 0) form.set('scope', scopes.join(' ')) // §3.3: space-delimited, omitted when empty
-  if (options.resource !== undefined) form.set('resource', options.resource) // RFC 8707
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-    accept: 'application/json'
-  }
-  if (authMethod === 'client_secret_basic') {
-    // §2.3.1: id and secret are form-encoded before they are joined and base64-encoded.
-    const credentials = `${formEncode(options.clientId)}:${formEncode(secret)}`
-    headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`
-  } else {
-    form.set('client_id', options.clientId)
-    form.set('client_secret', secret)
-  }
-
+  // One deadline per attempt, from before the secret is resolved: a secret function that
+  // never settles fails the attempt like a silent token endpoint.
   const controller = new AbortController()
   let timedOut = false
   const timer = setTimeout(() => { timedOut = true; controller.abort() }, timeout)
   const onAbort = (): void => controller.abort()
   if (options.signal?.aborted === true) controller.abort()
   else options.signal?.addEventListener('abort', onAbort, { once: true })
-  const sentAt = Date.now()
+  let secret: string | undefined
+  let sentAt = 0
   let raw
   try {
+    secret = await resolveSecret(options.clientSecret, controller.signal)
+    sentAt = Date.now()
+
+    const form = new URLSearchParams({ grant_type: 'client_credentials' })
+    if (scopes.length > 0) form.set('scope', scopes.join(' ')) // §3.3: space-delimited, omitted when empty
+    if (options.resource !== undefined) form.set('resource', options.resource) // RFC 8707
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json'
+    }
+    if (authMethod === 'client_secret_basic') {
+      // §2.3.1: id and secret are form-encoded before they are joined and base64-encoded.
+      const credentials = `${formEncode(options.clientId)}:${formEncode(secret)}`
+      headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`
+    } else {
+      form.set('client_id', options.clientId)
+      form.set('client_secret', secret)
+    }
+
     const res = await request(url, {
       method: 'POST',
       headers,
@@ -136,6 +154,9 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
     raw = { status: res.statusCode, headers: res.headers, body: await readBounded(res.body, res.headers['content-length'], maxBytes, res.statusCode) }
   } catch (err) {
     if (err instanceof AppTokenError) throw err
+    if (secret === undefined && timedOut) {
+      throw new TimeoutError(`the clientSecret function did not settle within ${timeout} ms (timeout)`, { transient: true })
+    }
     throw transportError(err, timedOut, timeout, url)
   } finally {
     clearTimeout(timer)

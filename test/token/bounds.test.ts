@@ -89,3 +89,21 @@ t.test('maxLifetime must fit a refresh timer (setTimeout takes at most 2^31−1 
 t.test('no secret in any log', async (t) => {
   for (const log of logs) assertNoSecrets(t, log, [clientSecret])
 })
+
+t.test('timeout covers the clientSecret function: one that never settles fails the attempt as a transient timeout', async (t) => {
+  let calls = 0
+  const secretFn = (): Promise<string> => ++calls === 1 ? new Promise<string>(() => {}) : Promise.resolve(clientSecret)
+  const { cache, server } = await setup(t, [() => ({ body: tokenBody() })],
+    { clientSecret: secretFn, timeout: 150, retry: { retries: 1, minDelay: 10, maxDelay: 20 } })
+  const started = Date.now()
+  const token = await cache.get()
+  t.ok(token.accessToken, 'the retry gets the secret and the token')
+  t.equal(calls, 2)
+  t.equal(server.requests.length, 1, 'nothing was sent by the attempt without a secret')
+  t.match(cache.stats().lastError, { code: 'FST_APP_TOKEN_TIMEOUT', message: /clientSecret function did not settle within 150 ms/ })
+  t.ok(Date.now() - started < 1000)
+
+  const { cache: stuck } = await setup(t, [() => ({ body: tokenBody() })],
+    { clientSecret: () => new Promise<string>(() => {}), timeout: 100, retry: { retries: 1, minDelay: 10, maxDelay: 20 } })
+  await t.rejects(stuck.get(), { code: 'FST_APP_TOKEN_TIMEOUT', transient: true })
+})
