@@ -17,7 +17,7 @@ export type SecretOption = string | (() => string | Promise<string>)
 
 /** Token-core options the plugin passes through as they are (see TokenCacheOptions). */
 type CoreOptions = Pick<TokenCacheOptions, 'dispatcher' | 'store' | 'onScopeNarrowed' | 'defaultLifetime' | 'clockSkew' |
-  'maxLifetime' | 'timeout' | 'maxResponseBytes' | 'retry' | 'storeTimeout' | 'onInvalidClient'>
+  'maxLifetime' | 'timeout' | 'maxWait' | 'maxResponseBytes' | 'retry' | 'storeTimeout' | 'onInvalidClient'>
 
 /** Options of `app.register(appToken, options)`; docs/plugin.md. */
 export interface AppTokenOptions extends CoreOptions {
@@ -90,6 +90,7 @@ const OptionsSchema = Type.Object({
   clockSkew: Type.Optional(Type.Number({ minimum: 0, description: 'a number >= 0 (seconds)' })),
   maxLifetime: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 2_147_483, description: 'a number > 0 and <= 2147483 (seconds)' })),
   timeout: positive('a number > 0 (milliseconds)'),
+  maxWait: positive('a number > 0 (milliseconds)'),
   maxResponseBytes: positive('a number > 0 (bytes)'),
   storeTimeout: positive('a number > 0 (milliseconds)'),
   retry: Type.Optional(Type.Object({
@@ -211,7 +212,7 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
   }
 
   const scopesOption = opts.scopes ?? env.APP_TOKEN_SCOPES
-  const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxResponseBytes, retry, storeTimeout, onInvalidClient } = opts
+  const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, onInvalidClient } = opts
   return {
     name: opts.name ?? 'appToken',
     hook: opts.hook ?? 'onRequest',
@@ -227,6 +228,6 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     policy,
     clientSecret,
     secretFile,
-    passThrough: { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxResponseBytes, retry, storeTimeout, onInvalidClient }
+    passThrough: { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, onInvalidClient }
   }
 }

@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { Agent, type Dispatcher } from 'undici'
 import type { AuthMethod } from '../../service/policy/types.js'
 import { AppToken } from './app-token.js'
-import { AppTokenError, ClosedError, InvalidOptionError, NetworkError, ScopeNarrowedError } from './errors.js'
+import { AppTokenError, ClosedError, InvalidOptionError, NetworkError, ScopeNarrowedError, TimeoutError } from './errors.js'
 import { parseTokenEndpoint } from './endpoint.js'
 import { refreshPoint } from './expiry.js'
 import { silentLogger, type TokenLogger } from './logger.js'
@@ -36,8 +36,10 @@ export interface TokenCacheOptions {
   maxLifetime?: number
   /** Default 'error': ScopeNarrowedError when fewer scopes are granted than requested. */
   onScopeNarrowed?: 'error' | 'warn'
-  /** ms bound on one token request (connect, headers, body). Default 10000. */
+  /** ms bound on one attempt (resolving the secret, connect, headers, body). Default 10000. */
   timeout?: number
+  /** ms one get() waits at most, retries included; then a transient TimeoutError while the request goes on. Default 10000. */
+  maxWait?: number
   /** Default 65536. */
   maxResponseBytes?: number
   /** Transient failures: retries (default 2), backoff from minDelay (100 ms) up to maxDelay (2000 ms). */
@@ -132,6 +134,7 @@ export class TokenCache {
     maxLifetime: number
     onScopeNarrowed: 'error' | 'warn'
     timeout: number
+    maxWait: number
     maxResponseBytes: number
     retries: number
     minDelay: number
@@ -181,6 +184,7 @@ export class TokenCache {
       maxLifetime: positive('maxLifetime', options.maxLifetime, DEFAULTS.maxLifetime, MAX_TIMER / 1000),
       onScopeNarrowed,
       timeout,
+      maxWait: positive('maxWait', options.maxWait, DEFAULTS.maxWait),
       maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes),
       retries,
       minDelay,
@@ -281,13 +285,20 @@ export class TokenCache {
       try { entry = this.#createEntry(opts) } catch (err) { return Promise.reject(err) }
     }
     if (entry.token !== undefined && Date.now() >= entry.usableUntil) this.#drop(entry, false)
-    if (entry.inflight !== undefined) {
-      this.#waits++
-      return entry.inflight
-    }
-    if (entry.failure !== undefined && Date.now() < entry.failure.until) return Promise.reject(entry.failure.error)
+    if (entry.failure !== undefined && entry.inflight === undefined && Date.now() < entry.failure.until) return Promise.reject(entry.failure.error)
     this.#waits++
-    return this.#start(entry, false)
+    return this.#bounded(entry.inflight ?? this.#start(entry, false))
+  }
+
+  /** The request, as one caller waits for it: at most maxWait, while the request goes on for later callers. */
+  #bounded (request: Promise<AppToken>): Promise<AppToken> {
+    return new Promise((resolve, reject) => {
+      const { maxWait } = this.#opt
+      const timer = setTimeout(() => {
+        reject(new TimeoutError(`no app token within maxWait (${maxWait} ms); the token request goes on for later callers`, { transient: true }))
+      }, maxWait)
+      request.then((token) => { clearTimeout(timer); resolve(token) }, (err: unknown) => { clearTimeout(timer); reject(err) })
+    })
   }
 
   #createEntry (opts: GetTokenOptions | undefined): Entry {

@@ -64,6 +64,7 @@ export interface FetchedToken {
 export const DEFAULTS = {
   authMethod: 'client_secret_basic' as AuthMethod,
   timeout: 10_000,
+  maxWait: 10_000,
   maxResponseBytes: 64 * 1024,
   defaultLifetime: 300,
   clockSkew: 5,

@@ -3,7 +3,7 @@
 // exceeds maxLifetime, a hanging secret or endpoint holds no caller past its bounds.
 import { inspect } from 'node:util'
 import t, { type Test } from 'tap'
-import { TokenCache, type TokenCacheOptions } from '../../plugin/token/index.js'
+import { TimeoutError, TokenCache, type TokenCacheOptions } from '../../plugin/token/index.js'
 import { startFaultServer, tokenBody, type FaultScript } from '../helpers/fault-server.js'
 import { assertNoSecrets, logCapture } from '../helpers/log-capture.js'
 
@@ -106,4 +106,20 @@ t.test('timeout covers the clientSecret function: one that never settles fails t
   const { cache: stuck } = await setup(t, [() => ({ body: tokenBody() })],
     { clientSecret: () => new Promise<string>(() => {}), timeout: 100, retry: { retries: 1, minDelay: 10, maxDelay: 20 } })
   await t.rejects(stuck.get(), { code: 'FST_APP_TOKEN_TIMEOUT', transient: true })
+})
+
+t.test('maxWait bounds one caller\'s wait; the request goes on for later callers', async (t) => {
+  const { cache, server } = await setup(t, [{ hang: true }, () => ({ body: tokenBody() })],
+    { timeout: 400, maxWait: 250, retry: { retries: 2, minDelay: 10, maxDelay: 20 } })
+  const started = Date.now()
+  const err = await cache.get().catch((e: unknown) => e)
+  const waited = Date.now() - started
+  t.match(err, { code: 'FST_APP_TOKEN_TIMEOUT', transient: true, message: /maxWait \(250 ms\)/ })
+  t.ok(err instanceof TimeoutError, 'a TimeoutError')
+  t.ok(waited >= 240 && waited < 400, `the caller waited ${waited} ms, not the attempt's 400 ms`)
+  t.equal(server.requests.length, 1, 'the hanging request was not abandoned for a new one')
+  const token = await cache.get()
+  t.ok(token.accessToken, 'a later caller gets the token of the retry')
+  t.equal(server.requests.length, 2)
+  t.throws(() => new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId: 'c', clientSecret: 's', maxWait: -1 }), { code: 'FST_APP_TOKEN_INVALID_OPTION' })
 })
