@@ -7,7 +7,9 @@ import { AppTokenError, InvalidOptionError, NetworkError, ResponseTooLargeError,
 import { parseTokenEndpoint } from './endpoint.js'
 import { tokenLifetime } from './expiry.js'
 import { decodeJwtClaims } from './jwt.js'
+import { basicCredentials, secretForms } from './credentials.js'
 import { readTokenResponse } from './response.js'
+import { serverWords } from './server-words.js'
 import { checkResource, toScopeSet } from './scopes.js'
 
 export type SecretSource = string | (() => string | Promise<string>)
@@ -71,11 +73,6 @@ export const DEFAULTS = {
   maxLifetime: 86_400
 }
 
-/** application/x-www-form-urlencoded serialisation of one value (RFC 6749 Appendix B). */
-function formEncode (value: string): string {
-  return new URLSearchParams([['', value]]).toString().slice(1)
-}
-
 /** The secret, from a string or a function; the attempt's signal bounds a function that never settles. */
 async function resolveSecret (source: SecretSource, signal: AbortSignal): Promise<string> {
   let secret: unknown
@@ -135,9 +132,7 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
       accept: 'application/json'
     }
     if (authMethod === 'client_secret_basic') {
-      // §2.3.1: id and secret are form-encoded before they are joined and base64-encoded.
-      const credentials = `${formEncode(options.clientId)}:${formEncode(secret)}`
-      headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`
+      headers.authorization = `Basic ${basicCredentials(options.clientId, secret)}`
     } else {
       form.set('client_id', options.clientId)
       form.set('client_secret', secret)
@@ -164,7 +159,8 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
     options.signal?.removeEventListener('abort', onAbort)
   }
 
-  const fields = readTokenResponse(raw, { scopes, authMethod, scopeHint: options.scopeHint })
+  const words = serverWords(secretForms(options.clientId, secret ?? ''))
+  const fields = readTokenResponse(raw, { scopes, authMethod, scopeHint: options.scopeHint, words })
   const claims = decodeJwtClaims(fields.accessToken)
   let granted = scopes
   let grantedFrom: FetchedToken['grantedFrom'] = 'requested'

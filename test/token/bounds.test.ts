@@ -123,3 +123,37 @@ t.test('maxWait bounds one caller\'s wait; the request goes on for later callers
   t.equal(server.requests.length, 2)
   t.throws(() => new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId: 'c', clientSecret: 's', maxWait: -1 }), { code: 'FST_APP_TOKEN_INVALID_OPTION' })
 })
+
+t.test('server words: capped at 1,000 characters and scrubbed of every form of the secret, both auth methods', async (t) => {
+  const secret = 'ec"ho\\ se:cr+et/=%&ü'
+  const clientId = 'echo id+/'
+  const forms = [
+    secret,
+    new URLSearchParams([['', secret]]).toString().slice(1),
+    encodeURIComponent(secret),
+    encodeURIComponent(secret).toLowerCase(),
+    JSON.stringify(secret).slice(1, -1),
+    Buffer.from(secret).toString('base64'),
+    Buffer.from(`${new URLSearchParams([['', clientId]]).toString().slice(1)}:${new URLSearchParams([['', secret]]).toString().slice(1)}`).toString('base64')
+  ]
+  // A server that echoes the request (headers, raw body, parsed form) in its error words.
+  const echo = (request: { headers: unknown; body: string; form: URLSearchParams }): string =>
+    JSON.stringify({ headers: request.headers, body: request.body, lower: request.body.toLowerCase(), form: Object.fromEntries(request.form) })
+  for (const authMethod of ['client_secret_post', 'client_secret_basic'] as const) {
+    const { cache, log } = await setup(t, [
+      (request) => ({ status: 400, body: { error: 'invalid_scope', error_description: echo(request) + 'x'.repeat(5000), scope: echo(request) } }),
+      (request) => ({ status: 400, body: { error: echo(request) } })
+    ], { clientId, clientSecret: secret, authMethod })
+    for (let round = 0; round < 2; round++) {
+      const err = await cache.get({ scopes: ['read:x'] }).catch((e: unknown) => e) as Record<string, string>
+      t.ok(String(err.error_description ?? err.error).includes('[redacted]'), `${authMethod}: the echo was scrubbed`)
+      if (round === 0) {
+        t.ok(err.error_description!.length <= 1000, `${authMethod}: error_description capped (${err.error_description!.length})`)
+        t.match(err.hint, /The server named/, 'the scope the server named is kept, scrubbed')
+      }
+      const kept = [err.message, err.error, err.serverError, err.error_description, err.hint, JSON.stringify(err), String((err as unknown as Error).stack), log.text()].join('\n')
+      t.same(forms.filter((form) => kept.includes(form)).map((form) => form.slice(0, 3) + '…'), [], `${authMethod}: no form of the secret kept`)
+      await new Promise((resolve) => setTimeout(resolve, 1100)) // past the permanent-failure memory
+    }
+  }
+})
