@@ -50,6 +50,8 @@ export interface TokenCacheOptions {
   onInvalidClient?: () => void
   /** ms bound on each shared-store call. Default 1000. */
   storeTimeout?: number
+  /** Entries (scope set, resource) kept at most; the least recently fetched goes first. Default 1000. */
+  maxEntries?: number
 }
 
 export interface GetTokenOptions {
@@ -81,6 +83,9 @@ export interface TokenStats {
 }
 
 interface Entry {
+  /** The scope key and resource ('' for none) it is filed under. */
+  readonly key: string
+  readonly resourceKey: string
   readonly scopes: string[]
   readonly resource: string | undefined
   readonly storeKey: string
@@ -106,12 +111,16 @@ interface Entry {
   rejected: string | undefined
   /** When the last token too short-lived to cache arrived (0: the last one was cached): the next request waits out the floor. */
   uncachedAt: number
+  /** Dropped to keep maxEntries: finishes its request for its callers, never cached again. */
+  evicted: boolean
 }
 
 /** No background refresh sooner than this after a fetch: no fetch storm, whatever the server says. */
 const MIN_REFRESH_INTERVAL = 500
 const PENALTY_FIRST = 1000
 const PENALTY_MAX = 30_000
+/** One "cache full" warning per this many ms at most. */
+const EVICTION_WARN_INTERVAL = 60_000
 /** setTimeout's limit (ms): a refresh timer must fit, so maxLifetime does too. */
 const MAX_TIMER = 2 ** 31 - 1
 const EMPTY: readonly string[] = []
@@ -140,6 +149,7 @@ export class TokenCache {
     minDelay: number
     maxDelay: number
     lockTtl: number
+    maxEntries: number
     scopeHint: ((scopes: readonly string[]) => string | undefined) | undefined
     onInvalidClient: (() => void) | undefined
   }
@@ -147,6 +157,9 @@ export class TokenCache {
   /** resource ('' for none) → scope key → entry. */
   readonly #entries = new Map<string, Map<string, Entry>>()
   /** Scope arrays already seen → their key, so the hot path neither sorts nor joins. */
+  /** Every entry, least recently inserted or refreshed first; a cache hit leaves it alone. */
+  readonly #order = new Set<Entry>()
+  #evictionWarnedAt = -Infinity
   readonly #scopeKeys = new WeakMap<readonly string[], { copy: string[]; key: string }>()
   readonly #abort = new AbortController()
   readonly #sleeps = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>()
@@ -191,6 +204,7 @@ export class TokenCache {
       maxDelay: Math.max(minDelay, maxDelay),
       // Long enough for the holder's request; a holder that dies blocks the others no longer.
       lockTtl: timeout + 1000,
+      maxEntries: positiveInteger('maxEntries', options.maxEntries, DEFAULTS.maxEntries),
       scopeHint: options.scopeHint,
       onInvalidClient: options.onInvalidClient
     }
@@ -315,6 +329,8 @@ export class TokenCache {
       .update(JSON.stringify([this.#endpoint.href, this.#clientId, this.#authMethod, key, resource ?? null]))
       .digest('hex')
     const entry: Entry = {
+      key,
+      resourceKey: resource ?? '',
       scopes,
       resource,
       storeKey,
@@ -332,10 +348,30 @@ export class TokenCache {
       refreshFailures: 0,
       shrinkWarned: false,
       rejected: undefined,
-      uncachedAt: 0
+      uncachedAt: 0,
+      evicted: false
     }
     byKey.set(key, entry)
+    this.#order.add(entry)
+    if (this.#order.size > this.#opt.maxEntries) this.#evictOldest()
     return entry
+  }
+
+  /** Keeps maxEntries: drops the entry fetched least recently (scope sets built from request data churn it). */
+  #evictOldest (): void {
+    const oldest = this.#order.values().next().value as Entry
+    this.#order.delete(oldest)
+    const byKey = this.#entries.get(oldest.resourceKey)
+    byKey?.delete(oldest.key)
+    if (byKey?.size === 0) this.#entries.delete(oldest.resourceKey)
+    oldest.evicted = true
+    this.#drop(oldest, false)
+    const now = Date.now()
+    if (now - this.#evictionWarnedAt >= EVICTION_WARN_INTERVAL) {
+      this.#evictionWarnedAt = now
+      this.#log.warn({ maxEntries: this.#opt.maxEntries, evicted: { scopes: oldest.scopes, resource: oldest.resource } },
+        'the token cache is full: dropping the least recently fetched token (are scope sets built from request data?)')
+    }
   }
 
   #start (entry: Entry, background: boolean): Promise<AppToken> {
@@ -559,6 +595,10 @@ export class TokenCache {
   }
 
   #install (entry: Entry, token: AppToken, usableUntil: number, refreshAt: number): void {
+    if (entry.evicted) return
+    // Refreshed: now the newest (a Set keeps insertion order).
+    this.#order.delete(entry)
+    this.#order.add(entry)
     entry.token = token
     entry.promise = Promise.resolve(token)
     entry.usableUntil = usableUntil
@@ -646,6 +686,12 @@ function positive (name: string, value: number | undefined, fallback: number, ma
   if (typeof value !== 'number' || !(value > 0) || !(value <= max)) {
     throw new InvalidOptionError(`${name} must be a positive number${max < Number.MAX_VALUE ? ` ≤ ${Math.floor(max)}` : ''}`)
   }
+  return value
+}
+
+function positiveInteger (name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidOptionError(`${name} must be a whole number ≥ 1`)
   return value
 }
 

@@ -70,7 +70,8 @@ export const DEFAULTS = {
   maxResponseBytes: 64 * 1024,
   defaultLifetime: 300,
   clockSkew: 5,
-  maxLifetime: 86_400
+  maxLifetime: 86_400,
+  maxEntries: 1000
 }
 
 /** The secret, from a string or a function; the attempt's signal bounds a function that never settles. */

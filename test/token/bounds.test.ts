@@ -157,3 +157,34 @@ t.test('server words: capped at 1,000 characters and scrubbed of every form of t
     }
   }
 })
+
+t.test('maxEntries: the least recently fetched entry goes, a hit reorders nothing, one warning', async (t) => {
+  const { cache, server, log } = await setup(t, [() => ({ body: tokenBody() })], { maxEntries: 2 })
+  const scopesOf = (): string[][] => cache.stats().entries.map((e) => e.scopes)
+  await cache.get({ scopes: ['a'] })
+  await cache.get({ scopes: ['b'] })
+  await cache.get({ scopes: ['a'] }) // a hit: a stays the oldest
+  await cache.get({ scopes: ['c'] })
+  t.same(scopesOf(), [['b'], ['c']], 'a went first although it was used last')
+  cache.invalidate({ scopes: ['b'] })
+  await cache.get({ scopes: ['b'] }) // refetched: b is now the newest
+  await cache.get({ scopes: ['d'] })
+  t.same(scopesOf(), [['b'], ['d']], 'a refetched entry counts as new')
+  for (const scope of ['e', 'f', 'g']) await cache.get({ scopes: [scope] })
+  t.equal(cache.stats().entries.length, 2, 'never more than maxEntries')
+  const requests = server.requests.length
+  await cache.get({ scopes: ['a'] })
+  t.equal(server.requests.length, requests + 1, 'an evicted token is fetched again')
+  t.equal(warnings(log, /token cache is full/), 1, 'one warning, however many evictions')
+  t.throws(() => new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId: 'c', clientSecret: 's', maxEntries: 1.5 }), { code: 'FST_APP_TOKEN_INVALID_OPTION' })
+})
+
+t.test('maxEntries: an evicted entry\'s refresh timer is cleared', async (t) => {
+  const { cache, server } = await setup(t, [() => ({ body: tokenBody({ expires_in: 2 }) })], { maxEntries: 1 })
+  await cache.get({ scopes: ['a'] })
+  await cache.get({ scopes: ['a'] }) // used: worth a refresh
+  t.not(cache.stats().entries[0]!.refreshAt, null, 'a refresh was scheduled')
+  await cache.get({ scopes: ['b'] }) // evicts a
+  await new Promise((resolve) => setTimeout(resolve, 1800))
+  t.same(server.requests.map((r) => r.form.get('scope')), ['a', 'b'], 'no refresh of the evicted entry (and b, unused, is left to expire)')
+})
