@@ -17,7 +17,7 @@ export type SecretOption = string | (() => string | Promise<string>)
 
 /** Token-core options the plugin passes through as they are (see TokenCacheOptions). */
 type CoreOptions = Pick<TokenCacheOptions, 'dispatcher' | 'store' | 'onScopeNarrowed' | 'defaultLifetime' | 'clockSkew' |
-  'timeout' | 'maxResponseBytes' | 'retry' | 'storeTimeout' | 'onInvalidClient'>
+  'maxLifetime' | 'timeout' | 'maxWait' | 'maxResponseBytes' | 'retry' | 'storeTimeout' | 'maxEntries' | 'onInvalidClient'>
 
 /** Options of `app.register(appToken, options)`; docs/plugin.md. */
 export interface AppTokenOptions extends CoreOptions {
@@ -88,9 +88,12 @@ const OptionsSchema = Type.Object({
   onScopeNarrowed: Type.Optional(Type.Union([Type.Literal('error'), Type.Literal('warn')], { description: "'error' or 'warn'" })),
   defaultLifetime: positive('a number > 0 (seconds)'),
   clockSkew: Type.Optional(Type.Number({ minimum: 0, description: 'a number >= 0 (seconds)' })),
+  maxLifetime: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 2_147_483, description: 'a number > 0 and <= 2147483 (seconds)' })),
   timeout: positive('a number > 0 (milliseconds)'),
+  maxWait: positive('a number > 0 (milliseconds)'),
   maxResponseBytes: positive('a number > 0 (bytes)'),
   storeTimeout: positive('a number > 0 (milliseconds)'),
+  maxEntries: Type.Optional(Type.Integer({ minimum: 1, description: 'a whole number >= 1 (cached tokens)' })),
   retry: Type.Optional(Type.Object({
     retries: Type.Optional(Type.Integer({ minimum: 0 })),
     minDelay: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
@@ -210,7 +213,7 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
   }
 
   const scopesOption = opts.scopes ?? env.APP_TOKEN_SCOPES
-  const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, timeout, maxResponseBytes, retry, storeTimeout, onInvalidClient } = opts
+  const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries, onInvalidClient } = opts
   return {
     name: opts.name ?? 'appToken',
     hook: opts.hook ?? 'onRequest',
@@ -226,6 +229,6 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     policy,
     clientSecret,
     secretFile,
-    passThrough: { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, timeout, maxResponseBytes, retry, storeTimeout, onInvalidClient }
+    passThrough: { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries, onInvalidClient }
   }
 }

@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { Agent, type Dispatcher } from 'undici'
 import type { AuthMethod } from '../../service/policy/types.js'
 import { AppToken } from './app-token.js'
-import { AppTokenError, ClosedError, InvalidOptionError, NetworkError, ScopeNarrowedError } from './errors.js'
+import { AppTokenError, ClosedError, InvalidOptionError, NetworkError, ScopeNarrowedError, TimeoutError } from './errors.js'
 import { parseTokenEndpoint } from './endpoint.js'
 import { refreshPoint } from './expiry.js'
 import { silentLogger, type TokenLogger } from './logger.js'
@@ -32,10 +32,14 @@ export interface TokenCacheOptions {
   defaultLifetime?: number
   /** Seconds kept in reserve before expiry, capped at 10 % of the lifetime. Default 5. */
   clockSkew?: number
+  /** Seconds no token is cached for longer than (a longer lifetime is cut, with one warning). Default 86400, at most 2147483 (24.8 days). */
+  maxLifetime?: number
   /** Default 'error': ScopeNarrowedError when fewer scopes are granted than requested. */
   onScopeNarrowed?: 'error' | 'warn'
-  /** ms bound on one token request (connect, headers, body). Default 10000. */
+  /** ms bound on one attempt (resolving the secret, connect, headers, body). Default 10000. */
   timeout?: number
+  /** ms one get() waits at most, retries included; then a transient TimeoutError while the request goes on. Default 10000. */
+  maxWait?: number
   /** Default 65536. */
   maxResponseBytes?: number
   /** Transient failures: retries (default 2), backoff from minDelay (100 ms) up to maxDelay (2000 ms). */
@@ -46,6 +50,8 @@ export interface TokenCacheOptions {
   onInvalidClient?: () => void
   /** ms bound on each shared-store call. Default 1000. */
   storeTimeout?: number
+  /** Entries (scope set, resource) kept at most; the least recently fetched goes first. Default 1000. */
+  maxEntries?: number
 }
 
 export interface GetTokenOptions {
@@ -77,6 +83,9 @@ export interface TokenStats {
 }
 
 interface Entry {
+  /** The scope key and resource ('' for none) it is filed under. */
+  readonly key: string
+  readonly resourceKey: string
   readonly scopes: string[]
   readonly resource: string | undefined
   readonly storeKey: string
@@ -102,12 +111,17 @@ interface Entry {
   rejected: string | undefined
   /** When the last token too short-lived to cache arrived (0: the last one was cached): the next request waits out the floor. */
   uncachedAt: number
+  /** Dropped to keep maxEntries: finishes its request for its callers, never cached again. */
+  evicted: boolean
 }
 
 /** No background refresh sooner than this after a fetch: no fetch storm, whatever the server says. */
 const MIN_REFRESH_INTERVAL = 500
 const PENALTY_FIRST = 1000
 const PENALTY_MAX = 30_000
+/** One "cache full" warning per this many ms at most. */
+const EVICTION_WARN_INTERVAL = 60_000
+/** setTimeout's limit (ms): a refresh timer must fit, so maxLifetime does too. */
 const MAX_TIMER = 2 ** 31 - 1
 const EMPTY: readonly string[] = []
 /** Key of no entry: the slow path reports what is wrong with the scopes. */
@@ -126,13 +140,16 @@ export class TokenCache {
   readonly #opt: {
     defaultLifetime: number
     clockSkew: number
+    maxLifetime: number
     onScopeNarrowed: 'error' | 'warn'
     timeout: number
+    maxWait: number
     maxResponseBytes: number
     retries: number
     minDelay: number
     maxDelay: number
     lockTtl: number
+    maxEntries: number
     scopeHint: ((scopes: readonly string[]) => string | undefined) | undefined
     onInvalidClient: (() => void) | undefined
   }
@@ -140,6 +157,9 @@ export class TokenCache {
   /** resource ('' for none) → scope key → entry. */
   readonly #entries = new Map<string, Map<string, Entry>>()
   /** Scope arrays already seen → their key, so the hot path neither sorts nor joins. */
+  /** Every entry, least recently inserted or refreshed first; a cache hit leaves it alone. */
+  readonly #order = new Set<Entry>()
+  #evictionWarnedAt = -Infinity
   readonly #scopeKeys = new WeakMap<readonly string[], { copy: string[]; key: string }>()
   readonly #abort = new AbortController()
   readonly #sleeps = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>()
@@ -148,6 +168,8 @@ export class TokenCache {
   #failures = 0
   #waits = 0
   #lastError: TokenStats['lastError'] = null
+  /** Lifetime warnings already given (once per cache: a misbehaving server would repeat them every fetch). */
+  readonly #warned = new Set<string>()
 
   constructor (options: TokenCacheOptions) {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('TokenCache needs an options object')
@@ -172,14 +194,17 @@ export class TokenCache {
     this.#opt = {
       defaultLifetime: positive('defaultLifetime', options.defaultLifetime, DEFAULTS.defaultLifetime),
       clockSkew: nonNegative('clockSkew', options.clockSkew, DEFAULTS.clockSkew),
+      maxLifetime: positive('maxLifetime', options.maxLifetime, DEFAULTS.maxLifetime, MAX_TIMER / 1000),
       onScopeNarrowed,
       timeout,
+      maxWait: positive('maxWait', options.maxWait, DEFAULTS.maxWait),
       maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes),
       retries,
       minDelay,
       maxDelay: Math.max(minDelay, maxDelay),
       // Long enough for the holder's request; a holder that dies blocks the others no longer.
       lockTtl: timeout + 1000,
+      maxEntries: positiveInteger('maxEntries', options.maxEntries, DEFAULTS.maxEntries),
       scopeHint: options.scopeHint,
       onInvalidClient: options.onInvalidClient
     }
@@ -274,13 +299,20 @@ export class TokenCache {
       try { entry = this.#createEntry(opts) } catch (err) { return Promise.reject(err) }
     }
     if (entry.token !== undefined && Date.now() >= entry.usableUntil) this.#drop(entry, false)
-    if (entry.inflight !== undefined) {
-      this.#waits++
-      return entry.inflight
-    }
-    if (entry.failure !== undefined && Date.now() < entry.failure.until) return Promise.reject(entry.failure.error)
+    if (entry.failure !== undefined && entry.inflight === undefined && Date.now() < entry.failure.until) return Promise.reject(entry.failure.error)
     this.#waits++
-    return this.#start(entry, false)
+    return this.#bounded(entry.inflight ?? this.#start(entry, false))
+  }
+
+  /** The request, as one caller waits for it: at most maxWait, while the request goes on for later callers. */
+  #bounded (request: Promise<AppToken>): Promise<AppToken> {
+    return new Promise((resolve, reject) => {
+      const { maxWait } = this.#opt
+      const timer = setTimeout(() => {
+        reject(new TimeoutError(`no app token within maxWait (${maxWait} ms); the token request goes on for later callers`, { transient: true }))
+      }, maxWait)
+      request.then((token) => { clearTimeout(timer); resolve(token) }, (err: unknown) => { clearTimeout(timer); reject(err) })
+    })
   }
 
   #createEntry (opts: GetTokenOptions | undefined): Entry {
@@ -297,6 +329,8 @@ export class TokenCache {
       .update(JSON.stringify([this.#endpoint.href, this.#clientId, this.#authMethod, key, resource ?? null]))
       .digest('hex')
     const entry: Entry = {
+      key,
+      resourceKey: resource ?? '',
       scopes,
       resource,
       storeKey,
@@ -314,10 +348,30 @@ export class TokenCache {
       refreshFailures: 0,
       shrinkWarned: false,
       rejected: undefined,
-      uncachedAt: 0
+      uncachedAt: 0,
+      evicted: false
     }
     byKey.set(key, entry)
+    this.#order.add(entry)
+    if (this.#order.size > this.#opt.maxEntries) this.#evictOldest()
     return entry
+  }
+
+  /** Keeps maxEntries: drops the entry fetched least recently (scope sets built from request data churn it). */
+  #evictOldest (): void {
+    const oldest = this.#order.values().next().value as Entry
+    this.#order.delete(oldest)
+    const byKey = this.#entries.get(oldest.resourceKey)
+    byKey?.delete(oldest.key)
+    if (byKey?.size === 0) this.#entries.delete(oldest.resourceKey)
+    oldest.evicted = true
+    this.#drop(oldest, false)
+    const now = Date.now()
+    if (now - this.#evictionWarnedAt >= EVICTION_WARN_INTERVAL) {
+      this.#evictionWarnedAt = now
+      this.#log.warn({ maxEntries: this.#opt.maxEntries, evicted: { scopes: oldest.scopes, resource: oldest.resource } },
+        'the token cache is full: dropping the least recently fetched token (are scope sets built from request data?)')
+    }
   }
 
   #start (entry: Entry, background: boolean): Promise<AppToken> {
@@ -400,7 +454,8 @@ export class TokenCache {
   #adopt (entry: Entry, stored: StoredToken): AppToken {
     const token = new AppToken({ accessToken: stored.accessToken, tokenType: stored.tokenType, scopes: stored.scopes, expiresAt: stored.expiresAt })
     const now = Date.now()
-    this.#install(entry, token, stored.usableUntil, Math.max(stored.refreshAt, now + MIN_REFRESH_INTERVAL))
+    const usableUntil = Math.min(stored.usableUntil, now + this.#opt.maxLifetime * 1000)
+    this.#install(entry, token, usableUntil, Math.min(usableUntil, Math.max(stored.refreshAt, now + MIN_REFRESH_INTERVAL)))
     this.#log.debug({ scopes: entry.scopes, resource: entry.resource, fingerprint: token.fingerprint, expiresAt: token.expiresAt },
       'app token taken from the shared store')
     return token
@@ -426,6 +481,7 @@ export class TokenCache {
       expiresIn: fetched.expiresIn,
       lifetimeFrom: fetched.lifetimeSource
     }
+    this.#lifetimeWarnings(fetched, logFields)
     const lifetime = (fetched.usableUntil - fetched.sentAt) / 1000
     // Compared with the previous fetch (1.5 s of slack: JWT exp is rounded to the second).
     const shrank = entry.lifetime !== undefined && (token.accessToken === entry.lastAccessToken || lifetime < entry.lifetime - 1.5)
@@ -455,6 +511,20 @@ export class TokenCache {
     return token
   }
 
+  #lifetimeWarnings (fetched: FetchedToken, logFields: Record<string, unknown>): void {
+    if (fetched.clamped && !this.#warned.has('clamped')) {
+      this.#warned.add('clamped')
+      this.#log.warn({ ...logFields, maxLifetime: this.#opt.maxLifetime },
+        'the token lifetime is longer than maxLifetime; it is cached for maxLifetime only')
+    }
+    const ignored = fetched.expIgnored
+    if (ignored !== undefined && !this.#warned.has(ignored.reason)) {
+      this.#warned.add(ignored.reason)
+      this.#log.warn({ ...logFields, exp: ignored.exp, maxLifetime: this.#opt.maxLifetime },
+        `the access token's exp is ${ignored.reason} (in milliseconds?); it is ignored`)
+    }
+  }
+
   async #fetchWithRetry (entry: Entry): Promise<FetchedToken> {
     for (let attempt = 0; ; attempt++) {
       if (this.#closed) throw new ClosedError('the token cache is closed')
@@ -472,6 +542,7 @@ export class TokenCache {
           maxResponseBytes: this.#opt.maxResponseBytes,
           defaultLifetime: this.#opt.defaultLifetime,
           clockSkew: this.#opt.clockSkew,
+          maxLifetime: this.#opt.maxLifetime,
           onScopeNarrowed: 'warn',
           ...(this.#opt.scopeHint !== undefined ? { scopeHint: this.#opt.scopeHint } : {}),
           signal: this.#abort.signal
@@ -524,6 +595,10 @@ export class TokenCache {
   }
 
   #install (entry: Entry, token: AppToken, usableUntil: number, refreshAt: number): void {
+    if (entry.evicted) return
+    // Refreshed: now the newest (a Set keeps insertion order).
+    this.#order.delete(entry)
+    this.#order.add(entry)
     entry.token = token
     entry.promise = Promise.resolve(token)
     entry.usableUntil = usableUntil
@@ -606,9 +681,17 @@ function sameElements (a: readonly string[], b: readonly string[]): boolean {
   return true
 }
 
-function positive (name: string, value: number | undefined, fallback: number): number {
+function positive (name: string, value: number | undefined, fallback: number, max = Number.MAX_VALUE): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new InvalidOptionError(`${name} must be a positive number`)
+  if (typeof value !== 'number' || !(value > 0) || !(value <= max)) {
+    throw new InvalidOptionError(`${name} must be a positive number${max < Number.MAX_VALUE ? ` ≤ ${Math.floor(max)}` : ''}`)
+  }
+  return value
+}
+
+function positiveInteger (name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidOptionError(`${name} must be a whole number ≥ 1`)
   return value
 }
 

@@ -7,7 +7,9 @@ import { AppTokenError, InvalidOptionError, NetworkError, ResponseTooLargeError,
 import { parseTokenEndpoint } from './endpoint.js'
 import { tokenLifetime } from './expiry.js'
 import { decodeJwtClaims } from './jwt.js'
+import { basicCredentials, secretForms } from './credentials.js'
 import { readTokenResponse } from './response.js'
+import { serverWords } from './server-words.js'
 import { checkResource, toScopeSet } from './scopes.js'
 
 export type SecretSource = string | (() => string | Promise<string>)
@@ -32,6 +34,8 @@ export interface FetchTokenOptions {
   defaultLifetime?: number
   /** Seconds kept in reserve before expiry (capped at 10 % of the lifetime). Default 5. */
   clockSkew?: number
+  /** Seconds no token lifetime may exceed (longer ones are cut to it). Default 86400. */
+  maxLifetime?: number
   /** Default 'error': throw ScopeNarrowedError when fewer scopes are granted than requested. */
   onScopeNarrowed?: 'error' | 'warn'
   scopeHint?: (scopes: readonly string[]) => string | undefined
@@ -47,6 +51,10 @@ export interface FetchedToken {
   /** Epoch ms after which the token must not be handed out; not after sentAt means: do not cache. */
   usableUntil: number
   lifetimeSource: 'expires_in' | 'jwt' | 'default'
+  /** The JWT exp, when it was present and ignored (with the reason). */
+  expIgnored?: { exp: number; reason: 'not after the send time' | 'beyond maxLifetime' }
+  /** True when the lifetime was cut to maxLifetime. */
+  clamped: boolean
   /** The normalised scope set that was sent. */
   requestedScopes: string[]
   /** Where the granted scopes came from. */
@@ -58,22 +66,33 @@ export interface FetchedToken {
 export const DEFAULTS = {
   authMethod: 'client_secret_basic' as AuthMethod,
   timeout: 10_000,
+  maxWait: 10_000,
   maxResponseBytes: 64 * 1024,
   defaultLifetime: 300,
-  clockSkew: 5
+  clockSkew: 5,
+  maxLifetime: 86_400,
+  maxEntries: 1000
 }
 
-/** application/x-www-form-urlencoded serialisation of one value (RFC 6749 Appendix B). */
-function formEncode (value: string): string {
-  return new URLSearchParams([['', value]]).toString().slice(1)
-}
-
-async function resolveSecret (source: SecretSource): Promise<string> {
+/** The secret, from a string or a function; the attempt's signal bounds a function that never settles. */
+async function resolveSecret (source: SecretSource, signal: AbortSignal): Promise<string> {
   let secret: unknown
-  try {
-    secret = typeof source === 'function' ? await source() : source
-  } catch (err) {
-    throw new SecretUnavailableError('the clientSecret function failed', { cause: err })
+  if (typeof source === 'function') {
+    let onAbort = (): void => {}
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(new Error('aborted while resolving the client secret'))
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+    try {
+      secret = await Promise.race([(async () => await source())(), aborted])
+    } catch (err) {
+      if (signal.aborted) throw err
+      throw new SecretUnavailableError('the clientSecret function failed', { cause: err })
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
+  } else {
+    secret = source
   }
   if (typeof secret !== 'string' || secret === '') throw new SecretUnavailableError('the client secret is empty or not a string')
   return secret
@@ -90,33 +109,36 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
   checkResource(options.resource)
   const timeout = options.timeout ?? DEFAULTS.timeout
   const maxBytes = options.maxResponseBytes ?? DEFAULTS.maxResponseBytes
-  const secret = await resolveSecret(options.clientSecret)
 
-  const form = new URLSearchParams({ grant_type: 'client_credentials' })
-  if (scopes.length > 0) form.set('scope', scopes.join(' ')) // §3.3: space-delimited, omitted when empty
-  if (options.resource !== undefined) form.set('resource', options.resource) // RFC 8707
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-    accept: 'application/json'
-  }
-  if (authMethod === 'client_secret_basic') {
-    // §2.3.1: id and secret are form-encoded before they are joined and base64-encoded.
-    const credentials = `${formEncode(options.clientId)}:${formEncode(secret)}`
-    headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`
-  } else {
-    form.set('client_id', options.clientId)
-    form.set('client_secret', secret)
-  }
-
+  // One deadline per attempt, from before the secret is resolved: a secret function that
+  // never settles fails the attempt like a silent token endpoint.
   const controller = new AbortController()
   let timedOut = false
   const timer = setTimeout(() => { timedOut = true; controller.abort() }, timeout)
   const onAbort = (): void => controller.abort()
   if (options.signal?.aborted === true) controller.abort()
   else options.signal?.addEventListener('abort', onAbort, { once: true })
-  const sentAt = Date.now()
+  let secret: string | undefined
+  let sentAt = 0
   let raw
   try {
+    secret = await resolveSecret(options.clientSecret, controller.signal)
+    sentAt = Date.now()
+
+    const form = new URLSearchParams({ grant_type: 'client_credentials' })
+    if (scopes.length > 0) form.set('scope', scopes.join(' ')) // §3.3: space-delimited, omitted when empty
+    if (options.resource !== undefined) form.set('resource', options.resource) // RFC 8707
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json'
+    }
+    if (authMethod === 'client_secret_basic') {
+      headers.authorization = `Basic ${basicCredentials(options.clientId, secret)}`
+    } else {
+      form.set('client_id', options.clientId)
+      form.set('client_secret', secret)
+    }
+
     const res = await request(url, {
       method: 'POST',
       headers,
@@ -129,13 +151,17 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
     raw = { status: res.statusCode, headers: res.headers, body: await readBounded(res.body, res.headers['content-length'], maxBytes, res.statusCode) }
   } catch (err) {
     if (err instanceof AppTokenError) throw err
+    if (secret === undefined && timedOut) {
+      throw new TimeoutError(`the clientSecret function did not settle within ${timeout} ms (timeout)`, { transient: true })
+    }
     throw transportError(err, timedOut, timeout, url)
   } finally {
     clearTimeout(timer)
     options.signal?.removeEventListener('abort', onAbort)
   }
 
-  const fields = readTokenResponse(raw, { scopes, authMethod, scopeHint: options.scopeHint })
+  const words = serverWords(secretForms(options.clientId, secret ?? ''))
+  const fields = readTokenResponse(raw, { scopes, authMethod, scopeHint: options.scopeHint, words })
   const claims = decodeJwtClaims(fields.accessToken)
   let granted = scopes
   let grantedFrom: FetchedToken['grantedFrom'] = 'requested'
@@ -154,7 +180,8 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
     ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
     ...(claims?.exp !== undefined ? { jwtExp: claims.exp } : {}),
     defaultLifetime: options.defaultLifetime ?? DEFAULTS.defaultLifetime,
-    clockSkew: options.clockSkew ?? DEFAULTS.clockSkew
+    clockSkew: options.clockSkew ?? DEFAULTS.clockSkew,
+    maxLifetime: options.maxLifetime ?? DEFAULTS.maxLifetime
   })
   return {
     token: new AppToken({ accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: granted, expiresAt: lifetime.expiresAt }),
@@ -162,6 +189,8 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
     ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
     usableUntil: lifetime.usableUntil,
     lifetimeSource: lifetime.source,
+    ...(lifetime.expIgnored !== undefined && claims?.exp !== undefined ? { expIgnored: { exp: claims.exp, reason: lifetime.expIgnored } } : {}),
+    clamped: lifetime.clamped,
     requestedScopes: scopes,
     grantedFrom,
     missingScopes

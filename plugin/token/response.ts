@@ -5,6 +5,9 @@ import type { AuthMethod } from '../../service/policy/types.js'
 import { BadResponseError, HttpError, OAuthError, RedirectError } from './errors.js'
 import { parseScopeValue } from './jwt.js'
 import { parseRetryAfter } from './retry.js'
+import { serverWords, type ServerWords } from './server-words.js'
+
+const capOnly = serverWords([])
 
 export interface TokenFields {
   accessToken: string
@@ -19,6 +22,8 @@ export interface ResponseContext {
   scopes: readonly string[]
   authMethod: AuthMethod
   scopeHint?: ((scopes: readonly string[]) => string | undefined) | undefined
+  /** Cleans what the server says before it is kept (default: capped only). */
+  words?: ServerWords
 }
 
 export interface RawResponse {
@@ -27,15 +32,18 @@ export interface RawResponse {
   body: string
 }
 
-/** Non-standard codes some servers send, read as the RFC 6749 §5.2 code they mean. */
-const STANDARD_CODES: Record<string, string> = {
-  scope_invalid: 'invalid_scope',
-  invalid_scopes: 'invalid_scope',
-  client_invalid: 'invalid_client',
-  unauthorised_client: 'unauthorized_client',
-  grant_type_unsupported: 'unsupported_grant_type',
-  request_invalid: 'invalid_request'
-}
+/**
+ * Non-standard codes some servers send, read as the RFC 6749 §5.2 code they mean.
+ * A Map: the server's words are never looked up on an object (`constructor`, `__proto__`).
+ */
+const STANDARD_CODES = new Map([
+  ['scope_invalid', 'invalid_scope'],
+  ['invalid_scopes', 'invalid_scope'],
+  ['client_invalid', 'invalid_client'],
+  ['unauthorised_client', 'unauthorized_client'],
+  ['grant_type_unsupported', 'unsupported_grant_type'],
+  ['request_invalid', 'invalid_request']
+])
 
 /** RFC 6749 §5.2 codes that no retry can fix. */
 const PERMANENT_CODES = new Set(['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope'])
@@ -45,21 +53,23 @@ const TRANSIENT_CODES = new Set(['server_error', 'temporarily_unavailable', 'slo
 
 export function readTokenResponse (res: RawResponse, ctx: ResponseContext): TokenFields {
   const { status } = res
+  const words = ctx.words ?? capOnly
   if (status >= 300 && status < 400) {
-    const location = locationOf(res.headers.location)
+    const found = locationOf(res.headers.location)
+    const location = found === undefined ? undefined : words(found)
     throw new RedirectError(`token endpoint answered ${status} redirect${location ? ` to ${location}` : ''}; redirects are not followed`, {
       status,
       hint: 'Set tokenEndpoint to the final URL of the token endpoint (following a redirect could send the credentials elsewhere).'
     })
   }
   const json = parseJson(res.body)
-  if (json !== undefined && typeof json.error === 'string') throw oauthError(status, json, res.headers, ctx)
+  if (json !== undefined && typeof json.error === 'string') throw oauthError(status, json, res.headers, ctx, words)
   if (status === 401 || status === 403) {
-    if (res.body.trim() === '' || status === 401) throw oauthError(status, { error: 'invalid_client' }, res.headers, ctx)
+    if (res.body.trim() === '' || status === 401) throw oauthError(status, { error: 'invalid_client' }, res.headers, ctx, words)
   }
   if (status === 429 || status >= 500) {
     const retryAfter = parseRetryAfter(res.headers['retry-after'])
-    throw new HttpError(`token endpoint answered ${status}${describeBody(res)}`, {
+    throw new HttpError(`token endpoint answered ${status}${describeBody(res, words)}`, {
       status,
       transient: true,
       ...(retryAfter !== undefined ? { retryAfter } : {}),
@@ -67,13 +77,13 @@ export function readTokenResponse (res: RawResponse, ctx: ResponseContext): Toke
     })
   }
   if (status < 200 || status >= 300) {
-    throw new BadResponseError(`token endpoint answered ${status}${describeBody(res)}, not an RFC 6749 §5.2 error body`, {
+    throw new BadResponseError(`token endpoint answered ${status}${describeBody(res, words)}, not an RFC 6749 §5.2 error body`, {
       status,
       hint: 'Check that tokenEndpoint is the token endpoint itself (not the issuer, a login page or a gateway).'
     })
   }
   if (json === undefined) {
-    throw new BadResponseError(`token endpoint answered ${status}${describeBody(res)}, not a JSON object (RFC 6749 §5.1)`, {
+    throw new BadResponseError(`token endpoint answered ${status}${describeBody(res, words)}, not a JSON object (RFC 6749 §5.1)`, {
       status,
       hint: 'Check that tokenEndpoint is the token endpoint itself (not the issuer, a login page or a gateway).'
     })
@@ -101,10 +111,11 @@ function tokenFields (status: number, json: Record<string, unknown>): TokenField
   return fields
 }
 
-function oauthError (status: number, json: Record<string, unknown>, headers: RawResponse['headers'], ctx: ResponseContext): OAuthError {
-  const serverError = String(json.error)
-  const error = STANDARD_CODES[serverError.toLowerCase()] ?? serverError.toLowerCase()
-  const description = typeof json.error_description === 'string' ? json.error_description : undefined
+function oauthError (status: number, json: Record<string, unknown>, headers: RawResponse['headers'], ctx: ResponseContext, words: ServerWords): OAuthError {
+  const serverError = words(String(json.error))
+  const error = STANDARD_CODES.get(serverError.toLowerCase()) ?? serverError.toLowerCase()
+  const description = typeof json.error_description === 'string' ? words(json.error_description) : undefined
+  const named = typeof json.scope === 'string' ? words(json.scope) : undefined
   const retryAfter = parseRetryAfter(headers['retry-after'])
   // A 429 means "later" whatever its body says (RFC 6585 §4); a 5xx unless its code is one no retry can fix.
   const transient = status === 429 || TRANSIENT_CODES.has(error) || (status >= 500 && !PERMANENT_CODES.has(error))
@@ -116,18 +127,18 @@ function oauthError (status: number, json: Record<string, unknown>, headers: Raw
     ...(description !== undefined ? { error_description: description } : {}),
     transient,
     ...(retryAfter !== undefined ? { retryAfter } : {}),
-    hint: hintFor(error, description, json, ctx)
+    hint: hintFor(error, description, named, ctx)
   })
 }
 
 const BASIC_ENCODING = 'Some servers do not decode form-encoded Basic credentials (RFC 6749 §2.3.1), which matters ' +
   'when the id or secret holds characters such as : + / = % &; authMethod \'client_secret_post\' avoids the question.'
 
-function hintFor (error: string, description: string | undefined, json: Record<string, unknown>, ctx: ResponseContext): string {
+function hintFor (error: string, description: string | undefined, scope: string | undefined, ctx: ResponseContext): string {
   switch (error) {
     case 'invalid_scope': {
       const sent = ctx.scopes.length === 0 ? 'no scope' : `scope "${ctx.scopes.join(' ')}"`
-      const named = typeof json.scope === 'string' ? ` The server named: "${json.scope}".` : ''
+      const named = scope !== undefined ? ` The server named: "${scope}".` : ''
       const policy = ctx.scopeHint?.(ctx.scopes) ??
         'Scopes are case-sensitive and must be whitelisted for this client in the provider\'s portal; ' +
         'user scopes such as openid and offline_access are not valid for client_credentials.'
@@ -166,11 +177,11 @@ function parseJson (body: string): Record<string, unknown> | undefined {
   }
 }
 
-function describeBody (res: RawResponse): string {
+function describeBody (res: RawResponse, words: ServerWords): string {
   const length = Buffer.byteLength(res.body)
   if (length === 0) return ' with an empty body'
   const type = res.headers['content-type']
-  return ` with a ${length}-byte ${typeof type === 'string' ? type.split(';')[0] : 'untyped'} body`
+  return ` with a ${length}-byte ${typeof type === 'string' ? words(type.split(';')[0]!) : 'untyped'} body`
 }
 
 function locationOf (value: string | string[] | undefined): string | undefined {

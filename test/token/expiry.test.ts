@@ -5,7 +5,7 @@ import { refreshPoint, tokenLifetime } from '../../plugin/token/expiry.js'
 import { backoffDelay, parseRetryAfter } from '../../plugin/token/retry.js'
 
 const sentAt = 1_700_000_000_000
-const base = { sentAt, defaultLifetime: 300, clockSkew: 5 }
+const base = { sentAt, defaultLifetime: 300, clockSkew: 5, maxLifetime: 86_400 }
 
 t.test('expires_in counts from the send time, minus 1 s rounding and the skew', async (t) => {
   const day = tokenLifetime({ ...base, expiresIn: 86_400 })
@@ -19,11 +19,13 @@ t.test('expires_in counts from the send time, minus 1 s rounding and the skew', 
   t.equal(tokenLifetime({ ...base, expiresIn: 1 }).usableUntil, sentAt, '1 s: nothing left after rounding, not cached')
 })
 
-t.test('a JWT exp wins; missing expires_in → defaultLifetime; 0 or negative → never cached', async (t) => {
+t.test('an earlier JWT exp wins; missing expires_in → defaultLifetime; 0 or negative → never cached', async (t) => {
   const jwt = tokenLifetime({ ...base, expiresIn: 3600, jwtExp: sentAt / 1000 + 600 })
   t.equal(jwt.source, 'jwt')
   t.equal(jwt.expiresAt, sentAt + 600_000)
   t.equal(jwt.usableUntil, sentAt + 595_000)
+  const alone = tokenLifetime({ ...base, jwtExp: sentAt / 1000 + 600 })
+  t.match(alone, { source: 'jwt', expiresAt: sentAt + 600_000 }, 'without expires_in, exp is the server\'s word (RFC 6749 §5.1 "other means")')
   const fallback = tokenLifetime({ ...base })
   t.equal(fallback.source, 'default')
   t.equal(fallback.expiresAt, sentAt + 300_000)
@@ -31,6 +33,32 @@ t.test('a JWT exp wins; missing expires_in → defaultLifetime; 0 or negative �
     const gone = tokenLifetime({ ...base, expiresIn, jwtExp: sentAt / 1000 + 600 })
     t.ok(gone.usableUntil <= sentAt, `expires_in ${expiresIn}: not usable past the send time`)
   }
+})
+
+t.test('an unverified exp never extends a lifetime', async (t) => {
+  const later = tokenLifetime({ ...base, expiresIn: 2, jwtExp: sentAt / 1000 + 86_400 })
+  t.match(later, { source: 'expires_in', expiresAt: sentAt + 1000 }, 'exp a day later than a 2 s expires_in: the 2 s win')
+  t.notOk(later.expIgnored, 'a later exp within bounds is simply not the earlier one')
+  const ms = tokenLifetime({ ...base, jwtExp: sentAt + 600_000 })
+  t.match(ms, { source: 'default', expiresAt: sentAt + 300_000, expIgnored: 'beyond maxLifetime' }, 'an exp in milliseconds is ignored')
+  t.ok(new Date(ms.expiresAt).getFullYear() < 3000, 'not the year 58878')
+  const past = tokenLifetime({ ...base, expiresIn: 60, jwtExp: sentAt / 1000 - 10 })
+  t.match(past, { source: 'expires_in', expiresAt: sentAt + 59_000, expIgnored: 'not after the send time' }, 'an exp in the past is ignored')
+  const edge = tokenLifetime({ ...base, jwtExp: sentAt / 1000 + 86_400 })
+  t.match(edge, { source: 'jwt', expiresAt: sentAt + 86_400_000, clamped: false }, 'exp exactly sentAt + maxLifetime counts')
+})
+
+t.test('maxLifetime: a strictly longer lifetime is clamped, and every expiry stays a valid date', async (t) => {
+  t.match(tokenLifetime({ ...base, expiresIn: 86_401 }), { clamped: false, expiresAt: sentAt + 86_400_000 }, 'expires_in − 1 s equal to maxLifetime: not clamped')
+  t.match(tokenLifetime({ ...base, expiresIn: 86_402 }), { clamped: true, expiresAt: sentAt + 86_400_000 })
+  for (const expiresIn of [1e13, 1e306, Number.MAX_VALUE]) {
+    const life = tokenLifetime({ ...base, expiresIn })
+    t.match(life, { clamped: true, expiresAt: sentAt + 86_400_000 }, `expires_in ${expiresIn}`)
+    t.ok(Number.isFinite(life.usableUntil) && life.usableUntil > sentAt, 'usable, for a bounded time')
+    t.doesNotThrow(() => new Date(life.expiresAt).toISOString(), 'a valid date')
+  }
+  t.match(tokenLifetime({ ...base, defaultLifetime: 100_000 }), { clamped: true, expiresAt: sentAt + 86_400_000 }, 'the default lifetime too')
+  t.match(tokenLifetime({ ...base, expiresIn: 120, maxLifetime: 60 }), { clamped: true, expiresAt: sentAt + 60_000, usableUntil: sentAt + 55_000 })
 })
 
 t.test('refresh at 75–85 % of the usable lifetime, for every lifetime', async (t) => {

@@ -16,12 +16,27 @@ t.test('usableUntil is before the server\'s expiry, the refresh point before usa
     fc.double({ min: 0, max: 1, noNaN: true }), // jitter
     (sentAt, expiresIn, latency, clockSkew, jitter) => {
       const serverExp = (Math.floor((sentAt + latency) / 1000) + expiresIn) * 1000 // exp stamped at issue, rounded down
-      const { usableUntil } = tokenLifetime({ sentAt, expiresIn, defaultLifetime: 300, clockSkew })
+      const { usableUntil } = tokenLifetime({ sentAt, expiresIn, defaultLifetime: 300, clockSkew, maxLifetime: 86_400 })
       const refresh = refreshPoint(sentAt, usableUntil, () => jitter)
       return usableUntil < serverExp && usableUntil > sentAt && refresh > sentAt && refresh < usableUntil
     }
   ), { numRuns: 2000 })
   t.pass('2000 cases')
+})
+
+t.test('no expires_in and no exp, however hostile, makes a token usable longer than expires_in or maxLifetime', async (t) => {
+  fc.assert(fc.property(
+    fc.integer({ min: 1_600_000_000_000, max: 1_900_000_000_000 }), // sentAt
+    fc.oneof(fc.double({ min: 1, max: Number.MAX_VALUE, noNaN: true }), fc.integer({ min: 1, max: 200_000 })), // expires_in
+    fc.option(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 1_600_000_000, max: 1_900_000_000 }))), // exp
+    fc.integer({ min: 1, max: 100_000 }), // maxLifetime
+    (sentAt, expiresIn, exp, maxLifetime) => {
+      const life = tokenLifetime({ sentAt, expiresIn, ...(exp !== null ? { jwtExp: exp } : {}), defaultLifetime: 300, clockSkew: 5, maxLifetime })
+      return life.usableUntil <= sentAt + Math.min(expiresIn, maxLifetime) * 1000 &&
+        life.expiresAt <= sentAt + maxLifetime * 1000 && !Number.isNaN(new Date(life.expiresAt).getTime())
+    }
+  ), { numRuns: 5000 })
+  t.pass('5000 cases')
 })
 
 t.test('any VSCHAR client id and secret, both auth methods, against oidc-provider', async (t) => {

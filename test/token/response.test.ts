@@ -111,3 +111,13 @@ t.test('errors never carry the secret', async (t) => {
   const text = JSON.stringify(err) + String(err) + (err as Error).stack
   t.notOk(text.includes(secret) || text.includes(encodeURIComponent(secret)))
 })
+
+t.test('the server\'s error code is read as a plain string, never as a property of an object', async (t) => {
+  for (const code of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+    const err = await answer(t, { status: 400, body: `{"error":${JSON.stringify(code)}}` }).catch((e: unknown) => e) as Record<string, unknown>
+    t.equal(typeof err.error, 'string', `${code}: error is a string`)
+    t.equal(err.error, code.toLowerCase(), `${code}: an unknown code, as sent`)
+    t.equal(err.transient, false, `${code}: a 400 is not retried`)
+    t.notMatch(String(err.message), /function|\[object/, `${code}: the message names the code, not an object`)
+  }
+})
