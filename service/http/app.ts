@@ -13,9 +13,11 @@ import Fastify, {
 import { AccessLog, redactPaths } from './access-log.js'
 import { requireApiKey } from './api-key.js'
 import { handleError } from './error-handler.js'
+import { PreflightMetrics } from './metrics.js'
 import { PolicyStore } from './policy-store.js'
 import { clientsRoute } from './routes/clients.js'
 import { healthRoutes } from './routes/health.js'
+import { metricsRoute } from './routes/metrics.js'
 import { preflightRoute } from './routes/preflight.js'
 import { LIMITS } from './schemas.js'
 import { formatValidationErrors } from './validation-message.js'
@@ -34,6 +36,8 @@ export interface PreflightAppOptions {
   reloadDebounceMs?: number
   /** Largest accepted request body in bytes (413 above). Default 64 KiB. */
   bodyLimit?: number
+  /** Adds a client_id label to the /metrics decisions (docs/metrics.md). Default false. */
+  metricsClientLabels?: boolean
 }
 
 export type PreflightApp = FastifyInstance<
@@ -76,7 +80,8 @@ export function buildPreflightApp(options: PreflightAppOptions): PreflightApp {
     schemaErrorFormatter: formatValidationErrors,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  const store = new PolicyStore(options.policyDir, app.log)
+  const metrics = new PreflightMetrics({ clientLabels: options.metricsClientLabels ?? false })
+  const store = new PolicyStore(options.policyDir, app.log, (outcome, current) => metrics.countLoad(outcome, current))
   app.decorate('preflightPolicies', store)
   app.addHook('onClose', async () => store.close())
 
@@ -124,10 +129,11 @@ export function buildPreflightApp(options: PreflightAppOptions): PreflightApp {
   })
 
   app.register(healthRoutes, { store })
+  app.register(metricsRoute, { metrics })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   app.register(async (api) => {
     if (apiKeys.length > 0) api.addHook('onRequest', requireApiKey(apiKeys))
-    await api.register(preflightRoute, { store })
+    await api.register(preflightRoute, { store, metrics })
     await api.register(clientsRoute, { store })
   })
 
