@@ -9,10 +9,14 @@ import { violationCodes } from './schemas.js'
 /** The client_id of a decision whose clientId is in no policy file: raw input never becomes a label. */
 export const UNKNOWN_CLIENT = '(unknown)'
 
+type DecisionLabels = { outcome: string; code: string; client_id?: string }
+
 export class PreflightMetrics {
   readonly registry = new Registry()
   readonly #clientLabels: boolean
-  readonly #decisions: Counter<'outcome' | 'code' | 'client_id'>
+  // Decisions are counted in a plain Map and handed to prom-client at scrape time: the
+  // preflight route pays one Map update, not prom-client's label checks and hashing.
+  readonly #decisions = new Map<string, { labels: DecisionLabels; count: number }>()
   readonly #reloads: Counter<'result'>
   readonly #apps: Gauge
   readonly #lastReload: Gauge
@@ -21,11 +25,16 @@ export class PreflightMetrics {
   constructor({ clientLabels = false }: { clientLabels?: boolean } = {}) {
     this.#clientLabels = clientLabels
     const registers = [this.registry]
-    this.#decisions = new Counter({
+    const decisions = this.#decisions
+    new Counter({
       name: 'scope_policy_decisions_total',
       help: 'Preflight decisions by outcome; code is the first violation of a denial, "none" when allowed',
       labelNames: clientLabels ? ['outcome', 'code', 'client_id'] : ['outcome', 'code'],
       registers,
+      collect() {
+        this.reset()
+        for (const { labels, count } of decisions.values()) this.inc(labels, count)
+      },
     })
     this.#reloads = new Counter({
       name: 'scope_policy_reloads_total',
@@ -43,8 +52,8 @@ export class PreflightMetrics {
     this.#reloads.inc({ result: 'ok' }, 0)
     this.#reloads.inc({ result: 'refused' }, 0)
     if (clientLabels) return
-    this.#decisions.inc({ outcome: 'allowed', code: 'none' }, 0)
-    for (const code of Object.keys(violationCodes)) this.#decisions.inc({ outcome: 'denied', code }, 0)
+    this.#add('allowed', 'none', undefined, 0)
+    for (const code of Object.keys(violationCodes)) this.#add('denied', code, undefined, 0)
   }
 
   /**
@@ -53,12 +62,15 @@ export class PreflightMetrics {
    * log lists them all. A clientId becomes a label only when the policy set knows it.
    */
   countDecision(clientId: string, { allowed, app, violations }: CheckResult): void {
-    const labels = {
-      outcome: allowed ? 'allowed' : 'denied',
-      code: allowed ? 'none' : (violations[0]?.code ?? 'none'),
-      ...(this.#clientLabels ? { client_id: app === null ? UNKNOWN_CLIENT : clientId } : {}),
-    }
-    this.#decisions.inc(labels)
+    const client = this.#clientLabels ? (app === null ? UNKNOWN_CLIENT : clientId) : undefined
+    this.#add(allowed ? 'allowed' : 'denied', allowed ? 'none' : (violations[0]?.code ?? 'none'), client, 1)
+  }
+
+  #add(outcome: string, code: string, client: string | undefined, n: number): void {
+    const key = client === undefined ? `${outcome} ${code}` : `${outcome} ${code} ${client}`
+    const entry = this.#decisions.get(key)
+    if (entry) entry.count += n
+    else this.#decisions.set(key, { labels: client === undefined ? { outcome, code } : { outcome, code, client_id: client }, count: n })
   }
 
   /** For PolicyStore's onLoad: `current` is the set in force after the load. */
