@@ -15,6 +15,8 @@ export const ServeEnv = Type.Object({
   // Comma-separated; when set, the /v1 routes need `Authorization: Bearer <key>`.
   PREFLIGHT_API_KEYS: Type.Optional(Type.String({ pattern: '^\\s*[^\\s,]+(\\s*,\\s*[^\\s,]+)*\\s*,?\\s*$' })),
   LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: LOG_LEVELS, default: 'info' }),
+  // `true` adds a client_id label to /metrics (docs/metrics.md): one series per known clientId.
+  METRICS_CLIENT_LABELS: Type.Boolean({ default: false }),
 })
 export type ServeEnv = Static<typeof ServeEnv>
 
@@ -24,6 +26,7 @@ export interface ServeConfig {
   policyDir: string
   apiKeys: string[]
   logLevel: LogLevel
+  metricsClientLabels: boolean
 }
 
 /** Thrown for a bad environment; the message names each variable, never its value. */
@@ -73,6 +76,7 @@ export async function readServeConfig(env: NodeJS.ProcessEnv = process.env): Pro
       policyDir: config.POLICY_DIR,
       apiKeys: parseApiKeys(config.PREFLIGHT_API_KEYS),
       logLevel: config.LOG_LEVEL,
+      metricsClientLabels: config.METRICS_CLIENT_LABELS,
     }
   } catch (err) {
     throw toConfigError(err, env)

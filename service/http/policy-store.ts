@@ -17,6 +17,9 @@ export interface ReloadOutcome {
   findings: Finding[]
 }
 
+/** Hears each load's outcome and the set in force after it. */
+export type LoadListener = (outcome: ReloadOutcome, current: PolicySet | null) => void
+
 export class PolicyStore {
   readonly dir: string
   #log: FastifyBaseLogger
@@ -32,10 +35,13 @@ export class PolicyStore {
   #watchedIno: number | null = null
   #debounce: NodeJS.Timeout | null = null
   #closed = false
+  #onLoad: LoadListener | undefined
 
-  constructor(dir: string, log: FastifyBaseLogger) {
+  /** `onLoad` is called after each load (docs/metrics.md counts them). */
+  constructor(dir: string, log: FastifyBaseLogger, onLoad?: LoadListener) {
     this.dir = dir
     this.#log = log
+    this.#onLoad = onLoad
   }
 
   /** The set in force. Read it once per request. */
@@ -146,7 +152,9 @@ export class PolicyStore {
       )
     }
     this.#renewWatch()
-    return { applied: policies !== null, findings }
+    const outcome = { applied: policies !== null, findings }
+    this.#onLoad?.(outcome, this.#current)
+    return outcome
   }
 
   // loadPolicyDir reports problems as findings; should it throw all the same, the

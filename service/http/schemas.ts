@@ -8,7 +8,7 @@ import type { AuthMethod, ViolationCode } from '../policy/types.js'
 const stringEnum = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: values })
 
 // A record, so that a code added to ViolationCode fails to compile until listed here.
-const violationCodes: Record<ViolationCode, true> = {
+export const violationCodes: Record<ViolationCode, true> = {
   unknown_client: true,
   not_whitelisted: true,
   case_mismatch: true,

@@ -4,7 +4,7 @@ import t from 'tap'
 import { readServeConfig, ServeConfigError } from '../../service/http/config.js'
 
 t.test('defaults', async (t) => {
-  t.same(await readServeConfig({}), { port: 3000, host: '127.0.0.1', policyDir: './policies', apiKeys: [], logLevel: 'info' })
+  t.same(await readServeConfig({}), { port: 3000, host: '127.0.0.1', policyDir: './policies', apiKeys: [], logLevel: 'info', metricsClientLabels: false })
 })
 
 t.test('values from the environment given, not from process.env', async (t) => {
@@ -18,7 +18,7 @@ t.test('values from the environment given, not from process.env', async (t) => {
     LOG_LEVEL: 'warn',
     UNRELATED: 'x',
   })
-  t.same(config, { port: 8080, host: '0.0.0.0', policyDir: '/etc/policies', apiKeys: ['k1', 'k2'], logLevel: 'warn' })
+  t.same(config, { port: 8080, host: '0.0.0.0', policyDir: '/etc/policies', apiKeys: ['k1', 'k2'], logLevel: 'warn', metricsClientLabels: false })
   t.equal((await readServeConfig({})).port, 3000)
 })
 
