@@ -2,7 +2,7 @@
 export type * from './types.js'
 export { PolicyFileSchema, policyJsonSchema, type PolicyFile } from './schema.js'
 export { loadPolicyFiles, loadPolicyDir, loadPolicySet, isPolicyFileName, PolicyLoadError, type LoadOptions } from './loader.js'
-export { formatFinding } from './findings.js'
+export { formatFinding, formatFindingCode } from './findings.js'
 export { check, checkGeneric, normaliseScopes } from './check.js'
 export { USER_SCOPES, isScopeToken } from './scope-grammar.js'
 export { isLoopbackHost } from './endpoint.js'

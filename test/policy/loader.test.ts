@@ -1,4 +1,5 @@
 import t from 'tap'
+import fc from 'fast-check'
 import { symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -376,4 +377,50 @@ t.test('scope keys are taken as written, even when YAML reads them as numbers or
   const { policies, findings } = loadPolicyFiles([{ file: 'app-one.yaml', text }])
   t.same(findings, [])
   t.same([...(policies?.byClientId.get('one-prod')?.environment.scopes.keys() ?? [])], ['0x1F', 'null', '1e3'])
+})
+
+// No finding carries text of the file beyond a key name: a value written next to a problem,
+// whatever the problem, must never reach lint, the service log or /readyz.
+const CANARY = 'CANARYq7Vx'
+const leaks = (findings: readonly Finding[]): string[] => findings.filter((f) => formatFinding(f).includes(CANARY)).map((f) => formatFinding(f))
+
+t.test('a duplicate key names the key only, never the rest of its line (JSON-style YAML)', async (t) => {
+  const envs = `environments: {"prod": {"clientId": "one-prod", "client_secret":"${CANARY}-1","client_secret":"${CANARY}-2", "scopes": {}}}\n`
+  const text = VALID.slice(0, VALID.indexOf('environments:')) + envs
+  const { findings } = loadPolicyFiles([{ file: 'app-one.yaml', text }])
+  t.same(findings.map((f) => [f.code, f.line, f.col]), [['duplicate-key', 4, envs.lastIndexOf('"client_secret"') + 1]], 'at the second key')
+  t.match(findings[0]?.message, /^duplicate key "client_secret": /)
+  t.same(leaks(findings), [])
+})
+
+t.test('YAML errors are described in our words, never with the text that caused them', async (t) => {
+  const broken: Array<[string, string]> = [
+    ['a bad escape', `description: "\\q${CANARY}"`],
+    ['an unknown tag', `description: !${CANARY} x`],
+    ['a block scalar header', `description: |${CANARY}\n  text`],
+    ['a directive', `%${CANARY} x\n---\ndescription: x`],
+    ['a duplicate key that is a secret', `sk_live_${CANARY}: 1\nsk_live_${CANARY}: 2`],
+  ]
+  for (const [what, line] of broken) {
+    const { findings } = loadPolicyFiles([{ file: 'app-one.yaml', text: `${line}\n${VALID}` }])
+    t.ok(findings.length > 0, `${what}: a finding`)
+    t.same(leaks(findings), [], `${what}: not echoed`)
+  }
+})
+
+t.test('property: whatever breaks a file, no finding echoes a secret written in it', async (t) => {
+  // Keys may be named in findings, so the secret is one lint knows (an AWS key id): wherever
+  // a broken file puts it, value or key, it is reported by kind only.
+  const secret = 'AKIAQ7VXCANARY2345Z7'
+  const text = VALID.replace('list things (T-1)', `"${secret} one"`).replace('provider: generic', `provider: generic\ndescription: ${secret} two`)
+  const noise = fc.constantFrom('"', "'", ':', ',', '{', '}', '[', '\\', '!', '&', '*', '%', '|', '>', '#', '\n', ' ', '\t', '-', '?')
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat(text.length), fc.string({ unit: noise, maxLength: 4 })), { maxLength: 4 }), (edits) => {
+      let s = text
+      for (const [at, ins] of edits) s = s.slice(0, at) + ins + s.slice(at)
+      const shown = loadPolicyFiles([{ file: 'app-one.yaml', text: s }]).findings.map((f) => formatFinding(f))
+      return !shown.some((line) => line.includes(secret))
+    }),
+    { numRuns: 2000 },
+  )
 })

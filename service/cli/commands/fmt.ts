@@ -11,6 +11,7 @@ import { plural } from '../output/plural.js'
 
 interface Problem {
   file: string
+  code: string
   line: number
   col: number
   message: string
@@ -36,7 +37,7 @@ function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): st
           level: checkOnly ? 'error' : 'notice', file, title: 'scope-policy fmt',
           message: checkOnly ? `not in canonical layout: run scope-policy fmt ${dir}` : 'reformatted',
         })),
-        ...o.problems.map((p) => annotation({ level: 'error', file: p.file, line: p.line, col: p.col, title: 'scope-policy fmt: yaml-syntax', message: p.message })),
+        ...o.problems.map((p) => annotation({ level: 'error', file: p.file, line: p.line, col: p.col, title: `scope-policy fmt: ${p.code}`, message: p.message })),
         headline,
       ].map((l) => `${l}\n`).join('')
     case 'markdown':
@@ -55,7 +56,7 @@ function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): st
       })
     case 'text':
       return [
-        ...o.problems.map((p) => `${p.file}:${p.line}:${p.col}: error yaml-syntax ${p.message}`),
+        ...o.problems.map((p) => `${p.file}:${p.line}:${p.col}: error ${p.code} ${p.message}`),
         ...o.changed,
         headline,
       ].map((l) => `${l}\n`).join('')
