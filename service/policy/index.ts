@@ -5,4 +5,4 @@ export { loadPolicyFiles, loadPolicyDir, loadPolicySet, isPolicyFileName, Policy
 export { formatFinding, formatFindingCode } from './findings.js'
 export { check, checkGeneric, normaliseScopes } from './check.js'
 export { USER_SCOPES, isScopeToken } from './scope-grammar.js'
-export { isLoopbackHost } from './endpoint.js'
+export { isLoopbackHost, tokenEndpointProblem, type TokenEndpointProblem } from './rules/token-endpoint.js'

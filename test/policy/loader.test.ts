@@ -121,7 +121,7 @@ t.test('messages say what to do', async (t) => {
   t.match(await msg('duplicate-app'), /already defined at app-one\.yaml:1:6/)
   t.match(await msg('app-name-mismatch'), /rename the file to app-two\.yaml or set app: app-one/)
   t.match(await msg('comma-list'), /one key per scope \(read:interaction, read:analytics\)/)
-  t.match(await msg('insecure-endpoint'), /http: on auth\.example\.com/)
+  t.match(await msg('insecure-endpoint'), /http: token endpoint on auth\.example\.com.*Use https:/)
   t.match(await msg('duplicate-key'), /duplicate key "owner"/)
 })
 
