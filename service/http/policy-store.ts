@@ -4,7 +4,7 @@
 // is refused: the last good set keeps serving and `status()` reports the findings.
 import { statSync, watch, type FSWatcher } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
-import { formatFinding, loadPolicyDir, PolicyLoadError } from '../policy/index.js'
+import { formatFinding, formatFindingCode, loadPolicyDir, PolicyLoadError } from '../policy/index.js'
 import type { Finding, LoadResult, PolicySet } from '../policy/types.js'
 
 export type PolicyStatus =
@@ -56,7 +56,7 @@ export class PolicyStore {
         ready: false,
         reason: 'the policy folder has errors: the new set was refused and the last good set keeps serving',
         files: [...new Set(this.#refused.map((f) => f.file))].sort(),
-        findings: this.#refused.map((f) => formatFinding(f)),
+        findings: this.#refused.map(formatFindingCode),
       }
     }
     if (!this.#current) return { ready: false, reason: 'no policy set loaded yet', files: [], findings: [] }

@@ -123,7 +123,7 @@ export const NotReady = Type.Object(
     status: Type.Literal('not_ready'),
     reason: Type.String(),
     files: Type.Array(Type.String()),
-    findings: Type.Array(Type.String(), { description: 'file:line:col: severity code message' }),
+    findings: Type.Array(Type.String(), { description: 'file:line:col: severity code (no message, no text of the file)' }),
   },
   { description: 'The last reload was refused: the last good set serves, these findings block the new one' },
 )
