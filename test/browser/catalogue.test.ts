@@ -227,7 +227,7 @@ if (browser) {
   })
 
   t.test('/docs shows Swagger UI for the served document, without a key', async (t) => {
-    const service = await startService(t, { policyDir: await policyFolder(t, 'catalogue'), apiKeys: ['docs-key-123456'] })
+    const service = await startService(t, { policyDir: await policyFolder(t, 'catalogue'), apiKeys: ['docs-key-1234567890'] })
     const { page } = await openPage(t, browser!)
     await page.goto(`${service.origin}/docs`)
     const operation = page.locator('.opblock-summary-path', { hasText: '/v1/apps' })
