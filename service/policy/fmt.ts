@@ -2,9 +2,10 @@
 // scopes sorted, block style, comments kept. Works on the yaml Document so comments travel
 // with the keys they sit above.
 import { isMap, isScalar, LineCounter, parseDocument, type Pair, type YAMLMap } from 'yaml'
+import { EnvironmentSchema } from './schema.js'
 
 const APP_KEYS = ['app', 'description', 'owner', 'provider', 'environments']
-const ENV_KEYS = ['clientId', 'tokenEndpoint', 'authMethod', 'resource', 'scopes']
+const ENV_KEYS = Object.keys(EnvironmentSchema.properties)
 
 export interface FormatProblem {
   line: number

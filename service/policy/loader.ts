@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { compareFindings, finding, formatFinding, hasErrors, quote } from './findings.js'
 import { buildLookups } from './lookup.js'
 import { parsePolicyFile, type Occurrence } from './policy-file.js'
+import { secretEnvCollisions } from './secret-env.js'
 import type { AppPolicy, EnvironmentPolicy, Finding, LoadResult, PolicySet, PolicySource } from './types.js'
 
 export interface LoadOptions {
@@ -50,6 +51,7 @@ export function loadPolicyFiles(sources: readonly PolicySource[], options: LoadO
     }
     if (clean && parsed.policy) apps.set(parsed.policy.app, parsed.policy)
   }
+  findings.push(...secretEnvCollisions(apps.values()))
   findings.sort(compareFindings)
   if (hasErrors(findings)) return { policies: null, findings }
   const byClientId = new Map<string, { app: AppPolicy; environment: EnvironmentPolicy }>()

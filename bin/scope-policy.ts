@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// The `scope-policy` bin (docs/cli.md). Sets the exit code instead of calling process.exit,
-// so piped output is flushed before the process ends.
-import { run } from './run.js'
+// The `scope-policy` bin (docs/cli.md): the service's CLI, given the token core's client for
+// `verify`. Sets the exit code instead of calling process.exit, so piped output is flushed
+// before the process ends.
+import { run } from '../service/cli/run.js'
+import { tokenFetcher } from './token-fetcher.js'
 
 // `scope-policy diff | head`: the reader left; stop quietly instead of crashing on EPIPE.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -14,4 +16,5 @@ process.exitCode = await run(process.argv.slice(2), {
   env: process.env,
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
+  fetchToken: tokenFetcher,
 })
