@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import { runCli, type CliRun } from '../helpers/cli.js'
 import { issuedTokens, startFaultServer, tokenBody } from '../helpers/fault-server.js'
 import { startOidcServer } from '../helpers/oidc-server.js'
-import { closedPortEndpoint, secretForms, verifyPolicy } from './fixtures.js'
+import { deadEndpoint } from '../plugin/fixtures/helpers.js'
+import { secretForms, verifyPolicy } from './fixtures.js'
 
 // Secrets with characters that form-encoding and base64 change.
 const SECRET = {
@@ -35,7 +36,7 @@ const silent = await startFaultServer(() => ({ body: tokenBody() }))
 const failing = await startFaultServer({ status: 503, body: 'upstream down' })
 const recovering = await startFaultServer((_req, i) => (i % 2 === 0 ? { status: 503 } : { body: tokenBody({ scope: 'read:a' }) }))
 t.teardown(async () => { for (const s of [widening, silent, failing, recovering]) await s.close() })
-const closed = await closedPortEndpoint()
+const closed = await deadEndpoint()
 
 const dir = t.testdir({
   'portal-drift.yaml': verifyPolicy('portal-drift', {

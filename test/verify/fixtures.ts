@@ -1,7 +1,4 @@
 // Policy files and secrets for the verify tests.
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-
 export interface VerifyEnvSpec {
   clientId: string
   tokenEndpoint: string
@@ -21,15 +18,6 @@ export function verifyPolicy (app: string, envs: Record<string, VerifyEnvSpec>):
     else lines.push('    scopes:', ...env.scopes.map((s) => `      ${s}: needed by the test (SEC-1)`))
   }
   return `${lines.join('\n')}\n`
-}
-
-/** A loopback token endpoint nothing listens on. */
-export async function closedPortEndpoint (): Promise<string> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return `http://127.0.0.1:${port}/token`
 }
 
 /** Every encoding a secret could leak in: raw, URL/form-encoded, base64, and the Basic credential of its client. */

@@ -12,13 +12,13 @@ import { plural } from '../output/plural.js'
 
 const MAX_CONCURRENCY = 64
 
-function failOnOption(args: Parameters<Command['run']>[1]): FailOn {
+function failOnOption (args: Parameters<Command['run']>[1]): FailOn {
   const value = stringOption(args, 'fail-on', 'verify') ?? 'drift'
   if (!(FAIL_ON as readonly string[]).includes(value)) throw new UsageError(`unknown --fail-on '${value}' (use ${FAIL_ON.join(' or ')})`, 'verify')
   return value as FailOn
 }
 
-function concurrencyOption(args: Parameters<Command['run']>[1]): number | undefined {
+function concurrencyOption (args: Parameters<Command['run']>[1]): number | undefined {
   const value = stringOption(args, 'concurrency', 'verify')
   if (value === undefined) return undefined
   const n = /^[0-9]+$/.test(value) ? Number(value) : NaN
@@ -26,11 +26,11 @@ function concurrencyOption(args: Parameters<Command['run']>[1]): number | undefi
   return n
 }
 
-function counts(report: VerifyReport): string {
+function counts (report: VerifyReport): string {
   return STATUSES.filter((s) => report.summary.counts[s] > 0).map((s) => `${report.summary.counts[s]} ${s}`).join(', ') || 'nothing verified'
 }
 
-function headline(report: VerifyReport): string {
+function headline (report: VerifyReport): string {
   const { entries, failing, failOn } = report.summary
   return `${entries} ${entries === 1 ? 'entry' : 'entries'}: ${counts(report)}` +
     (failing > 0 ? ` — ${failing} failing (--fail-on ${failOn})` : '')
@@ -39,7 +39,7 @@ function headline(report: VerifyReport): string {
 const who = (r: VerifyResult): string => `${r.app}/${r.environment}`
 
 /** Where a reviewer acts on this entry: its whitelist, or the environment itself. */
-function placeOf(r: VerifyResult, policies: PolicySet): { file: string; line: number } | undefined {
+function placeOf (r: VerifyResult, policies: PolicySet): { file: string; line: number } | undefined {
   const app = policies.apps.get(r.app)
   const env = app?.environments.get(r.environment)
   if (!app || !env) return undefined
@@ -47,7 +47,7 @@ function placeOf(r: VerifyResult, policies: PolicySet): { file: string; line: nu
   return { file: join(policies.dir, at.file), line: at.line }
 }
 
-function render(format: Format, report: VerifyReport, policies: PolicySet): string {
+function render (format: Format, report: VerifyReport, policies: PolicySet): string {
   const failing = new Set(FAILING[report.summary.failOn])
   const dir = report.summary.dir
   switch (format) {
@@ -115,10 +115,14 @@ Options:
 Exit: 0 no failing entry, 1 a failing entry (or the policies do not load), 2 usage error.
 `,
   options: {
-    policies: { type: 'string' }, app: { type: 'string' }, env: { type: 'string' }, format: { type: 'string' },
-    'fail-on': { type: 'string' }, concurrency: { type: 'string' },
+    policies: { type: 'string' },
+    app: { type: 'string' },
+    env: { type: 'string' },
+    format: { type: 'string' },
+    'fail-on': { type: 'string' },
+    concurrency: { type: 'string' },
   },
-  async run(io, args) {
+  async run (io, args) {
     const format = formatOption(args, 'verify')
     const failOn = failOnOption(args)
     const concurrency = concurrencyOption(args)

@@ -16,10 +16,10 @@ export interface Entry {
 const list = (scopes: readonly string[]): string => scopes.join(' ')
 
 /** A token came back: compare what it carries with the whitelist. */
-export function classifyGrant(
+export function classifyGrant (
   grant: TokenGrant,
   diff: { missing: string[]; extra: string[] },
-  entry: Entry,
+  entry: Entry
 ): Outcome {
   const base = {
     granted: grant.scopes,
@@ -29,7 +29,10 @@ export function classifyGrant(
   }
   if (grant.grantedFrom === 'none') {
     return {
-      ...base, status: 'unverified', missing: [], extra: [],
+      ...base,
+      status: 'unverified',
+      missing: [],
+      extra: [],
       message: `token ${grant.fingerprint} issued, but the server said nothing of what it granted (no scope in the answer, no readable JWT): compare the client's grants in the provider's portal with ${entry.whitelistAt} by hand`,
     }
   }
@@ -37,13 +40,19 @@ export function classifyGrant(
   if (missing.length > 0) {
     const also = extra.length > 0 ? `; it also grants ${list(extra)}, which the policy does not list` : ''
     return {
-      ...base, status: 'narrowed', missing, extra,
+      ...base,
+      status: 'narrowed',
+      missing,
+      extra,
       message: `the portal does not grant ${list(missing)} to client ${entry.clientId}${also}: whitelist them for the client in the provider's portal (scopes are case-sensitive), or remove them from ${entry.whitelistAt}`,
     }
   }
   if (extra.length > 0) {
     return {
-      ...base, status: 'widened', missing, extra,
+      ...base,
+      status: 'widened',
+      missing,
+      extra,
       message: `the token carries ${list(extra)}, which the policy does not list (least privilege broken): remove them from client ${entry.clientId} in the provider's portal, or add them with a reason to ${entry.whitelistAt}`,
     }
   }
@@ -58,7 +67,7 @@ const NO_ANSWER = new Set([
   'FST_APP_TOKEN_BAD_RESPONSE', 'FST_APP_TOKEN_RESPONSE_TOO_LARGE',
 ])
 
-function statusOf(failure: TokenFetchFailure): VerifyStatus {
+function statusOf (failure: TokenFetchFailure): VerifyStatus {
   if (failure.error !== undefined && INVALID_CLIENT.has(failure.error)) return 'invalid_client'
   // 5xx and 429 come as transient errors, with or without an RFC 6749 §5.2 body.
   if (failure.transient === true || (failure.code !== undefined && NO_ANSWER.has(failure.code))) return 'unreachable'
@@ -68,7 +77,7 @@ function statusOf(failure: TokenFetchFailure): VerifyStatus {
 }
 
 /** The request failed (after its retry, when one was allowed). */
-export function classifyFailure(failure: TokenFetchFailure, requests: number, entry: Entry): Outcome {
+export function classifyFailure (failure: TokenFetchFailure, requests: number, entry: Entry): Outcome {
   const status = statusOf(failure)
   const words = {
     ...(failure.error !== undefined ? { error: failure.error } : {}),

@@ -43,7 +43,7 @@ export interface TokenFetchFailure {
   retryAfter?: number
 }
 
-export function asFailure(err: unknown): TokenFetchFailure {
+export function asFailure (err: unknown): TokenFetchFailure {
   if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') {
     return err as TokenFetchFailure
   }

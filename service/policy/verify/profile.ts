@@ -23,6 +23,6 @@ const generic: VerifyProfile = {
 
 const PROFILES: Record<AppPolicy['provider'], VerifyProfile> = { generic }
 
-export function profileFor(app: AppPolicy): VerifyProfile {
+export function profileFor (app: AppPolicy): VerifyProfile {
   return PROFILES[app.provider]
 }

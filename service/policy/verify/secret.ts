@@ -9,7 +9,7 @@ export type SecretLookup =
   /** Why there is none, naming the variables (never a value). */
   | { secret: null; why: string }
 
-export async function lookUpSecret(app: AppPolicy, env: EnvironmentPolicy, vars: NodeJS.ProcessEnv): Promise<SecretLookup> {
+export async function lookUpSecret (app: AppPolicy, env: EnvironmentPolicy, vars: NodeJS.ProcessEnv): Promise<SecretLookup> {
   const name = secretEnvOf(app.app, env)
   const value = vars[name]
   if (value !== undefined && value !== '') return { secret: value, from: name }

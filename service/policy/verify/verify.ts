@@ -32,7 +32,7 @@ export const VERIFY_DEFAULTS = { concurrency: 4, timeout: 10_000, retryDelay: 10
 interface Target { app: AppPolicy; env: EnvironmentPolicy }
 
 /** The entries `--app` / `--env` select, in app and environment order. */
-export function selectEntries(policies: PolicySet, app?: string, environment?: string): Target[] {
+export function selectEntries (policies: PolicySet, app?: string, environment?: string): Target[] {
   const targets: Target[] = []
   for (const a of [...policies.apps.values()].sort((x, y) => (x.app < y.app ? -1 : x.app > y.app ? 1 : 0))) {
     if (app !== undefined && a.app !== app) continue
@@ -45,7 +45,7 @@ export function selectEntries(policies: PolicySet, app?: string, environment?: s
 
 type Attempt = { grant: TokenGrant } | { failure: TokenFetchFailure }
 
-async function attempt(fetch: TokenFetcher, request: Parameters<TokenFetcher>[0]): Promise<Attempt> {
+async function attempt (fetch: TokenFetcher, request: Parameters<TokenFetcher>[0]): Promise<Attempt> {
   try {
     return { grant: await fetch(request) }
   } catch (err) {
@@ -53,7 +53,7 @@ async function attempt(fetch: TokenFetcher, request: Parameters<TokenFetcher>[0]
   }
 }
 
-async function verifyEntry(target: Target, policies: PolicySet, options: VerifyOptions): Promise<VerifyResult> {
+async function verifyEntry (target: Target, policies: PolicySet, options: VerifyOptions): Promise<VerifyResult> {
   const { app, env } = target
   const profile = profileFor(app)
   const whitelist = [...env.scopes.keys()].sort()
@@ -93,7 +93,7 @@ async function verifyEntry(target: Target, policies: PolicySet, options: VerifyO
 }
 
 /** Runs `worker` over `items` with at most `limit` at once; results keep the items' order. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, worker: (item: T) => Promise<R>): Promise<R[]> {
+async function mapBounded<T, R> (items: readonly T[], limit: number, worker: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length)
   let next = 0
   const lane = async (): Promise<void> => {
@@ -103,7 +103,7 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, worker: (ite
   return results
 }
 
-export async function verifyPolicies(policies: PolicySet, options: VerifyOptions): Promise<VerifyReport> {
+export async function verifyPolicies (policies: PolicySet, options: VerifyOptions): Promise<VerifyReport> {
   const failOn = options.failOn ?? 'drift'
   const targets = selectEntries(policies, options.app, options.environment)
   const results = await mapBounded(targets, options.concurrency ?? VERIFY_DEFAULTS.concurrency, (t) => verifyEntry(t, policies, options))
