@@ -48,6 +48,7 @@ t.test('a permanent error is not retried; a Retry-After beyond the wait limit is
   t.equal(bad?.requests, 1)
   t.equal(limited?.status, 'unreachable')
   t.equal(limited?.requests, 1, 'asked to wait 120 s: reported, not retried')
+  t.match(limited?.message, /asked to wait 120 s: not retried/)
   t.equal(server.requests.length, 2)
 })
 

@@ -88,6 +88,6 @@ export function classifyFailure (failure: TokenFetchFailure, requests: number, e
     ? `the server rejected the client (${said}): check the secret in ${entry.secretFrom}, the clientId and the authMethod, and that the client may use client_credentials`
     : status === 'refused'
       ? `the server refused the request (${said}): ${failure.error === 'invalid_scope' ? `a whitelisted scope is not granted to client ${entry.clientId} in the provider's portal; grant it or remove it from ${entry.whitelistAt}` : 'read the server\'s words above'}`
-      : `${failure.message}${requests > 1 ? ` (after ${requests} requests)` : ''}`
+      : `${failure.message}${requests > 1 ? ` (after ${requests} requests)` : ''}${failure.retryAfter !== undefined && requests === 1 ? ` (the server asked to wait ${failure.retryAfter} s: not retried)` : ''}`
   return { status, granted: [], grantedFrom: 'none', missing: [], extra: [], ...words, message }
 }
