@@ -246,3 +246,11 @@ t.test('the policy must load: a broken folder exits 1 with one line', async (t) 
   t.equal(r.code, 1)
   t.match(r.stderr, /^scope-policy: the policies in .* do not load: .*run scope-policy lint\n$/)
 })
+
+t.test('--help describes the command and its statuses', async (t) => {
+  const r = await runCli(['verify', '--help'])
+  t.equal(r.code, 0)
+  t.match(r.stdout, /^Usage: scope-policy verify /)
+  t.match(r.stdout, /ok, narrowed, widened, unverified, refused, invalid_client, unreachable, skipped/)
+  t.match((await runCli(['--help'])).stdout, /\n {2}verify +ask each token endpoint/)
+})
