@@ -1,4 +1,5 @@
 // What every sub-command looks like to the dispatcher in run.ts.
+import type { TokenFetcher } from '../policy/verify/index.js'
 import type { OptionSpec, ParsedArgs } from './args.js'
 
 export interface Io {
@@ -6,6 +7,8 @@ export interface Io {
   env: NodeJS.ProcessEnv
   out: (text: string) => void
   err: (text: string) => void
+  /** The token client `verify` asks with; the `scope-policy` bin supplies the token core's. */
+  fetchToken?: TokenFetcher
 }
 
 export interface Command {

@@ -9,14 +9,15 @@ import { fmt } from './commands/fmt.js'
 import { lint } from './commands/lint.js'
 import { schema } from './commands/schema.js'
 import { serve } from './commands/serve.js'
+import { verify } from './commands/verify.js'
 
-const COMMANDS: readonly Command[] = [lint, check, diff, fmt, schema, serve]
+const COMMANDS: readonly Command[] = [lint, check, diff, fmt, schema, verify, serve]
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))
   return `Usage: scope-policy <command> [options]
 
-Lint, check, diff and format the scope policy files (policies/<app>.yaml).
+Lint, check, diff, format and verify the scope policy files (policies/<app>.yaml).
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}

@@ -3,9 +3,10 @@
 // with the keys they sit above.
 import { isMap, isScalar, type Pair, type YAMLMap } from 'yaml'
 import { readYaml } from './yaml-source.js'
+import { EnvironmentSchema } from './schema.js'
 
 const APP_KEYS = ['app', 'description', 'owner', 'provider', 'environments']
-const ENV_KEYS = ['clientId', 'tokenEndpoint', 'authMethod', 'resource', 'scopes']
+const ENV_KEYS = Object.keys(EnvironmentSchema.properties)
 
 export interface FormatProblem {
   code: 'yaml-syntax' | 'duplicate-key'

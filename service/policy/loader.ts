@@ -3,6 +3,7 @@ import { compareFindings, finding, formatFinding, hasErrors, quote } from './fin
 import { buildLookups } from './lookup.js'
 import { parsePolicyFile, type Occurrence } from './policy-file.js'
 import { listPolicyFolder, MAX_FILE_BYTES, readPolicyFile, tooLarge, type PolicyFolder } from './policy-folder.js'
+import { secretEnvCollisions } from './secret-env.js'
 import type { AppPolicy, EnvironmentPolicy, Finding, LoadResult, PolicySet, PolicySource } from './types.js'
 
 export interface LoadOptions {
@@ -55,6 +56,7 @@ export function loadPolicyFiles(sources: readonly PolicySource[], options: LoadO
     }
     if (clean && parsed.policy) apps.set(parsed.policy.app, parsed.policy)
   }
+  findings.push(...secretEnvCollisions(apps.values()))
   findings.sort(compareFindings)
   if (hasErrors(findings)) return { policies: null, findings }
   const byClientId = new Map<string, { app: AppPolicy; environment: EnvironmentPolicy }>()

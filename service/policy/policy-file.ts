@@ -16,8 +16,9 @@ import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
 import { resourceProblem } from './rules/resource.js'
 import { tokenEndpointProblem } from './rules/token-endpoint.js'
 import { finding, quote } from './findings.js'
-import { PolicyFileSchema, type PolicyFile } from './schema.js'
+import { EnvironmentSchema, PolicyFileSchema, type PolicyFile } from './schema.js'
 import { commaListParts, hasWildcard, isScopeToken, USER_SCOPES } from './scope-grammar.js'
+import { isVariableNameField, VARIABLE_NAME_FIELDS, variableNameMessage } from './secret-env.js'
 import { isSecretKey, secretKind } from './secrets.js'
 import { keyText, readYaml } from './yaml-source.js'
 import type { AppPolicy, EnvironmentPolicy, Finding, SourceLocation, WhitelistedScope } from './types.js'
@@ -25,7 +26,7 @@ import type { AppPolicy, EnvironmentPolicy, Finding, SourceLocation, Whitelisted
 const validator = TypeCompiler.Compile(PolicyFileSchema)
 
 const ROOT_FIELDS = Object.keys(PolicyFileSchema.properties)
-const ENV_FIELDS = ['clientId', 'tokenEndpoint', 'authMethod', 'resource', 'scopes']
+const ENV_FIELDS = Object.keys(EnvironmentSchema.properties)
 
 /** A clientId or app name as written, for the loader's checks across files. */
 export interface Occurrence {
@@ -218,7 +219,8 @@ function scanNodes(c: FileCheck): boolean {
           continue
         }
         // Scope names are not fields: `scopes: { secrets:read: … }` is a scope, not a secret.
-        if (!isScopesMap(path) && isSecretKey(key)) {
+        // `secretEnv: NAME` names a variable; its value is checked like any other.
+        if (!isScopesMap(path) && !isVariableNameField(childPath) && isSecretKey(key)) {
           c.error(
             c.nodeLoc(pair.key as Node),
             'secret',
@@ -287,7 +289,9 @@ function schemaMessage(e: ValueError, path: Path): { message: string; prefer: 'k
         message:
           last === 'app'
             ? `app ${quote(String(e.value))} must be kebab-case: lowercase letters and digits joined by single hyphens`
-            : `${what} must be printable ASCII (RFC 6749 Appendix A.1)`,
+            : isVariableNameField(path)
+              ? variableNameMessage(last, path[1] ?? '')
+              : `${what} must be printable ASCII (RFC 6749 Appendix A.1)`,
         prefer: 'value',
       }
     case ValueErrorType.Literal:
@@ -438,6 +442,7 @@ function build(c: FileCheck, js: PolicyFile, drafts: EnvDraft[]): AppPolicy {
       tokenEndpoint: env.tokenEndpoint,
       authMethod: env.authMethod ?? 'client_secret_basic',
       ...(env.resource !== undefined ? { resource: env.resource } : {}),
+      ...Object.fromEntries(VARIABLE_NAME_FIELDS.filter((f) => env[f] !== undefined).map((f) => [f, env[f]])),
       scopes: draft.scopes,
       scopesAt: draft.scopesAt,
       at: draft.at,

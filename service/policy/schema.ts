@@ -25,6 +25,14 @@ export const ScopesSchema = Type.Record(
   },
 )
 
+/** The pattern of the `…Env` fields: an environment variable's name, never its value. */
+export const VARIABLE_NAME_PATTERN = '^[A-Z_][A-Z0-9_]*$'
+
+function variableName(description: string) {
+  return Type.Optional(Type.String({ pattern: VARIABLE_NAME_PATTERN, description: `${description} A variable name only, never the value.` }))
+}
+
+// Property order is the canonical key order of `scope-policy fmt` (scopes last).
 export const EnvironmentSchema = Type.Object(
   {
     clientId: Type.String({
@@ -44,6 +52,10 @@ export const EnvironmentSchema = Type.Object(
         description: 'RFC 8707 resource indicator (audience) sent with the token request: an absolute URI.',
       }),
     ),
+    secretEnv: variableName('The environment variable that holds this client\'s secret for `scope-policy verify` (default SCOPE_POLICY_SECRET_<APP>_<ENV>; NAME_FILE works too).'),
+    privateKeyEnv: variableName('The environment variable that holds this client\'s private key.'),
+    tlsCertEnv: variableName('The environment variable that holds this client\'s TLS certificate.'),
+    tlsKeyEnv: variableName('The environment variable that holds this client\'s TLS key.'),
     scopes: ScopesSchema,
   },
   { additionalProperties: false, description: 'One environment of the app (prod, staging, …).' },

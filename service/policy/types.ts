@@ -24,6 +24,11 @@ export interface EnvironmentPolicy {
   tokenEndpoint: string
   authMethod: AuthMethod
   resource?: string
+  /** Name of the environment variable holding the secret (`scope-policy verify`); never the secret. */
+  secretEnv?: string
+  privateKeyEnv?: string
+  tlsCertEnv?: string
+  tlsKeyEnv?: string
   /** The whitelist, keyed by exact (case-sensitive) scope name. */
   scopes: ReadonlyMap<string, WhitelistedScope>
   /** Location of the `scopes:` key: where a reviewer edits the whitelist. */

@@ -57,7 +57,7 @@ t.test('schema prints the JSON Schema of a policy file', async (t) => {
 })
 
 t.test('the built bin runs as a command: shebang and executable bit', async (t) => {
-  // `npx scope-policy` in a fresh clone execs dist/service/cli/main.js directly; tsc writes
+  // `npx scope-policy` in a fresh clone execs dist/bin/scope-policy.js directly; tsc writes
   // it 0644, so the build has to set the bit (npm does it only for installed dependencies).
   t.equal(readFileSync(BIN, 'utf8').split('\n')[0], '#!/usr/bin/env node')
   t.ok(statSync(BIN).mode & 0o111, `${BIN} is executable`)

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-export const BIN = fileURLToPath(new URL('../../dist/service/cli/main.js', import.meta.url))
+export const BIN = fileURLToPath(new URL('../../dist/bin/scope-policy.js', import.meta.url))
 
 export interface CliRun {
   code: number

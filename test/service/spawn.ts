@@ -1,11 +1,11 @@
-// Runs the built CLI (`node dist/service/cli/main.js serve`, what `npm start` runs) as a
+// Runs the built CLI (`node dist/bin/scope-policy.js serve`, what `npm start` runs) as a
 // child process and reads its JSON log lines. Build first: `npm run build`.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { repoRoot } from './harness.js'
 
-export const cliMain = join(repoRoot, 'dist/service/cli/main.js')
+export const cliMain = join(repoRoot, 'dist/bin/scope-policy.js')
 
 export interface Spawned {
   child: ChildProcess

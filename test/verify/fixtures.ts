@@ -1,0 +1,34 @@
+// Policy files and secrets for the verify tests.
+export interface VerifyEnvSpec {
+  clientId: string
+  tokenEndpoint: string
+  scopes: string[]
+  authMethod?: 'client_secret_basic' | 'client_secret_post'
+  secretEnv?: string
+}
+
+/** One policy file; every scope gets a reason. */
+export function verifyPolicy (app: string, envs: Record<string, VerifyEnvSpec>): string {
+  const lines = [`app: ${app}`, 'owner: "@platform/identity"', 'provider: generic', 'environments:']
+  for (const [name, env] of Object.entries(envs)) {
+    lines.push(`  ${name}:`, `    clientId: ${env.clientId}`, `    tokenEndpoint: ${env.tokenEndpoint}`)
+    if (env.authMethod) lines.push(`    authMethod: ${env.authMethod}`)
+    if (env.secretEnv) lines.push(`    secretEnv: ${env.secretEnv}`)
+    if (env.scopes.length === 0) lines.push('    scopes: {}')
+    else lines.push('    scopes:', ...env.scopes.map((s) => `      ${s}: needed by the test (SEC-1)`))
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** Every encoding a secret could leak in: raw, URL/form-encoded, base64, and the Basic credential of its client. */
+export function secretForms (clientId: string, secret: string): string[] {
+  const form = (v: string): string => new URLSearchParams([['', v]]).toString().slice(1)
+  return [...new Set([
+    secret,
+    encodeURIComponent(secret),
+    form(secret),
+    Buffer.from(secret).toString('base64'),
+    Buffer.from(`${form(clientId)}:${form(secret)}`).toString('base64'),
+    Buffer.from(`${clientId}:${secret}`).toString('base64'),
+  ])]
+}
