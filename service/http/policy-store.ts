@@ -5,6 +5,7 @@
 import { statSync, watch, type FSWatcher } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
 import { formatFinding, formatFindingCode, loadPolicyDir, PolicyLoadError } from '../policy/index.js'
+import { OffThreadLoader } from './load-off-thread.js'
 import type { Finding, LoadResult, PolicySet } from '../policy/types.js'
 
 export type PolicyStatus =
@@ -32,10 +33,12 @@ export class PolicyStore {
   #watchedIno: number | null = null
   #debounce: NodeJS.Timeout | null = null
   #closed = false
+  readonly #loader: OffThreadLoader
 
   constructor(dir: string, log: FastifyBaseLogger) {
     this.dir = dir
     this.#log = log
+    this.#loader = new OffThreadLoader(dir)
   }
 
   /** The set in force. Read it once per request. */
@@ -90,6 +93,7 @@ export class PolicyStore {
 
   close(): void {
     this.#closed = true
+    this.#loader.close()
     if (this.#debounce) clearTimeout(this.#debounce)
     this.#debounce = null
     this.#closeWatcher()
@@ -149,11 +153,13 @@ export class PolicyStore {
     return { applied: policies !== null, findings }
   }
 
-  // loadPolicyDir reports problems as findings; should it throw all the same, the
-  // service keeps its last good set rather than stop reloading.
+  // Reloads run in a worker thread: a large folder must not block the requests served
+  // meanwhile. The first load, before any request is served, runs here. The loader reports
+  // problems as findings; should it throw all the same, the service keeps its last good set
+  // rather than stop reloading.
   async #read(): Promise<LoadResult> {
     try {
-      return await loadPolicyDir(this.dir)
+      return await (this.#current ? this.#loader.load() : loadPolicyDir(this.dir))
     } catch (err) {
       const message = `the policy loader failed: ${(err as Error)?.message ?? String(err)}`
       return { policies: null, findings: [{ file: '.', line: 1, col: 1, severity: 'error', code: 'load-failed', message }] }
