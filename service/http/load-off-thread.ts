@@ -31,6 +31,8 @@ export class OffThreadLoader {
     return new Promise((resolve) => {
       if (this.#settle) return resolve(failed('a load is already running'))
       const worker = this.#start()
+      // Held while a load runs (an awaited reload must not see the process exit under it).
+      worker.ref()
       const apps = new Map<string, AppPolicy>()
       const byClientId = new Map<string, { app: AppPolicy; environment: EnvironmentPolicy }>()
       const set: PolicySet = { dir: this.dir, apps, byClientId }
@@ -39,6 +41,7 @@ export class OffThreadLoader {
       this.#settle = (result) => {
         this.#settle = null
         this.#onMessage = null
+        worker.unref()
         resolve(result)
       }
       this.#onMessage = (message) => {
@@ -74,8 +77,6 @@ export class OffThreadLoader {
   #start(): Worker {
     if (this.#worker) return this.#worker
     const worker = new Worker(new URL('./policy-worker.js', import.meta.url))
-    // An idle worker must not keep the process alive.
-    worker.unref()
     worker.on('message', (message: ToMain) => this.#onMessage?.(message))
     const lost = (why: string): void => {
       if (this.#worker === worker) this.#worker = null
