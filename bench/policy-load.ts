@@ -71,3 +71,19 @@ try {
 } finally {
   await rm(large, { recursive: true, force: true })
 }
+
+// Duplicate-key detection is linear: one file with 4× the keys takes about 4× as long
+// (the keys are over the scope cap, so this is the parse and the duplicate check alone).
+function oneFile(scopes: number): string {
+  const lines = Array.from({ length: scopes }, (_, s) => `      read:resource-${s}: reason ${s}`)
+  return `app: big\nowner: "@bench/team"\nprovider: generic\nenvironments:\n  prod:\n    clientId: big\n    tokenEndpoint: https://auth.example.com/t\n    scopes:\n${lines.join('\n')}\n`
+}
+const timeOne = (scopes: number): number => {
+  const text = oneFile(scopes)
+  const t0 = process.hrtime.bigint()
+  loadPolicyFiles([{ file: 'big.yaml', text }])
+  return Number(process.hrtime.bigint() - t0) / 1e6
+}
+timeOne(5000) // warm-up
+const [k5, k20] = [timeOne(5000), timeOne(20000)]
+console.log(`one file, 5,000 keys ${fmt(k5)}, 20,000 keys ${fmt(k20)}: ratio ${(k20 / k5).toFixed(1)} (linear ≈ 4, quadratic ≈ 16)`)

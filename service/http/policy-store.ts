@@ -5,6 +5,7 @@
 import { statSync, watch, type FSWatcher } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
 import { formatFinding, formatFindingCode, loadPolicyDir, PolicyLoadError } from '../policy/index.js'
+import { OffThreadLoader } from './load-off-thread.js'
 import type { Finding, LoadResult, PolicySet } from '../policy/types.js'
 
 export type PolicyStatus =
@@ -36,12 +37,14 @@ export class PolicyStore {
   #debounce: NodeJS.Timeout | null = null
   #closed = false
   #onLoad: LoadListener | undefined
+  readonly #loader: OffThreadLoader
 
   /** `onLoad` is called after each load (docs/metrics.md counts them). */
   constructor(dir: string, log: FastifyBaseLogger, onLoad?: LoadListener) {
     this.dir = dir
     this.#log = log
     this.#onLoad = onLoad
+    this.#loader = new OffThreadLoader(dir)
   }
 
   /** The set in force. Read it once per request. */
@@ -96,6 +99,7 @@ export class PolicyStore {
 
   close(): void {
     this.#closed = true
+    this.#loader.close()
     if (this.#debounce) clearTimeout(this.#debounce)
     this.#debounce = null
     this.#closeWatcher()
@@ -157,11 +161,13 @@ export class PolicyStore {
     return outcome
   }
 
-  // loadPolicyDir reports problems as findings; should it throw all the same, the
-  // service keeps its last good set rather than stop reloading.
+  // Reloads run in a worker thread: a large folder must not block the requests served
+  // meanwhile. The first load, before any request is served, runs here. The loader reports
+  // problems as findings; should it throw all the same, the service keeps its last good set
+  // rather than stop reloading.
   async #read(): Promise<LoadResult> {
     try {
-      return await loadPolicyDir(this.dir)
+      return await (this.#current ? this.#loader.load() : loadPolicyDir(this.dir))
     } catch (err) {
       const message = `the policy loader failed: ${(err as Error)?.message ?? String(err)}`
       return { policies: null, findings: [{ file: '.', line: 1, col: 1, severity: 'error', code: 'load-failed', message }] }

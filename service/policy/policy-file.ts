@@ -25,6 +25,9 @@ import type { AppPolicy, EnvironmentPolicy, Finding, SourceLocation, Whitelisted
 
 const validator = TypeCompiler.Compile(PolicyFileSchema)
 
+/** Most scopes one environment may whitelist (docs/policy-files.md). */
+export const MAX_SCOPES_PER_ENVIRONMENT = 1000
+
 const ROOT_FIELDS = Object.keys(PolicyFileSchema.properties)
 const ENV_FIELDS = Object.keys(EnvironmentSchema.properties)
 
@@ -396,6 +399,15 @@ function checkValues(c: FileCheck, parsed: ParsedFile): EnvDraft[] {
 
     const scopesPair = pairAt(env, 'scopes')
     if (!scopesPair || !isMap(scopesPair.value) || c.isFlagged([...base, 'scopes'])) continue
+    if (scopesPair.value.items.length > MAX_SCOPES_PER_ENVIRONMENT) {
+      c.error(
+        c.nodeLoc(scopesPair.key as Node),
+        'too-many-scopes',
+        `environment ${quote(name)} whitelists ${scopesPair.value.items.length} scopes, more than ${MAX_SCOPES_PER_ENVIRONMENT}: a client_credentials app needs a handful; split it into apps with one job each`,
+        [...base, 'scopes'],
+      )
+      continue
+    }
     const draft: EnvDraft = {
       name,
       at: c.nodeLoc(envPair.key as Node),

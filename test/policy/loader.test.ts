@@ -464,3 +464,13 @@ t.test('property: whatever breaks a file, no finding echoes a secret written in 
     { numRuns: 2000 },
   )
 })
+
+t.test('an environment may whitelist at most 1,000 scopes: a too-many-scopes finding', async (t) => {
+  const withScopes = (n: number): string =>
+    VALID.replace('      read:things: list things (T-1)\n', Array.from({ length: n }, (_, i) => `      read:thing-${i}: reason ${i}\n`).join(''))
+  t.same(loadPolicyFiles([{ file: 'app-one.yaml', text: withScopes(1000) }]).findings, [], '1,000 is allowed')
+  const over = loadPolicyFiles([{ file: 'app-one.yaml', text: withScopes(1001) }])
+  t.equal(over.policies, null)
+  t.same(over.findings.map(brief), [{ file: 'app-one.yaml', line: 8, col: 5, severity: 'error', code: 'too-many-scopes' }], 'one finding, at scopes:')
+  t.match(over.findings[0]?.message, /environment "prod" whitelists 1001 scopes, more than 1000/)
+})

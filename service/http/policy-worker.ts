@@ -1,0 +1,52 @@
+// Worker thread entry: loads and validates the policy folder off the event loop
+// (docs/preflight-api.md, reloading). Hands each set over app by app, one batch per request
+// from the main thread, so that no single message takes the main thread long to read.
+import { parentPort } from 'node:worker_threads'
+import { loadPolicyDir } from '../policy/loader.js'
+import type { AppPolicy } from '../policy/types.js'
+import type { ToMain, ToWorker } from './load-off-thread.js'
+
+/** Scopes per batch: what the main thread reads in one go, about a millisecond. */
+const BATCH_SCOPES = 1000
+
+function batches(apps: Iterable<AppPolicy>): AppPolicy[][] {
+  const out: AppPolicy[][] = []
+  let batch: AppPolicy[] = []
+  let scopes = 0
+  for (const app of apps) {
+    batch.push(app)
+    for (const env of app.environments.values()) scopes += env.scopes.size + 1
+    if (scopes >= BATCH_SCOPES) {
+      out.push(batch)
+      batch = []
+      scopes = 0
+    }
+  }
+  if (batch.length > 0) out.push(batch)
+  return out
+}
+
+const port = parentPort
+let pending: { batches: AppPolicy[][]; done: ToMain } | null = null
+const send = (message: ToMain): void => port?.postMessage(message)
+
+port?.on('message', (message: ToWorker) => {
+  if (message.type === 'load') {
+    pending = null
+    loadPolicyDir(message.dir).then(
+      ({ policies, findings }) => {
+        pending = { batches: policies ? batches(policies.apps.values()) : [], done: { type: 'done', valid: policies !== null, findings } }
+        send({ type: 'ready' })
+      },
+      (err: unknown) => send({ type: 'failed', message: err instanceof Error ? err.name : 'error' }),
+    )
+  } else if (pending) {
+    // 'next': the main thread has read the previous batch.
+    const apps = pending.batches.shift()
+    if (apps) send({ type: 'apps', apps })
+    else {
+      send(pending.done)
+      pending = null
+    }
+  }
+})
