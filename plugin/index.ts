@@ -7,11 +7,12 @@ import fp from 'fastify-plugin'
 import { TokenCache } from './token/index.js'
 import { readEnv, mountedSecret } from './env.js'
 import { resolveOptions, type AppTokenOptions, type ResolvedOptions } from './options.js'
-import { routePlanner, scopeDecider, type TokenRequest } from './route-scopes.js'
+import { routePlanner, scopeDecider } from './route-scopes.js'
+import { refusal, tokenRequests } from './token-requests.js'
 import { PLUGIN, requestTokenHook } from './request-token.js'
-import { RouteScopesError, ScopePolicyError, describeViolations, type RouteViolation } from './errors.js'
+import { RouteScopesError, describeViolations, type RouteViolation } from './errors.js'
 import { InvalidOptionError } from './token/errors.js'
-import type { AppTokenDecorator, AppTokenRequestOptions } from './types.js'
+import type { AppTokenDecorator } from './types.js'
 
 async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Promise<void> {
   const o = await resolveOptions(options, readEnv())
@@ -45,17 +46,20 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
     await o.passThrough.store?.close()
   })
 
-  /** A get() argument → the token request, checked; throws ScopePolicyError (nothing sent). */
-  const tokenRequest = (opts: AppTokenRequestOptions = {}): TokenRequest => {
-    const decision = decide(opts.scopes ?? o.scopes)
-    if (decision.violations.length > 0) throw new ScopePolicyError(decision.scopes, decision.violations)
-    return { scopes: decision.scopes, resource: opts.resource ?? o.resource }
-  }
+  // get() arguments → checked requests, memoised: a refused one rejects with ScopePolicyError (nothing sent).
+  const requests = tokenRequests({ scopes: o.scopes, resource: o.resource }, decide)
+  const byDefault = requests.resolve(undefined)
   const api: AppTokenDecorator = {
-    get: async (opts) => await cache.get(tokenRequest(opts)),
+    get: (opts) => {
+      if (opts === undefined && !('violations' in byDefault)) return cache.get(byDefault)
+      const resolved = requests.resolve(opts)
+      return 'violations' in resolved ? Promise.reject(refusal(resolved)) : cache.get(resolved)
+    },
     invalidate: (opts) => {
-      if (opts?.token !== undefined) cache.invalidate({ token: opts.token })
-      else cache.invalidate(opts === undefined ? undefined : { scopes: decide(opts.scopes ?? o.scopes).scopes, resource: opts.resource ?? o.resource })
+      if (opts?.token !== undefined) { cache.invalidate({ token: opts.token }); return }
+      if (opts === undefined) { cache.invalidate(); return }
+      const resolved = requests.resolve(opts)
+      if (!('violations' in resolved)) cache.invalidate(resolved)
     },
     stats: () => cache.stats()
   }

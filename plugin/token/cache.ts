@@ -93,6 +93,9 @@ interface Entry {
   /** Settled promise of `token`: what the hot path hands out. */
   promise: Promise<AppToken> | undefined
   usableUntil: number
+  /** Far from usableUntil: a hit reads no clock (Date.now() costs as much as the rest of a hit). */
+  fresh: boolean
+  freshTimer: NodeJS.Timeout | undefined
   refreshAt: number
   /** Usable seconds and token of the last fetch, to notice a server reusing its token. */
   lifetime: number | undefined
@@ -160,7 +163,7 @@ export class TokenCache {
   /** Every entry, least recently inserted or refreshed first; a cache hit leaves it alone. */
   readonly #order = new Set<Entry>()
   #evictionWarnedAt = -Infinity
-  readonly #scopeKeys = new WeakMap<readonly string[], { copy: string[]; key: string }>()
+  readonly #scopeKeys = new WeakMap<readonly string[], { copy: string[] | undefined; key: string }>()
   readonly #abort = new AbortController()
   readonly #sleeps = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>()
   #closed = false
@@ -225,9 +228,10 @@ export class TokenCache {
     const scopes = opts?.scopes ?? EMPTY
     const key = scopes.length === 0 ? '' : scopes.length === 1 ? (joinable(scopes[0]) ? scopes[0] : INVALID) : this.#scopeKey(scopes)
     const entry = this.#entries.get(opts?.resource ?? '')?.get(key)
-    if (entry !== undefined && entry.promise !== undefined && Date.now() < entry.usableUntil) {
-      entry.used = true
-      return entry.promise
+    const promise = entry?.promise
+    if (promise !== undefined && (entry!.fresh || Date.now() < entry!.usableUntil)) {
+      entry!.used = true
+      return promise
     }
     return this.#getSlow(opts, key, entry)
   }
@@ -283,12 +287,18 @@ export class TokenCache {
 
   #scopeKey (scopes: readonly string[]): string {
     const seen = this.#scopeKeys.get(scopes)
-    if (seen !== undefined && sameElements(seen.copy, scopes)) return seen.key
-    // Already normalised (as the policy check hands them over): no sort, no memo for a fresh array.
-    if (sortedUnique(scopes)) return scopes.join(' ')
+    // The copy guards against an array changed since it was seen (a frozen one cannot be).
+    if (seen !== undefined && (seen.copy === undefined || sameElements(seen.copy, scopes))) return seen.key
+    const frozen = Object.isFrozen(scopes)
     let key: string
-    try { key = toScopeSet(scopes).join(' ') } catch { return INVALID }
-    this.#scopeKeys.set(scopes, { copy: [...scopes], key })
+    if (sortedUnique(scopes)) {
+      key = scopes.join(' ')
+      // Already normalised and maybe fresh on every call: no memo unless it is frozen (kept for good).
+      if (!frozen) return key
+    } else {
+      try { key = toScopeSet(scopes).join(' ') } catch { return INVALID }
+    }
+    this.#scopeKeys.set(scopes, { copy: frozen ? undefined : [...scopes], key })
     return key
   }
 
@@ -337,6 +347,8 @@ export class TokenCache {
       token: undefined,
       promise: undefined,
       usableUntil: 0,
+      fresh: false,
+      freshTimer: undefined,
       refreshAt: 0,
       lifetime: undefined,
       lastAccessToken: undefined,
@@ -602,6 +614,12 @@ export class TokenCache {
     entry.token = token
     entry.promise = Promise.resolve(token)
     entry.usableUntil = usableUntil
+    // The last quarter of the usable time is checked against the clock on every hit; before it, only a
+    // single event-loop turn longer than that quarter could hand the token out past usableUntil.
+    clearTimeout(entry.freshTimer)
+    entry.fresh = true
+    entry.freshTimer = setTimeout(() => { entry.fresh = false }, Math.min(MAX_TIMER, 0.75 * (usableUntil - Date.now())))
+    entry.freshTimer.unref()
     entry.used = false
     entry.rejected = undefined
     this.#schedule(entry, refreshAt)
@@ -631,6 +649,8 @@ export class TokenCache {
     entry.token = undefined
     entry.promise = undefined
     entry.usableUntil = 0
+    entry.fresh = false
+    clearTimeout(entry.freshTimer)
   }
 
   #invalidClient (): void {
