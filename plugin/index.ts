@@ -113,5 +113,4 @@ export { plugin as appToken }
 export type { AppTokenOptions } from './options.js'
 export type { AppTokenDecorator, AppTokenRequestOptions, AppTokenRouteConfig } from './types.js'
 export { ScopePolicyError, RouteScopesError, type RouteViolation } from './errors.js'
-export * from './token/index.js'
-export { memoryStore } from './store/memory.js'
+export * from './token-core.js'

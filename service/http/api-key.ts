@@ -13,6 +13,20 @@ const UnauthorizedError = createError(
 
 const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest()
 
+/** Shortest accepted key: a guessable key is no key. */
+export const MIN_API_KEY_LENGTH = 16
+
+/**
+ * Why a key cannot serve, or null. Node reads header bytes as latin1, so a key with a character
+ * outside printable ASCII could never match what a client sends; a short key is guessable.
+ * The reason never holds the key.
+ */
+export function apiKeyProblem(key: string): string | null {
+  if (!/^[\x21-\x7e]*$/.test(key)) return 'a key holds a character other than printable ASCII (no spaces): it could never match a request header'
+  if (key.length < MIN_API_KEY_LENGTH) return `a key is shorter than ${MIN_API_KEY_LENGTH} characters: use long random keys (e.g. openssl rand -base64 24)`
+  return null
+}
+
 /** Splits PREFLIGHT_API_KEYS-style text: comma-separated, blanks ignored. */
 export function parseApiKeys(text: string | undefined): string[] {
   return (text ?? '')
@@ -35,8 +49,15 @@ function apiKeyMatcher(keys: readonly string[]): (authorization: string | undefi
   }
 }
 
-/** onRequest hook refusing requests without a valid key (added only where keys are needed). */
+/**
+ * onRequest hook refusing requests without a valid key (added only where keys are needed).
+ * Throws at once for a key that could never work, naming the option, never the key.
+ */
 export function requireApiKey(keys: readonly string[]) {
+  for (const key of keys) {
+    const problem = typeof key === 'string' ? apiKeyProblem(key) : 'a key is not a string'
+    if (problem !== null) throw new TypeError(`apiKeys: ${problem}`)
+  }
   const matches = apiKeyMatcher(keys)
   return async function checkApiKey(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (matches(request.headers.authorization)) return

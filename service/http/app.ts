@@ -1,6 +1,7 @@
 // The preflight HTTP API as a Fastify app factory (docs/preflight-api.md), for `scope-policy serve`
 // and for embedding in another process.
 import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, {
   type FastifyBaseLogger,
@@ -13,9 +14,13 @@ import Fastify, {
 import { AccessLog, redactPaths } from './access-log.js'
 import { requireApiKey } from './api-key.js'
 import { handleError } from './error-handler.js'
+import { PreflightMetrics } from './metrics.js'
 import { PolicyStore } from './policy-store.js'
+import { appsRoute } from './routes/apps.js'
+import { catalogueRoutes } from './routes/catalogue.js'
 import { clientsRoute } from './routes/clients.js'
 import { healthRoutes } from './routes/health.js'
+import { metricsRoute } from './routes/metrics.js'
 import { preflightRoute } from './routes/preflight.js'
 import { LIMITS } from './schemas.js'
 import { formatValidationErrors } from './validation-message.js'
@@ -34,6 +39,8 @@ export interface PreflightAppOptions {
   reloadDebounceMs?: number
   /** Largest accepted request body in bytes (413 above). Default 64 KiB. */
   bodyLimit?: number
+  /** Adds a client_id label to the /metrics decisions (docs/metrics.md). Default false. */
+  metricsClientLabels?: boolean
 }
 
 export type PreflightApp = FastifyInstance<
@@ -76,7 +83,8 @@ export function buildPreflightApp(options: PreflightAppOptions): PreflightApp {
     schemaErrorFormatter: formatValidationErrors,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  const store = new PolicyStore(options.policyDir, app.log)
+  const metrics = new PreflightMetrics({ clientLabels: options.metricsClientLabels ?? false })
+  const store = new PolicyStore(options.policyDir, app.log, (outcome, current) => metrics.countLoad(outcome, current))
   app.decorate('preflightPolicies', store)
   app.addHook('onClose', async () => store.close())
 
@@ -124,11 +132,16 @@ export function buildPreflightApp(options: PreflightAppOptions): PreflightApp {
   })
 
   app.register(healthRoutes, { store })
+  app.register(metricsRoute, { metrics })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  // The page and the docs are open: with keys set the page is a shell that asks for one.
+  app.register(catalogueRoutes, { store, keyed: apiKeys.length > 0 })
+  app.register(swaggerUi, { routePrefix: '/docs', theme: { title: 'scope-policy preflight API' } })
   app.register(async (api) => {
     if (apiKeys.length > 0) api.addHook('onRequest', requireApiKey(apiKeys))
-    await api.register(preflightRoute, { store })
+    await api.register(preflightRoute, { store, metrics })
     await api.register(clientsRoute, { store })
+    await api.register(appsRoute, { store })
   })
 
   return app

@@ -3,7 +3,7 @@
 import fastifyEnv from '@fastify/env'
 import { Type, type Static } from '@sinclair/typebox'
 import Fastify from 'fastify'
-import { parseApiKeys } from './api-key.js'
+import { apiKeyProblem, parseApiKeys } from './api-key.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 type LogLevel = (typeof LOG_LEVELS)[number]
@@ -12,9 +12,12 @@ export const ServeEnv = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   POLICY_DIR: Type.String({ minLength: 1, default: './policies' }),
-  // Comma-separated; when set, the /v1 routes need `Authorization: Bearer <key>`.
-  PREFLIGHT_API_KEYS: Type.Optional(Type.String({ pattern: '^\\s*[^\\s,]+(\\s*,\\s*[^\\s,]+)*\\s*,?\\s*$' })),
+  // Comma-separated; when set, the /v1 routes need `Authorization: Bearer <key>`. Each key is at
+  // least 16 printable ASCII characters (see api-key.ts).
+  PREFLIGHT_API_KEYS: Type.Optional(Type.String({ pattern: '^[ \\t]*[!-+\\--~]{16,}([ \\t]*,[ \\t]*[!-+\\--~]{16,})*[ \\t]*,?[ \\t]*$' })),
   LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: LOG_LEVELS, default: 'info' }),
+  // `true` adds a client_id label to /metrics (docs/metrics.md): one series per known clientId.
+  METRICS_CLIENT_LABELS: Type.Boolean({ default: false }),
 })
 export type ServeEnv = Static<typeof ServeEnv>
 
@@ -24,6 +27,7 @@ export interface ServeConfig {
   policyDir: string
   apiKeys: string[]
   logLevel: LogLevel
+  metricsClientLabels: boolean
 }
 
 /** Thrown for a bad environment; the message names each variable, never its value. */
@@ -47,7 +51,9 @@ function reasonFor(e: AjvError, value: string | undefined): string {
   if (e.keyword === 'enum') return `must be one of ${(e.params.allowedValues as string[]).join(', ')}`
   if (e.keyword !== 'pattern') return e.message ?? e.keyword
   // Empty is refused, not read as "no keys": a missing secret must not open the API.
-  return value === '' ? 'is empty: unset it to serve without keys' : 'must be a comma-separated list of keys without spaces inside a key'
+  if (value === '') return 'is empty: unset it to serve without keys'
+  const problem = parseApiKeys(value).map(apiKeyProblem).find((p) => p !== null)
+  return problem ? `holds ${problem.replace(/^a key/, 'a key that')}` : 'must be a comma-separated list of keys without spaces inside a key'
 }
 
 function toConfigError(err: unknown, env: NodeJS.ProcessEnv): Error {
@@ -73,6 +79,7 @@ export async function readServeConfig(env: NodeJS.ProcessEnv = process.env): Pro
       policyDir: config.POLICY_DIR,
       apiKeys: parseApiKeys(config.PREFLIGHT_API_KEYS),
       logLevel: config.LOG_LEVEL,
+      metricsClientLabels: config.METRICS_CLIENT_LABELS,
     }
   } catch (err) {
     throw toConfigError(err, env)

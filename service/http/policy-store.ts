@@ -4,7 +4,7 @@
 // is refused: the last good set keeps serving and `status()` reports the findings.
 import { statSync, watch, type FSWatcher } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
-import { formatFinding, loadPolicyDir, PolicyLoadError } from '../policy/index.js'
+import { formatFinding, formatFindingCode, loadPolicyDir, PolicyLoadError } from '../policy/index.js'
 import type { Finding, LoadResult, PolicySet } from '../policy/types.js'
 
 export type PolicyStatus =
@@ -16,6 +16,9 @@ export interface ReloadOutcome {
   applied: boolean
   findings: Finding[]
 }
+
+/** Hears each load's outcome and the set in force after it. */
+export type LoadListener = (outcome: ReloadOutcome, current: PolicySet | null) => void
 
 export class PolicyStore {
   readonly dir: string
@@ -32,10 +35,13 @@ export class PolicyStore {
   #watchedIno: number | null = null
   #debounce: NodeJS.Timeout | null = null
   #closed = false
+  #onLoad: LoadListener | undefined
 
-  constructor(dir: string, log: FastifyBaseLogger) {
+  /** `onLoad` is called after each load (docs/metrics.md counts them). */
+  constructor(dir: string, log: FastifyBaseLogger, onLoad?: LoadListener) {
     this.dir = dir
     this.#log = log
+    this.#onLoad = onLoad
   }
 
   /** The set in force. Read it once per request. */
@@ -50,7 +56,7 @@ export class PolicyStore {
         ready: false,
         reason: 'the policy folder has errors: the new set was refused and the last good set keeps serving',
         files: [...new Set(this.#refused.map((f) => f.file))].sort(),
-        findings: this.#refused.map((f) => formatFinding(f)),
+        findings: this.#refused.map(formatFindingCode),
       }
     }
     if (!this.#current) return { ready: false, reason: 'no policy set loaded yet', files: [], findings: [] }
@@ -146,7 +152,9 @@ export class PolicyStore {
       )
     }
     this.#renewWatch()
-    return { applied: policies !== null, findings }
+    const outcome = { applied: policies !== null, findings }
+    this.#onLoad?.(outcome, this.#current)
+    return outcome
   }
 
   // loadPolicyDir reports problems as findings; should it throw all the same, the

@@ -8,7 +8,7 @@ import type { AuthMethod, ViolationCode } from '../policy/types.js'
 const stringEnum = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: values })
 
 // A record, so that a code added to ViolationCode fails to compile until listed here.
-const violationCodes: Record<ViolationCode, true> = {
+export const violationCodes: Record<ViolationCode, true> = {
   unknown_client: true,
   not_whitelisted: true,
   case_mismatch: true,
@@ -123,7 +123,39 @@ export const NotReady = Type.Object(
     status: Type.Literal('not_ready'),
     reason: Type.String(),
     files: Type.Array(Type.String()),
-    findings: Type.Array(Type.String(), { description: 'file:line:col: severity code message' }),
+    findings: Type.Array(Type.String(), { description: 'file:line:col: severity code (no message, no text of the file)' }),
   },
   { description: 'The last reload was refused: the last good set serves, these findings block the new one' },
+)
+
+const CatalogueScopeSchema = Type.Object({
+  name: Type.String(),
+  reason: Type.String(),
+  source: Type.String({ description: 'file:line of the scope' }),
+})
+
+const CatalogueEnvironmentSchema = Type.Object({
+  name: Type.String(),
+  clientId: Type.String(),
+  tokenEndpoint: Type.String({ description: 'origin and path only: a query string may carry secrets' }),
+  authMethod: stringEnum<AuthMethod>(['client_secret_basic', 'client_secret_post']),
+  resource: Type.Optional(Type.String({ description: 'without its query string' })),
+  source: Type.String({ description: 'file:line of the whitelist' }),
+  scopes: Type.Array(CatalogueScopeSchema),
+})
+
+export const AppList = Type.Object(
+  {
+    apps: Type.Array(
+      Type.Object({
+        app: Type.String(),
+        owner: Type.String(),
+        provider: Type.String(),
+        description: Type.Optional(Type.String()),
+        file: Type.String(),
+        environments: Type.Array(CatalogueEnvironmentSchema),
+      }),
+    ),
+  },
+  { description: 'Every app of the policy set in force, by name' },
 )

@@ -21,6 +21,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     policyDir: options.policyDir ?? config.policyDir,
     apiKeys: config.apiKeys,
     logger: { level: config.logLevel },
+    metricsClientLabels: config.metricsClientLabels,
     watch: true,
   })
   try {

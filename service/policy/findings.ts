@@ -12,6 +12,11 @@ export function formatFinding(f: Finding, dir?: string): string {
   return `${path}:${f.line}:${f.col}: ${f.severity} ${f.code} ${f.message}`
 }
 
+/** `path:LINE:COL: SEVERITY CODE`, without the message: for unauthenticated readers (/readyz). */
+export function formatFindingCode(f: Finding): string {
+  return `${f.file}:${f.line}:${f.col}: ${f.severity} ${f.code}`
+}
+
 export function compareFindings(a: Finding, b: Finding): number {
   if (a.file !== b.file) return a.file < b.file ? -1 : 1
   return a.line - b.line || a.col - b.col

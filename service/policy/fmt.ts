@@ -1,12 +1,14 @@
 // Canonical layout of one policy file (docs/cli.md `scope-policy fmt`): keys in a fixed order,
 // scopes sorted, block style, comments kept. Works on the yaml Document so comments travel
 // with the keys they sit above.
-import { isMap, isScalar, LineCounter, parseDocument, type Pair, type YAMLMap } from 'yaml'
+import { isMap, isScalar, type Pair, type YAMLMap } from 'yaml'
+import { readYaml } from './yaml-source.js'
 
 const APP_KEYS = ['app', 'description', 'owner', 'provider', 'environments']
 const ENV_KEYS = ['clientId', 'tokenEndpoint', 'authMethod', 'resource', 'scopes']
 
 export interface FormatProblem {
+  code: 'yaml-syntax' | 'duplicate-key'
   line: number
   col: number
   message: string
@@ -63,12 +65,16 @@ function blockStyle(map: YAMLMap): void {
 
 /** Returns the canonical text of a policy file, or the YAML problems that prevent formatting. */
 export function formatPolicyText(text: string): FormatResult {
-  const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter })
-  if (doc.errors.length > 0) {
+  const { doc, lineCounter, problems } = readYaml(text)
+  const errors = problems.filter((p) => p.severity === 'error')
+  if (errors.length > 0) {
     return {
       ok: false,
-      problems: doc.errors.map((e) => ({ ...lineCounter.linePos(e.pos[0]), message: e.message.split('\n')[0] ?? e.message })),
+      problems: errors.map((p) => ({
+        code: p.kind,
+        ...lineCounter.linePos(p.offset),
+        message: p.message,
+      })),
     }
   }
   const root = doc.contents

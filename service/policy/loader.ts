@@ -1,9 +1,8 @@
 // Loads a folder of policy files into a PolicySet (docs/policy-files.md). Every problem is a Finding.
-import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { compareFindings, finding, formatFinding, hasErrors, quote } from './findings.js'
 import { buildLookups } from './lookup.js'
 import { parsePolicyFile, type Occurrence } from './policy-file.js'
+import { listPolicyFolder, MAX_FILE_BYTES, readPolicyFile, tooLarge, type PolicyFolder } from './policy-folder.js'
 import type { AppPolicy, EnvironmentPolicy, Finding, LoadResult, PolicySet, PolicySource } from './types.js'
 
 export interface LoadOptions {
@@ -22,7 +21,13 @@ export function loadPolicyFiles(sources: readonly PolicySource[], options: LoadO
   const firstClient = new Map<string, Occurrence>()
   const sorted = [...sources].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
   for (const source of sorted) {
-    const parsed = parsePolicyFile(source.file, typeof source.text === 'string' ? source.text : '')
+    const text = typeof source.text === 'string' ? source.text : ''
+    // Sources from git are read whole by git; the cap holds for them all the same.
+    if (Buffer.byteLength(text) > MAX_FILE_BYTES) {
+      findings.push(tooLarge(source.file))
+      continue
+    }
+    const parsed = parsePolicyFile(source.file, text)
     findings.push(...parsed.findings)
     let clean = parsed.policy !== null
     if (parsed.appName) {
@@ -66,50 +71,34 @@ const READS_IN_FLIGHT = 16
 const folderAt = (code: string, message: string): Finding =>
   finding({ file: '.', line: 1, col: 1 }, 'error', code, message)
 
-/** The files a policy folder holds: `*.yaml` and `*.yml`, not dotfiles. */
-export function isPolicyFileName(name: string): boolean {
-  return !name.startsWith('.') && /\.ya?ml$/i.test(name)
-}
-
-/** Reads the policy files of `dir` (not sub-folders), sorted. Never throws. */
+/** Reads the policy files of `dir` (not sub-folders, no symlinks), sorted. Never throws. */
 export async function loadPolicyDir(dir: string): Promise<LoadResult> {
-  let names: string[]
+  let folder: PolicyFolder
   try {
-    const entries = await readdir(dir, { withFileTypes: true })
-    names = entries
-      .filter((e) => !e.isDirectory() && isPolicyFileName(e.name))
-      .map((e) => e.name)
-      .sort()
+    folder = await listPolicyFolder(dir)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : `cannot be read (${code ?? 'error'})`
     return { policies: null, findings: [folderAt('missing-folder', `policy folder ${quote(dir, 200)} ${why}`)] }
   }
+  const { names } = folder
   // A few reads in flight at once: a large folder loads faster than one by one, without
   // opening thousands of files together.
   const texts: Array<string | Finding> = new Array(names.length)
   let next = 0
   const worker = async (): Promise<void> => {
-    for (let i = next++; i < names.length; i = next++) {
-      const name = names[i] as string
-      try {
-        texts[i] = await readFile(join(dir, name), 'utf8')
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? 'error'
-        texts[i] = finding({ file: name, line: 1, col: 1 }, 'error', 'unreadable-file', `cannot read the file (${code})`)
-      }
-    }
+    for (let i = next++; i < names.length; i = next++) texts[i] = await readPolicyFile(dir, names[i] as string)
   }
   await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, names.length) }, worker))
   const sources: PolicySource[] = []
-  const unreadable: Finding[] = []
+  const unreadable: Finding[] = [...folder.findings]
   names.forEach((file, i) => {
     const text = texts[i]
     if (typeof text === 'string') sources.push({ file, text })
     else if (text) unreadable.push(text)
   })
   const result = loadPolicyFiles(sources, { dir })
-  if (names.length === 0) {
+  if (names.length + folder.findings.length === 0) {
     result.findings.push(finding({ file: '.', line: 1, col: 1 }, 'warning', 'empty-folder', `no *.yaml policy file in ${quote(dir, 200)}: every clientId is unknown`))
   }
   if (unreadable.length === 0) return result

@@ -6,7 +6,6 @@ import {
   isScalar,
   isSeq,
   LineCounter,
-  parseDocument,
   type Document,
   type Node,
   type Pair,
@@ -14,11 +13,13 @@ import {
 } from 'yaml'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
-import { tokenEndpointProblem, resourceProblem } from './endpoint.js'
+import { resourceProblem } from './rules/resource.js'
+import { tokenEndpointProblem } from './rules/token-endpoint.js'
 import { finding, quote } from './findings.js'
 import { PolicyFileSchema, type PolicyFile } from './schema.js'
 import { commaListParts, hasWildcard, isScopeToken, USER_SCOPES } from './scope-grammar.js'
 import { isSecretKey, secretKind } from './secrets.js'
+import { keyText, readYaml } from './yaml-source.js'
 import type { AppPolicy, EnvironmentPolicy, Finding, SourceLocation, WhitelistedScope } from './types.js'
 
 const validator = TypeCompiler.Compile(PolicyFileSchema)
@@ -58,14 +59,6 @@ function parsePointer(p: string): string[] {
     .slice(1)
     .split('/')
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-}
-
-/** A key as written: `0x1F:` is the scope "0x1F", not 31; `null:` is "null". */
-function keyText(pair: Pair): string | null {
-  const k = pair.key
-  if (isScalar(k)) return k.type === 'PLAIN' && typeof k.source === 'string' ? k.source : String(k.value)
-  if (k === null || k === undefined) return ''
-  return null
 }
 
 function pairAt(map: YAMLMap, key: string): Pair | undefined {
@@ -162,24 +155,13 @@ class FileCheck {
 }
 
 function parseYaml(c: FileCheck): boolean {
-  // logLevel: problems become findings, never process warnings on stderr.
-  const doc = parseDocument(c.text, { lineCounter: c.lc, uniqueKeys: true, prettyErrors: false, logLevel: 'error' })
-  for (const e of doc.errors) {
-    const at = c.loc(e.pos[0])
-    if (e.code === 'DUPLICATE_KEY') {
-      // The key as written: up to the `:` that ends it (scope names hold colons themselves).
-      const end = c.text.indexOf('\n', e.pos[0])
-      const line = c.text.slice(e.pos[0], Math.min(end < 0 ? c.text.length : end, e.pos[0] + 200)).trimEnd()
-      const key = line.replace(/\s*:(\s.*)?$/, '').replace(/^(["'])(.*)\1$/, '$2')
-      const kind = secretKind(key, true)
-      const shown = kind === null ? quote(key) : `that looks like a secret (${kind}; remove it and rotate it)`
-      c.error(at, 'duplicate-key', `duplicate key ${shown}: YAML would silently keep one of them; keep a single entry`)
-    } else {
-      c.error(at, 'yaml-syntax', e.message.split('\n', 1)[0] ?? 'invalid YAML')
-    }
+  const { doc, problems } = readYaml(c.text, c.lc)
+  for (const p of problems) {
+    const at = c.loc(p.offset)
+    if (p.severity === 'error') c.error(at, p.kind, p.message)
+    else c.warn(at, 'yaml-syntax', p.message)
   }
-  if (doc.errors.length > 0) return false
-  for (const w of doc.warnings) c.warn(c.loc(w.pos[0]), 'yaml-syntax', w.message.split('\n', 1)[0] ?? 'YAML warning')
+  if (problems.some((p) => p.severity === 'error')) return false
   const contents = doc.contents
   if (contents === null || (isScalar(contents) && contents.value === null)) {
     c.error(c.loc(0), 'schema', 'the file is empty: a policy file is a mapping with app, owner, provider and environments')
@@ -208,7 +190,7 @@ function scanNodes(c: FileCheck): boolean {
   const visit = (node: unknown, path: Path): void => {
     if (isAlias(node)) {
       aliases = true
-      c.error(c.nodeLoc(node), 'yaml-alias', `alias *${node.source}: write the value out, so that a diff shows every grant`)
+      c.error(c.nodeLoc(node), 'yaml-alias', 'an alias (*name): write the value out, so that a diff shows every grant')
       return
     }
     if (isMap(node)) {
@@ -483,7 +465,7 @@ export function parsePolicyFile(file: string, text: string): ParsedFile {
     if (!c.findings.some((f) => f.severity === 'error')) parsed.policy = build(c, js as PolicyFile, drafts)
   } catch (e) {
     // e.g. nesting deep enough to exhaust the stack: report it, never a stack trace.
-    c.error(c.loc(0), 'yaml-syntax', `the file could not be read: ${e instanceof Error ? e.message.split('\n', 1)[0] : 'unknown error'}`)
+    c.error(c.loc(0), 'yaml-syntax', `the file could not be read (${e instanceof Error ? e.name : 'unknown error'})`)
   }
   parsed.findings = c.findings
   return parsed

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs'
+import { readFileSync, statSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { runCli, WORKER } from '../helpers/cli.js'
@@ -126,7 +126,7 @@ t.test('a file that is not valid YAML is reported with its line, left alone, exi
   const dir = t.testdir({ 'broken.yaml': broken, 'messy.yaml': MESSY })
   const r = await runCli(['fmt', dir])
   t.equal(r.code, 1)
-  t.match(r.stdout, new RegExp(`^${join(dir, 'broken.yaml')}:3:1: error yaml-syntax .*unique`, 'm'))
+  t.match(r.stdout, new RegExp(`^${join(dir, 'broken.yaml')}:3:1: error duplicate-key duplicate key "owner": keys must be unique`, 'm'))
   t.equal(readFileSync(join(dir, 'broken.yaml'), 'utf8'), broken)
   t.equal(readFileSync(join(dir, 'messy.yaml'), 'utf8'), CANONICAL, 'the other files are still formatted')
 })
@@ -136,4 +136,18 @@ t.test('a missing folder: one line naming it', async (t) => {
   const r = await runCli(['fmt', 'nowhere'], { cwd })
   t.equal(r.code, 1)
   t.equal(r.stderr, 'scope-policy: cannot read policy folder nowhere: ENOENT\n')
+})
+
+t.test('a symlink is reported and never written through', async (t) => {
+  const root = t.testdir({ 'outside.yaml': MESSY, policies: { 'messy.yaml': MESSY } })
+  const dir = join(root, 'policies')
+  symlinkSync(join(root, 'outside.yaml'), join(dir, 'linked.yaml'))
+  for (const args of [['fmt', dir], ['fmt', '--check', dir]]) {
+    const r = await runCli(args)
+    t.equal(r.code, 1, args.join(' '))
+    t.match(r.stdout, new RegExp(`^${join(dir, 'linked.yaml')}:1:1: error symlink "linked\\.yaml" is a symbolic link`, 'm'))
+    t.notOk(r.stdout.includes(root + '/outside'), 'the target is not named')
+  }
+  t.equal(readFileSync(join(root, 'outside.yaml'), 'utf8'), MESSY, 'the target is untouched')
+  t.equal(readFileSync(join(dir, 'messy.yaml'), 'utf8'), CANONICAL, 'the regular file is formatted')
 })

@@ -1,3 +1,5 @@
+import { symlinkSync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
 import { policyYaml, runCli, WORKER } from '../helpers/cli.js'
 
@@ -90,4 +92,19 @@ t.test('--format markdown: summary line, then a table per file', async (t) => {
   const [first, ...rest] = r.stdout.split('\n')
   t.match(first, /^\*\*scope-policy lint\*\* .*0 errors, 1 warning in 1 file\.$/)
   t.match(rest.join('\n'), /### `.*report-job\.yaml`\n\n\| Line \| Severity \| Code \| Message \|\n\| --- \| --- \| --- \| --- \|\n\| 9:7 \| warning \| `missing-reason` \|/)
+})
+
+t.test('a symlink in the folder is a finding naming the link, never its target or content', async (t) => {
+  const root = t.testdir({ 'private.yaml': 'app: x\nowner: "@a/b"\nprivate-CANARY-9d2f: [\n', policies: { 'agent-desktop-worker.yaml': WORKER } })
+  symlinkSync(join(root, 'private.yaml'), join(root, 'policies', 'other-app.yaml'))
+  const dir = join(root, 'policies')
+  const text = await runCli(['lint', dir])
+  t.equal(text.code, 1)
+  t.match(text.stdout, new RegExp(`^${join(dir, 'other-app.yaml')}:1:1: error symlink "other-app\\.yaml" is a symbolic link`, 'm'))
+  const json = JSON.parse((await runCli(['lint', '--format', 'json', dir])).stdout)
+  t.same(json.findings.map((f: { code: string }) => f.code), ['symlink'])
+  for (const format of ['text', 'json', 'github', 'markdown']) {
+    const r = await runCli(['lint', '--format', format, dir])
+    t.notOk(r.stdout.includes('CANARY') || r.stdout.includes('private.yaml'), `${format}: nothing of the target`)
+  }
 })

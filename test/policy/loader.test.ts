@@ -1,4 +1,6 @@
 import t from 'tap'
+import fc from 'fast-check'
+import { execFileSync } from 'node:child_process'
 import { symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,6 +20,9 @@ const bad = (name: string): string => join(fixtures, 'bad', name)
 
 type Expected = Pick<Finding, 'file' | 'line' | 'col' | 'severity' | 'code'>
 const brief = (f: Finding): Expected => ({ file: f.file, line: f.line, col: f.col, severity: f.severity, code: f.code })
+
+// Text that must never reach a finding.
+const CANARY = 'CANARYq7Vx'
 
 const VALID = `app: app-one
 owner: "@team/one"
@@ -120,7 +125,7 @@ t.test('messages say what to do', async (t) => {
   t.match(await msg('duplicate-app'), /already defined at app-one\.yaml:1:6/)
   t.match(await msg('app-name-mismatch'), /rename the file to app-two\.yaml or set app: app-one/)
   t.match(await msg('comma-list'), /one key per scope \(read:interaction, read:analytics\)/)
-  t.match(await msg('insecure-endpoint'), /http: on auth\.example\.com/)
+  t.match(await msg('insecure-endpoint'), /http: token endpoint on auth\.example\.com.*Use https:/)
   t.match(await msg('duplicate-key'), /duplicate key "owner"/)
 })
 
@@ -228,11 +233,48 @@ t.test('a missing folder and an unreadable file are findings, not throws', async
   t.match(notDir.findings[0]?.message, /is not a folder/)
 
   const dir = t.testdir({ 'app-one.yaml': VALID })
-  await symlink(join(dir, 'nowhere.yaml'), join(dir, 'broken.yaml'))
+  execFileSync('mkfifo', [join(dir, 'pipe.yaml')])
   const r = await loadPolicyDir(dir)
   t.equal(r.policies, null)
-  t.same(r.findings.map(brief), [{ file: 'broken.yaml', line: 1, col: 1, severity: 'error', code: 'unreadable-file' }])
-  t.match(r.findings[0]?.message, /cannot read the file \(ENOENT\)/)
+  t.same(r.findings.map(brief), [{ file: 'pipe.yaml', line: 1, col: 1, severity: 'error', code: 'unreadable-file' }], 'a FIFO is not read (nor waited on)')
+  t.match(r.findings[0]?.message, /not a regular file/)
+})
+
+t.test('symlinks in the folder are never followed: a symlink finding naming the link', async (t) => {
+  const outside = t.testdir({
+    'secret.yaml': `app: app-two\nowner: "@x/y"\nprovider: generic\n${CANARY}: [\n`,
+    'app-two.yaml': VALID.replaceAll('app-one', 'app-two').replace('one-prod', 'two-prod'),
+    folder: {},
+    'policies': { 'app-one.yaml': VALID },
+  })
+  const dir = join(outside, 'policies')
+  await symlink(join(outside, 'secret.yaml'), join(dir, 'leak.yaml'))
+  await symlink(join(outside, 'app-two.yaml'), join(dir, 'app-two.yaml'))
+  await symlink(join(outside, 'folder'), join(dir, 'folder.yaml'))
+  await symlink(join(dir, 'nowhere.yaml'), join(dir, 'broken.yaml'))
+  await symlink(join(outside, 'secret.yaml'), join(dir, 'notes.txt'))
+  const r = await loadPolicyDir(dir)
+  t.equal(r.policies, null, 'a symlink is an error: the set does not load')
+  t.same(
+    r.findings.map(brief),
+    ['app-two.yaml', 'broken.yaml', 'folder.yaml', 'leak.yaml'].map((file) => ({ file, line: 1, col: 1, severity: 'error', code: 'symlink' })),
+    'each policy-named link, whatever it points at; other names are ignored as before',
+  )
+  t.match(r.findings[0]?.message, /"app-two\.yaml" is a symbolic link/)
+  const text = r.findings.map((f) => formatFinding(f)).join('\n')
+  t.notOk(text.includes(CANARY) || text.includes(outside), 'neither the target nor its content')
+})
+
+t.test('a file over 1 MiB is a file-too-large finding, not read whole', async (t) => {
+  const big = `${VALID}# ${'x'.repeat(1024 * 1024)}\n`
+  const dir = t.testdir({ 'app-one.yaml': big, 'app-two.yaml': VALID.replaceAll('app-one', 'app-two').replace('one-prod', 'two-prod') })
+  const r = await loadPolicyDir(dir)
+  t.equal(r.policies, null)
+  t.same(r.findings.map(brief), [{ file: 'app-one.yaml', line: 1, col: 1, severity: 'error', code: 'file-too-large' }])
+  t.match(r.findings[0]?.message, /larger than 1024 KiB/)
+  t.same(loadPolicyFiles([{ file: 'app-one.yaml', text: big }]).findings.map((f) => f.code), ['file-too-large'], 'sources from git too')
+  const atCap = `${VALID}#${'x'.repeat(1024 * 1024 - VALID.length - 2)}\n`
+  t.same(loadPolicyFiles([{ file: 'app-one.yaml', text: atCap }]).findings, [], 'exactly 1 MiB is read')
 })
 
 t.test('only *.yaml and *.yml files of the folder itself are read', async (t) => {
@@ -376,4 +418,49 @@ t.test('scope keys are taken as written, even when YAML reads them as numbers or
   const { policies, findings } = loadPolicyFiles([{ file: 'app-one.yaml', text }])
   t.same(findings, [])
   t.same([...(policies?.byClientId.get('one-prod')?.environment.scopes.keys() ?? [])], ['0x1F', 'null', '1e3'])
+})
+
+// No finding carries text of the file beyond a key name: a value written next to a problem,
+// whatever the problem, must never reach lint, the service log or /readyz.
+const leaks = (findings: readonly Finding[]): string[] => findings.filter((f) => formatFinding(f).includes(CANARY)).map((f) => formatFinding(f))
+
+t.test('a duplicate key names the key only, never the rest of its line (JSON-style YAML)', async (t) => {
+  const envs = `environments: {"prod": {"clientId": "one-prod", "client_secret":"${CANARY}-1","client_secret":"${CANARY}-2", "scopes": {}}}\n`
+  const text = VALID.slice(0, VALID.indexOf('environments:')) + envs
+  const { findings } = loadPolicyFiles([{ file: 'app-one.yaml', text }])
+  t.same(findings.map((f) => [f.code, f.line, f.col]), [['duplicate-key', 4, envs.lastIndexOf('"client_secret"') + 1]], 'at the second key')
+  t.match(findings[0]?.message, /^duplicate key "client_secret": /)
+  t.same(leaks(findings), [])
+})
+
+t.test('YAML errors are described in our words, never with the text that caused them', async (t) => {
+  const broken: Array<[string, string]> = [
+    ['a bad escape', `description: "\\q${CANARY}"`],
+    ['an unknown tag', `description: !${CANARY} x`],
+    ['a block scalar header', `description: |${CANARY}\n  text`],
+    ['a directive', `%${CANARY} x\n---\ndescription: x`],
+    ['a duplicate key that is a secret', `sk_live_${CANARY}: 1\nsk_live_${CANARY}: 2`],
+  ]
+  for (const [what, line] of broken) {
+    const { findings } = loadPolicyFiles([{ file: 'app-one.yaml', text: `${line}\n${VALID}` }])
+    t.ok(findings.length > 0, `${what}: a finding`)
+    t.same(leaks(findings), [], `${what}: not echoed`)
+  }
+})
+
+t.test('property: whatever breaks a file, no finding echoes a secret written in it', async (t) => {
+  // Keys may be named in findings, so the secret is one lint knows (an AWS key id): wherever
+  // a broken file puts it, value or key, it is reported by kind only.
+  const secret = 'AKIAQ7VXCANARY2345Z7'
+  const text = VALID.replace('list things (T-1)', `"${secret} one"`).replace('provider: generic', `provider: generic\ndescription: ${secret} two`)
+  const noise = fc.constantFrom('"', "'", ':', ',', '{', '}', '[', '\\', '!', '&', '*', '%', '|', '>', '#', '\n', ' ', '\t', '-', '?')
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat(text.length), fc.string({ unit: noise, maxLength: 4 })), { maxLength: 4 }), (edits) => {
+      let s = text
+      for (const [at, ins] of edits) s = s.slice(0, at) + ins + s.slice(at)
+      const shown = loadPolicyFiles([{ file: 'app-one.yaml', text: s }]).findings.map((f) => formatFinding(f))
+      return !shown.some((line) => line.includes(secret))
+    }),
+    { numRuns: 2000 },
+  )
 })

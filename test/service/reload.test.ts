@@ -68,7 +68,7 @@ t.test('an invalid change is refused: the last good set serves and /readyz lists
   t.equal(ready.body.status, 'not_ready')
   t.same(ready.body.files, ['agent-desktop-worker.yaml'])
   t.ok(ready.body.findings.length > 0)
-  for (const f of ready.body.findings) t.match(f, /^agent-desktop-worker\.yaml:\d+:\d+: error \S+ /, 'file:line:col')
+  for (const f of ready.body.findings) t.match(f, /^agent-desktop-worker\.yaml:\d+:\d+: error [a-z-]+$/, 'file:line:col: severity code, no message')
 
   t.equal((await preflight(origin, { clientId: 'prod-app-8821', scopes: 'read:interaction' })).status, 200, 'the old set serves')
   t.equal((await preflight(origin, { clientId: 'prod-app-8821', scopes: 'write:notes' })).status, 422, 'nothing of the new set')
@@ -81,6 +81,22 @@ t.test('an invalid change is refused: the last good set serves and /readyz lists
   await writeFile(file, addScope(good))
   t.ok(await eventually(async () => (await call(origin, '/readyz')).status === 200), 'ready again once fixed')
   t.equal((await preflight(origin, { clientId: 'prod-app-8821', scopes: 'write:notes' })).status, 200)
+})
+
+t.test('a refused reload shows no text of the file: not in /readyz, not in the log', async (t) => {
+  const dir = await policyFolder(t)
+  const service = await startService(t, { policyDir: dir })
+  const canary = 'CANARYr4Wq'
+  // JSON-style YAML: the duplicate key and its value share one line.
+  const text = `{"app": "leaky-app", "owner": "@x/y", "provider": "generic", "environments": {"prod": {"clientId": "leaky-1", "tokenEndpoint": "https://a.example.com/t", "scopes": {}, "client_secret":"${canary}-1","client_secret":"${canary}-2"}}}\n`
+  await writeFile(join(dir, 'leaky-app.yaml'), text)
+  t.equal((await service.app.preflightPolicies.reload('test')).applied, false)
+  const ready = await call(service.origin, '/readyz')
+  t.equal(ready.status, 503)
+  t.same(ready.body.findings, [`leaky-app.yaml:1:${text.lastIndexOf('"client_secret"') + 1}: error duplicate-key`])
+  t.notOk(ready.text.includes(canary), '/readyz')
+  t.notOk(service.logs.some((l) => l.includes(canary)), 'the log')
+  t.ok(service.logs.some((l) => l.includes('duplicate key \\"client_secret\\"')), 'the log names the key')
 })
 
 t.test('a syntax error in a new file is refused too', async (t) => {

@@ -1,16 +1,19 @@
 // `scope-policy fmt [--check] [dir]`: rewrite the policy files in canonical layout (comments kept).
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { formatPolicyText } from '../../policy/fmt.js'
 import { formatOption, policyDirOption, CliError, type Format } from '../args.js'
 import type { Command } from '../command.js'
-import { isPolicyFileName } from '../../policy/index.js'
+import type { Finding } from '../../policy/types.js'
+import { listPolicyFolder, readPolicyFile, type PolicyFolder } from '../../policy/index.js'
 import { annotation } from '../output/github.js'
 import { cell, codeCell, renderMarkdown } from '../output/markdown.js'
 import { plural } from '../output/plural.js'
 
 interface Problem {
   file: string
+  code: string
   line: number
   col: number
   message: string
@@ -26,7 +29,7 @@ function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): st
   const verb = checkOnly ? 'would reformat' : 'reformatted'
   const invalid = new Set(o.problems.map((p) => p.file)).size
   const headline = `scope-policy fmt ${dir}: ${plural(o.files, 'file')}, ${verb} ${o.changed.length}` +
-    (invalid > 0 ? `, ${plural(invalid, 'file')} not valid YAML` : '')
+    (invalid > 0 ? `, ${plural(invalid, 'file')} left alone (not valid YAML, a symlink or unreadable)` : '')
   switch (format) {
     case 'json':
       return `${JSON.stringify({ summary: { dir, files: o.files, check: checkOnly, changed: o.changed.length, problems: o.problems.length }, changed: o.changed, problems: o.problems }, null, 2)}\n`
@@ -36,13 +39,13 @@ function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): st
           level: checkOnly ? 'error' : 'notice', file, title: 'scope-policy fmt',
           message: checkOnly ? `not in canonical layout: run scope-policy fmt ${dir}` : 'reformatted',
         })),
-        ...o.problems.map((p) => annotation({ level: 'error', file: p.file, line: p.line, col: p.col, title: 'scope-policy fmt: yaml-syntax', message: p.message })),
+        ...o.problems.map((p) => annotation({ level: 'error', file: p.file, line: p.line, col: p.col, title: `scope-policy fmt: ${p.code}`, message: p.message })),
         headline,
       ].map((l) => `${l}\n`).join('')
     case 'markdown':
       return renderMarkdown({
         summary: `**scope-policy fmt** ${codeCell(dir)}: ${plural(o.files, 'file')}, ${verb} ${o.changed.length}` +
-          (invalid > 0 ? `, ${plural(invalid, 'file')} not valid YAML.` : '.'),
+          (invalid > 0 ? `, ${plural(invalid, 'file')} left alone (not valid YAML, a symlink or unreadable).` : '.'),
         headers: ['File', 'Status'],
         sections: o.changed.length + o.problems.length === 0 ? [] : [{
           title: 'Files',
@@ -55,17 +58,16 @@ function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): st
       })
     case 'text':
       return [
-        ...o.problems.map((p) => `${p.file}:${p.line}:${p.col}: error yaml-syntax ${p.message}`),
+        ...o.problems.map((p) => `${p.file}:${p.line}:${p.col}: error ${p.code} ${p.message}`),
         ...o.changed,
         headline,
       ].map((l) => `${l}\n`).join('')
   }
 }
 
-async function policyFiles(dir: string): Promise<string[]> {
+async function policyFolder(dir: string): Promise<PolicyFolder> {
   try {
-    const entries = await readdir(dir, { withFileTypes: true })
-    return entries.filter((e) => !e.isDirectory() && isPolicyFileName(e.name)).map((e) => e.name).sort()
+    return await listPolicyFolder(dir)
   } catch (e) {
     throw new CliError(`cannot read policy folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
   }
@@ -87,22 +89,25 @@ Options:
   --format FORMAT  text (default), json, github, markdown
   -h, --help       this help
 
-Exit: 0; 1 with --check and a file to change, or a file that is not valid YAML; 2 usage error.
+Exit: 0; 1 with --check and a file to change, or a file left alone (not valid YAML, a symlink, unreadable); 2 usage error.
 `,
   options: { check: { type: 'boolean' }, policies: { type: 'string' }, format: { type: 'string' } },
   async run(io, args) {
     const format = formatOption(args, 'fmt')
     const dir = policyDirOption(args, 'fmt', io.env)
     const checkOnly = args.values.check === true
-    const names = await policyFiles(dir)
+    const folder = await policyFolder(dir)
+    const { names } = folder
     const outcome: Outcome = { files: names.length, changed: [], problems: [] }
+    const problem = (f: Finding): Problem => ({ file: join(dir, f.file), code: f.code, line: f.line, col: f.col, message: f.message })
+    // Symlinks are never read nor written through: they are reported, as lint does.
+    outcome.problems.push(...folder.findings.map(problem))
     for (const name of names) {
       const file = join(dir, name)
-      let text: string
-      try {
-        text = await readFile(file, 'utf8')
-      } catch (e) {
-        throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+      const text = await readPolicyFile(dir, name)
+      if (typeof text !== 'string') {
+        outcome.problems.push(problem(text))
+        continue
       }
       const result = formatPolicyText(text)
       if (!result.ok) {
@@ -113,7 +118,8 @@ Exit: 0; 1 with --check and a file to change, or a file that is not valid YAML; 
       outcome.changed.push(file)
       if (checkOnly) continue
       try {
-        await writeFile(file, result.text, 'utf8')
+        // O_NOFOLLOW: a file swapped for a symlink since it was read is not written through.
+        await writeFile(file, result.text, { encoding: 'utf8', flag: constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW })
       } catch (e) {
         throw new CliError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
       }

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { check, normaliseScopes } from '../../policy/index.js'
 import type { CheckResult } from '../../policy/types.js'
 import { recordDecision } from '../access-log.js'
+import type { PreflightMetrics } from '../metrics.js'
 import type { PolicyStore } from '../policy-store.js'
 import { Errors, LIMITS, PreflightAllowed, PreflightBody, PreflightDenied } from '../schemas.js'
 
@@ -29,7 +30,7 @@ function describeDenial({ violations, app, environment }: CheckResult): string {
   return `${violations.length} problems${app ? ` for ${app}/${environment}` : ''}: ${list}; see violations`
 }
 
-export const preflightRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = async (app, { store }) => {
+export const preflightRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore; metrics: PreflightMetrics }> = async (app, { store, metrics }) => {
   app.post(
     '/v1/preflight',
     {
@@ -52,6 +53,7 @@ export const preflightRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> =
       const result = check(store.current, { clientId, environment, scopes })
       const codes = [...new Set(result.violations.map((v) => v.code))]
       recordDecision(request, { clientId, decision: result.allowed ? 'allowed' : 'denied', ...(codes.length ? { codes } : {}) })
+      metrics.countDecision(clientId, result)
       if (result.allowed && result.app !== null && result.environment !== null) {
         return { allowed: true as const, app: result.app, environment: result.environment, scopes: result.scopes }
       }

@@ -1,0 +1,67 @@
+// What the catalogue shows of a policy set (docs/preflight-api.md): one shape for the
+// server-rendered page and for GET /v1/apps, so both show the same facts.
+import { join } from 'node:path'
+import type { AuthMethod, PolicySet, SourceLocation } from '../../policy/types.js'
+
+export interface CatalogueScope {
+  name: string
+  reason: string
+  /** `file:line` of the scope in its policy file. */
+  source: string
+}
+
+export interface CatalogueEnvironment {
+  name: string
+  clientId: string
+  /** Origin and path only: a query string may carry secrets. */
+  tokenEndpoint: string
+  authMethod: AuthMethod
+  resource?: string
+  /** `file:line` of the whitelist. */
+  source: string
+  scopes: CatalogueScope[]
+}
+
+export interface CatalogueApp {
+  app: string
+  owner: string
+  provider: string
+  description?: string
+  file: string
+  environments: CatalogueEnvironment[]
+}
+
+/**
+ * The text before a URL's query or fragment (RFC 3986 §3: the first `?` or `#` ends the
+ * path). Cut from the text as written, not re-serialised: `https://api.example.com` and
+ * `https://api.example.com/` are different audiences (RFC 8707).
+ */
+export function withoutQuery(value: string): string {
+  return value.split(/[?#]/, 1)[0] ?? ''
+}
+
+const sourceIn = (dir: string) => (at: SourceLocation) => `${join(dir, at.file)}:${at.line}`
+
+/** Every app of the set, by name, with its environments in file order. */
+export function catalogueOf(policies: PolicySet): CatalogueApp[] {
+  const source = sourceIn(policies.dir)
+  return [...policies.apps.values()]
+    .sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0))
+    .map((policy) => ({
+      app: policy.app,
+      owner: policy.owner,
+      // Files may predate the field: generic is the only rule profile so far.
+      provider: policy.provider ?? 'generic',
+      ...(policy.description === undefined ? {} : { description: policy.description }),
+      file: join(policies.dir, policy.file),
+      environments: [...policy.environments.values()].map((env) => ({
+        name: env.name,
+        clientId: env.clientId,
+        tokenEndpoint: withoutQuery(env.tokenEndpoint),
+        authMethod: env.authMethod,
+        ...(env.resource === undefined ? {} : { resource: withoutQuery(env.resource) }),
+        source: source(env.scopesAt),
+        scopes: [...env.scopes.values()].map((s) => ({ name: s.name, reason: s.reason, source: source(s.at) })),
+      })),
+    }))
+}

@@ -1,0 +1,80 @@
+// Each public entry point, imported by its package name in a fresh node process
+// against dist/ (as an installed package is), loads only what it needs: the token
+// core works without Fastify and without the policy-file parser, and the policy
+// engine without the HTTP app. How loads are seen: test/helpers/import-probe.mjs.
+// `npm test` builds first (pretest).
+import t from 'tap'
+import { execFile } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const probe = fileURLToPath(new URL('../helpers/import-probe.mjs', import.meta.url))
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
+  name: string
+  exports: Record<string, string | { types: string, default: string }>
+}
+
+interface Probe { packages: string[], exports: string[] }
+
+/**
+ * Imports `specifier` alone in a new node process; it resolves the package by its
+ * own name (self-reference). Without NODE_OPTIONS: tap's loaders stay out of it.
+ */
+async function load (specifier: string): Promise<Probe> {
+  const { NODE_OPTIONS: _tapLoaders, ...env } = process.env
+  const { stdout } = await promisify(execFile)(process.execPath, [probe, specifier], { cwd: root, env, encoding: 'utf8' })
+  return JSON.parse(stdout) as Probe
+}
+
+interface Entry {
+  subpath: string
+  /** Public names a user imports from it. */
+  names: string[]
+  /** Packages it must not load. */
+  never: string[]
+}
+
+const entries: Entry[] = [
+  {
+    subpath: './token',
+    names: ['TokenCache', 'fetchToken', 'memoryStore', 'AppToken', 'tokenFingerprint', 'AppTokenError', 'OAuthError', 'TimeoutError', 'InvalidOptionError', 'ScopeNarrowedError'],
+    never: ['fastify', 'yaml', '@fastify/swagger']
+  },
+  {
+    subpath: './policy',
+    names: ['loadPolicyDir', 'loadPolicyFiles', 'loadPolicySet', 'PolicyLoadError', 'check', 'checkGeneric', 'normaliseScopes', 'PolicyFileSchema', 'policyJsonSchema', 'formatFinding'],
+    never: ['fastify', '@fastify/swagger', 'undici']
+  },
+  { subpath: './redis', names: ['redisStore'], never: ['fastify'] },
+  { subpath: '.', names: ['default', 'appToken', 'TokenCache', 'fetchToken', 'memoryStore', 'ScopePolicyError'], never: [] },
+  { subpath: './service', names: ['buildPreflightApp', 'serve', 'check', 'loadPolicyDir', 'diffPolicySets'], never: [] }
+]
+
+t.test('package.json exports exactly these entries, each built with its types', async (t) => {
+  t.same(Object.keys(pkg.exports).sort(), [...entries.map(e => e.subpath), './package.json'].sort())
+  for (const { subpath } of entries) {
+    const target = pkg.exports[subpath]
+    if (typeof target !== 'object') { t.fail(`${subpath} has no types/default`); continue }
+    t.ok(existsSync(`${root}${target.types}`), `${subpath} types: ${target.types}`)
+    t.ok(existsSync(`${root}${target.default}`), `${subpath} code: ${target.default}`)
+  }
+})
+
+for (const { subpath, names, never } of entries) {
+  const specifier = subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`
+  t.test(`import '${specifier}'`, async (t) => {
+    const { packages, exports } = await load(specifier)
+    for (const name of names) t.ok(exports.includes(name), `exports ${name}`)
+    for (const name of never) t.notOk(packages.includes(name), `does not load ${name}`)
+  })
+}
+
+// The control that makes the "does not load" checks mean something: the probe
+// sees a package imported by ES modules (fastify, @fastify/swagger) and one only
+// require()d inside a CommonJS package (fastify's avvio).
+t.test('the probe sees what the preflight app loads', async (t) => {
+  const { packages } = await load(`${pkg.name}/service`)
+  for (const name of ['fastify', '@fastify/swagger', 'avvio', 'yaml']) t.ok(packages.includes(name), `sees ${name}`)
+})
