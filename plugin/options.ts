@@ -5,6 +5,7 @@ import { Type, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { Dispatcher } from 'undici'
 import { loadPolicySet, PolicyLoadError } from '../service/policy/index.js'
+import { AUTH_METHODS } from '../service/policy/rules/auth-method.js'
 import type { AppPolicy, AuthMethod, EnvironmentPolicy, PolicySet } from '../service/policy/types.js'
 import type { TokenCacheOptions } from './token/index.js'
 import { InvalidOptionError } from './token/errors.js'
@@ -79,7 +80,7 @@ const OptionsSchema = Type.Object({
   environment: Type.Optional(Type.String({ minLength: 1, description: 'the name of an environment of the client\'s policy entry, e.g. "prod" (or env APP_TOKEN_ENV)' })),
   scopes: Type.Optional(Type.Union([Type.Array(Type.String()), Type.String()], { description: 'an array of scope strings or a space-delimited string (or env APP_TOKEN_SCOPES)' })),
   tokenEndpoint: Type.Optional(Type.String({ minLength: 1, description: 'the token endpoint URL, https: (http: only on loopback) (or env APP_TOKEN_ENDPOINT)' })),
-  authMethod: Type.Optional(Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')], { description: "'client_secret_basic' or 'client_secret_post'" })),
+  authMethod: Type.Optional(Type.Union(AUTH_METHODS.map((method) => Type.Literal(method)), { description: AUTH_METHODS.map((method) => `'${method}'`).join(' or ') })),
   resource: Type.Optional(Type.String({ minLength: 1, description: 'an absolute URI (RFC 8707 resource indicator)' })),
   name: Type.Optional(Type.String({ pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$', description: 'a JavaScript identifier, e.g. "billingToken"' })),
   hook: Type.Optional(Type.Union([Type.Literal('onRequest'), Type.Literal('preHandler')], { description: "'onRequest' or 'preHandler'" })),

@@ -71,7 +71,10 @@ export function tokenRequests (defaults: { scopes: Scopes; resource: string | un
       const given = scopes ?? defaults.scopes
       if (node === undefined) return decide(given) // not an array or a string: the check says what is wrong
       const resource = opts?.resource
-      if (resource === undefined) return node.request ??= requestOf(node, given, undefined)
+      if (resource === undefined) {
+        node.request ??= requestOf(node, given, undefined)
+        return node.request
+      }
       let found = node.byResource?.get(resource)
       if (found === undefined) (node.byResource ??= new Map()).set(resource, found = requestOf(node, given, resource))
       return found

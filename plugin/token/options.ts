@@ -2,6 +2,7 @@
 // (docs/token-core.md): defaults filled in, every failure an InvalidOptionError
 // that names the option.
 import type { Dispatcher } from 'undici'
+import { authMethodProblem, DEFAULT_AUTH_METHOD } from '../../service/policy/rules/auth-method.js'
 import type { AuthMethod } from '../../service/policy/types.js'
 import { InvalidOptionError } from './errors.js'
 import { parseTokenEndpoint } from './endpoint.js'
@@ -62,7 +63,7 @@ export interface TokenCacheOptions extends TokenRequestOptions {
 }
 
 export const DEFAULTS = {
-  authMethod: 'client_secret_basic' as AuthMethod,
+  authMethod: DEFAULT_AUTH_METHOD,
   timeout: 10_000,
   maxWait: 10_000,
   maxResponseBytes: 64 * 1024,
@@ -113,9 +114,8 @@ export function resolveRequestOptions (options: TokenRequestOptions, who: string
     throw new InvalidOptionError('clientSecret must be a non-empty string or a function returning one')
   }
   const authMethod = options.authMethod ?? DEFAULTS.authMethod
-  if (authMethod !== 'client_secret_basic' && authMethod !== 'client_secret_post') {
-    throw new InvalidOptionError(`authMethod must be client_secret_basic or client_secret_post (got ${JSON.stringify(String(authMethod)).slice(0, 60)})`)
-  }
+  const authProblem = authMethodProblem(authMethod)
+  if (authProblem !== null) throw new InvalidOptionError(authProblem)
   const onScopeNarrowed = options.onScopeNarrowed ?? 'error'
   if (onScopeNarrowed !== 'error' && onScopeNarrowed !== 'warn') throw new InvalidOptionError('onScopeNarrowed must be \'error\' or \'warn\'')
   if (options.scopeHint !== undefined && typeof options.scopeHint !== 'function') throw new InvalidOptionError('scopeHint must be a function')
