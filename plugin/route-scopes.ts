@@ -18,8 +18,7 @@ export type Scopes = readonly string[] | string
 export type ScopeDecider = (scopes: Scopes) => ScopeDecision
 
 /** The §4 check against the client's policy entry, or the generic rules without a policy. */
-export function scopeDecider (o: Pick<ResolvedOptions, 'policy' | 'clientId' | 'environment'>): ScopeDecider {
-  const { policy, clientId, environment } = o
+export function scopeDecider ({ policy, clientId, environment }: Pick<ResolvedOptions, 'policy' | 'clientId' | 'environment'>): ScopeDecider {
   const run = policy === undefined
     ? (scopes: Scopes) => checkGeneric(scopes)
     : (scopes: Scopes) => check(policy.set, { clientId, environment, scopes })

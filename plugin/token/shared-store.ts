@@ -41,12 +41,12 @@ const MAX_DATE = 8.64e15
 /** One home for "is this a stored token": anything else read from a store is a miss. A plain copy. */
 export function asStoredToken (value: unknown): StoredToken | undefined {
   if (typeof value !== 'object' || value === null) return undefined
-  const v = value as Record<string, unknown>
-  if (typeof v.accessToken !== 'string' || v.accessToken === '' || typeof v.tokenType !== 'string' || v.tokenType === '') return undefined
-  if (!Array.isArray(v.scopes) || !v.scopes.every((s) => typeof s === 'string')) return undefined
-  const { usableUntil, expiresAt, refreshAt } = v
+  const fields = value as Record<string, unknown>
+  if (typeof fields.accessToken !== 'string' || fields.accessToken === '' || typeof fields.tokenType !== 'string' || fields.tokenType === '') return undefined
+  if (!Array.isArray(fields.scopes) || !fields.scopes.every((s) => typeof s === 'string')) return undefined
+  const { usableUntil, expiresAt, refreshAt } = fields
   if (!isTime(usableUntil) || !isTime(expiresAt) || !isTime(refreshAt)) return undefined
-  return { accessToken: v.accessToken, tokenType: v.tokenType, scopes: [...v.scopes as string[]], usableUntil, expiresAt, refreshAt }
+  return { accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: [...fields.scopes as string[]], usableUntil, expiresAt, refreshAt }
 }
 
 function isTime (value: unknown): value is number {
