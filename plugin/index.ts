@@ -7,62 +7,66 @@ import fp from 'fastify-plugin'
 import { TokenCache } from './token/index.js'
 import { readEnv, mountedSecret } from './env.js'
 import { resolveOptions, type AppTokenOptions, type ResolvedOptions } from './options.js'
-import { routePlanner, scopeDecider, type TokenRequest } from './route-scopes.js'
-import { PLUGIN, requestTokenHook } from './request-token.js'
-import { RouteScopesError, ScopePolicyError, describeViolations, type RouteViolation } from './errors.js'
+import { routePlanner, scopeDecider } from './route-scopes.js'
+import { refusal, tokenRequests } from './token-requests.js'
+import { PLUGIN, requestTokenHook } from './request-hook.js'
+import { RouteScopesError, describeViolations, type RouteViolation } from './errors.js'
 import { InvalidOptionError } from './token/errors.js'
-import type { AppTokenDecorator, AppTokenRequestOptions } from './types.js'
+import type { AppTokenDecorator } from './types.js'
 
 async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Promise<void> {
-  const o = await resolveOptions(options, readEnv())
-  const { name } = o
+  const settings = await resolveOptions(options, readEnv())
+  const { name } = settings
   if (fastify.hasDecorator(name) || fastify.hasRequestDecorator(name)) {
     throw new InvalidOptionError(`option name: "${name}" is already decorated on this instance: register the second plugin with another name, e.g. { name: 'billingToken' }`)
   }
   const log = fastify.log.child(name === 'appToken' ? { plugin: PLUGIN } : { plugin: PLUGIN, name })
-  const decide = scopeDecider(o)
-  if (o.scopesGiven) {
-    const { violations } = decide(o.scopes)
+  const decide = scopeDecider(settings)
+  if (settings.scopesGiven) {
+    const { violations } = decide(settings.scopes)
     if (violations.length > 0) throw new InvalidOptionError(`option scopes: not allowed: ${describeViolations(violations)}`)
   }
-  const secret = o.secretFile === undefined ? undefined : await mountedSecret(o.secretFile)
+  const secret = settings.secretFile === undefined ? undefined : await mountedSecret(settings.secretFile)
 
   const cache = new TokenCache({
-    ...o.passThrough,
-    tokenEndpoint: o.tokenEndpoint,
-    clientId: o.clientId,
-    clientSecret: secret?.clientSecret ?? o.clientSecret as NonNullable<ResolvedOptions['clientSecret']>,
-    ...(o.authMethod === undefined ? {} : { authMethod: o.authMethod }),
+    ...settings.passThrough,
+    tokenEndpoint: settings.tokenEndpoint,
+    clientId: settings.clientId,
+    clientSecret: secret?.clientSecret ?? settings.clientSecret as NonNullable<ResolvedOptions['clientSecret']>,
+    ...(settings.authMethod === undefined ? {} : { authMethod: settings.authMethod }),
     logger: log,
-    scopeHint: policyHint(o),
+    scopeHint: policyHint(settings),
     onInvalidClient: secret === undefined
-      ? o.passThrough.onInvalidClient
-      : () => { secret.onInvalidClient(); o.passThrough.onInvalidClient?.() }
+      ? settings.passThrough.onInvalidClient
+      : () => { secret.onInvalidClient(); settings.passThrough.onInvalidClient?.() }
   })
   fastify.addHook('onClose', async () => {
     await cache.close()
     // The store's own connections would keep the process alive (it never closes a client it was given).
-    await o.passThrough.store?.close()
+    await settings.passThrough.store?.close()
   })
 
-  /** A get() argument → the token request, checked; throws ScopePolicyError (nothing sent). */
-  const tokenRequest = (opts: AppTokenRequestOptions = {}): TokenRequest => {
-    const decision = decide(opts.scopes ?? o.scopes)
-    if (decision.violations.length > 0) throw new ScopePolicyError(decision.scopes, decision.violations)
-    return { scopes: decision.scopes, resource: opts.resource ?? o.resource }
-  }
+  // get() arguments → checked requests, memoised: a refused one rejects with ScopePolicyError (nothing sent).
+  const requests = tokenRequests({ scopes: settings.scopes, resource: settings.resource }, decide)
+  const byDefault = requests.resolve(undefined)
   const api: AppTokenDecorator = {
-    get: async (opts) => await cache.get(tokenRequest(opts)),
+    get: (opts) => {
+      if (opts === undefined && !('violations' in byDefault)) return cache.get(byDefault)
+      const resolved = requests.resolve(opts)
+      return 'violations' in resolved ? Promise.reject(refusal(resolved)) : cache.get(resolved)
+    },
     invalidate: (opts) => {
-      if (opts?.token !== undefined) cache.invalidate({ token: opts.token })
-      else cache.invalidate(opts === undefined ? undefined : { scopes: decide(opts.scopes ?? o.scopes).scopes, resource: opts.resource ?? o.resource })
+      if (opts?.token !== undefined) { cache.invalidate({ token: opts.token }); return }
+      if (opts === undefined) { cache.invalidate(); return }
+      const resolved = requests.resolve(opts)
+      if (!('violations' in resolved)) cache.invalidate(resolved)
     },
     stats: () => cache.stats()
   }
   fastify.decorate(name, api)
   fastify.decorateRequest(name, null)
 
-  const plan = routePlanner({ key: name, global: o.global, scopes: o.scopes, resource: o.resource, decide })
+  const plan = routePlanner({ key: name, global: settings.global, scopes: settings.scopes, resource: settings.resource, decide })
   const kPlan = Symbol(`${PLUGIN}:${name}`)
   // Collected, reported by ready(): throwing in onRoute would make app.get() throw.
   // Keyed by URL and scopes: the HEAD route Fastify adds for a GET joins its entry.
@@ -80,25 +84,25 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
     route.config = { ...route.config, [kPlan]: routePlan } as typeof route.config
   })
 
-  fastify.addHook(o.hook, requestTokenHook({ name, kPlan, plan, cache, log }))
+  fastify.addHook(settings.hook, requestTokenHook({ name, kPlan, plan, cache, log }))
 
   fastify.addHook('onReady', async () => {
     if (violations.size > 0) throw new RouteScopesError([...violations.values()])
-    if (o.prefetch === 'block') await api.get()
+    if (settings.prefetch === 'block') await api.get()
     // Failures are logged by the cache; the first request retries.
-    else if (o.prefetch === 'background') api.get().catch(() => {})
+    else if (settings.prefetch === 'background') api.get().catch(() => {})
   })
 }
 
 /** The invalid_scope hint: what the policy allows and where to change it. */
-function policyHint (o: ResolvedOptions): ((scopes: readonly string[]) => string | undefined) | undefined {
-  if (o.policy === undefined) return undefined
-  const { set, app, entry } = o.policy
+function policyHint (settings: ResolvedOptions): ((scopes: readonly string[]) => string | undefined) | undefined {
+  if (settings.policy === undefined) return undefined
+  const { set, app, entry } = settings.policy
   const where = `${join(set.dir, entry.scopesAt.file)}:${entry.scopesAt.line}`
   const allowed = [...entry.scopes.keys()].join(' ') || '(none)'
   // The same text whatever was requested: the policy entry is fixed at register.
   const hint = `The policy of ${app.app}/${entry.name} allows: ${allowed} (${where}). ` +
-    `The scopes whitelisted for ${o.clientId} in the provider's portal must match it exactly (case-sensitive).`
+    `The scopes whitelisted for ${settings.clientId} in the provider's portal must match it exactly (case-sensitive).`
   return () => hint
 }
 

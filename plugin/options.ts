@@ -5,15 +5,14 @@ import { Type, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { Dispatcher } from 'undici'
 import { loadPolicySet, PolicyLoadError } from '../service/policy/index.js'
+import { AUTH_METHODS } from '../service/policy/rules/auth-method.js'
 import type { AppPolicy, AuthMethod, EnvironmentPolicy, PolicySet } from '../service/policy/types.js'
-import type { TokenCacheOptions } from './token/index.js'
+import type { ClientSecret, TokenCacheOptions } from './token/index.js'
 import { InvalidOptionError } from './token/errors.js'
 import { parseTokenEndpoint } from './token/endpoint.js'
 import { checkResource } from './token/scopes.js'
 import type { AppTokenEnv } from './env.js'
 import type { Scopes } from './route-scopes.js'
-
-export type SecretOption = string | (() => string | Promise<string>)
 
 /** Token-core options the plugin passes through as they are (see TokenCacheOptions). */
 type CoreOptions = Pick<TokenCacheOptions, 'dispatcher' | 'store' | 'onScopeNarrowed' | 'defaultLifetime' | 'clockSkew' |
@@ -24,7 +23,7 @@ export interface AppTokenOptions extends CoreOptions {
   /** Env APP_TOKEN_CLIENT_ID. */
   clientId?: string
   /** Env APP_TOKEN_CLIENT_SECRET, or APP_TOKEN_CLIENT_SECRET_FILE (a mounted secret). */
-  clientSecret?: SecretOption
+  clientSecret?: ClientSecret
   /** A policies folder, or a set loaded with loadPolicySet(). Env APP_TOKEN_POLICY. */
   policy?: string | PolicySet
   /** The environment of the client's policy entry (checked when given). Env APP_TOKEN_ENV. */
@@ -65,7 +64,7 @@ export interface ResolvedOptions {
   /** The policy and the client's entry in it; undefined without `policy`. */
   policy: { set: PolicySet; app: AppPolicy; entry: EnvironmentPolicy } | undefined
   /** The secret as given (option or env); secretFile when it comes from APP_TOKEN_CLIENT_SECRET_FILE. */
-  clientSecret: SecretOption | undefined
+  clientSecret: ClientSecret | undefined
   secretFile: string | undefined
   /** Options passed through to the token core as they are. */
   passThrough: CoreOptions
@@ -79,7 +78,7 @@ const OptionsSchema = Type.Object({
   environment: Type.Optional(Type.String({ minLength: 1, description: 'the name of an environment of the client\'s policy entry, e.g. "prod" (or env APP_TOKEN_ENV)' })),
   scopes: Type.Optional(Type.Union([Type.Array(Type.String()), Type.String()], { description: 'an array of scope strings or a space-delimited string (or env APP_TOKEN_SCOPES)' })),
   tokenEndpoint: Type.Optional(Type.String({ minLength: 1, description: 'the token endpoint URL, https: (http: only on loopback) (or env APP_TOKEN_ENDPOINT)' })),
-  authMethod: Type.Optional(Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')], { description: "'client_secret_basic' or 'client_secret_post'" })),
+  authMethod: Type.Optional(Type.Union(AUTH_METHODS.map((method) => Type.Literal(method)), { description: AUTH_METHODS.map((method) => `'${method}'`).join(' or ') })),
   resource: Type.Optional(Type.String({ minLength: 1, description: 'an absolute URI (RFC 8707 resource indicator)' })),
   name: Type.Optional(Type.String({ pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$', description: 'a JavaScript identifier, e.g. "billingToken"' })),
   hook: Type.Optional(Type.Union([Type.Literal('onRequest'), Type.Literal('preHandler')], { description: "'onRequest' or 'preHandler'" })),

@@ -17,30 +17,14 @@ export type Scopes = readonly string[] | string
 
 export type ScopeDecider = (scopes: Scopes) => ScopeDecision
 
-const MEMO_LIMIT = 1024
-
-/**
- * The §4 check against the client's policy entry, or the generic rules without
- * a policy; memoised per scope set so hot paths never check twice.
- */
-export function scopeDecider (o: Pick<ResolvedOptions, 'policy' | 'clientId' | 'environment'>): ScopeDecider {
-  const { policy, clientId, environment } = o
-  const run: ScopeDecider = policy === undefined
-    ? (scopes) => checkGeneric(scopes)
-    : (scopes) => check(policy.set, { clientId, environment, scopes })
-  const memo = new Map<string, ScopeDecision>()
+/** The §4 check against the client's policy entry, or the generic rules without a policy. */
+export function scopeDecider ({ policy, clientId, environment }: Pick<ResolvedOptions, 'policy' | 'clientId' | 'environment'>): ScopeDecider {
+  const run = policy === undefined
+    ? (scopes: Scopes) => checkGeneric(scopes)
+    : (scopes: Scopes) => check(policy.set, { clientId, environment, scopes })
   return (scopes) => {
-    // Unambiguous for any input from JS callers: [42] (malformed) and ['42'] must not share a key.
-    const key = typeof scopes === 'string' ? `s:${scopes}` : JSON.stringify(scopes)
-    let decision = memo.get(key)
-    if (decision === undefined) {
-      const { scopes: normalised, violations } = run(scopes)
-      decision = { scopes: normalised, violations }
-      // get() may be called with caller-built scope sets: keep the memo bounded.
-      if (memo.size >= MEMO_LIMIT) memo.clear()
-      memo.set(key, decision)
-    }
-    return decision
+    const { scopes: normalised, violations } = run(scopes)
+    return { scopes: normalised, violations }
   }
 }
 

@@ -1,7 +1,7 @@
 // An in-process SharedTokenStore (docs/redis.md), the LocalStore beside the Redis
 // store: lets several TokenCache instances in one process share tokens and
 // refresh once, and is the reference the Redis store must behave like.
-import type { SharedTokenStore, StoredToken } from '../token/store.js'
+import type { SharedTokenStore, StoredToken } from '../token/shared-store.js'
 
 interface Slot<T> { value: T; expiresAt: number }
 

@@ -5,10 +5,12 @@
 // core falls back to its own memory cache.
 import { createRequire } from 'node:module'
 import type { Redis, RedisOptions } from 'ioredis'
-import type { SharedTokenStore, StoredToken } from '../token/store.js'
+import { withDeadline } from '../token/deadline.js'
+import { InvalidOptionError } from '../token/errors.js'
+import { asStoredToken, type SharedTokenStore, type StoredToken } from '../token/shared-store.js'
 import { parseSealKey, seal, unseal } from './seal.js'
 
-export type { SharedTokenStore, StoredToken } from '../token/store.js'
+export type { SharedTokenStore, StoredToken } from '../token/shared-store.js'
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` URL: the store opens (and closes) its own connections. */
@@ -46,15 +48,15 @@ const noop = (): void => {}
 
 export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
   if ((options.url === undefined) === (options.client === undefined)) {
-    throw new TypeError('redisStore needs exactly one of `url` and `client`')
+    throw new InvalidOptionError('redisStore needs exactly one of `url` and `client`')
   }
   for (const name of ['lockTtl', 'waitTimeout', 'commandTimeout'] as const) {
     const value = options[name]
     if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
-      throw new TypeError(`redisStore option ${name} must be a positive number of milliseconds`)
+      throw new InvalidOptionError(`redisStore option ${name} must be a positive number of milliseconds`)
     }
   }
-  if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') throw new TypeError('redisStore option keyPrefix must be a string')
+  if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') throw new InvalidOptionError('redisStore option keyPrefix must be a string')
   const prefix = options.keyPrefix ?? DEFAULT_PREFIX
   const commandTimeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT
   const keyInput = options.encryptionKey ?? nonEmpty(process.env.APP_TOKEN_STORE_KEY)
@@ -76,10 +78,6 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
   async function run<T> (op: string, call: () => Promise<T>): Promise<T> {
     if (closed) throw new Error(`redis store ${op}: store closed`)
     let gaveUp = false
-    let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => { gaveUp = true; reject(new Error(`timed out after ${commandTimeout} ms`)) }, commandTimeout)
-    })
     // Never sent once the caller gave up: a late lock would be one no one releases.
     const work = connected().then(() => {
       if (gaveUp || closed) throw new Error('gave up')
@@ -87,11 +85,9 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
     })
     work.catch(noop)
     try {
-      return await Promise.race([work, deadline])
+      return await withDeadline(work, commandTimeout, () => { gaveUp = true; return new Error(`timed out after ${commandTimeout} ms`) })
     } catch (err) {
       throw new Error(`redis store ${op}: ${String((err as Error).message).slice(0, 200)}`)
-    } finally {
-      clearTimeout(timer)
     }
   }
 
@@ -281,20 +277,6 @@ function checkReplies (op: string, replies: Array<[Error | null, unknown]> | nul
     if (err !== null) throw new Error(`redis store ${op}: ${String(err.message).slice(0, 200)}`)
   }
   return replies.map(([, result]) => result)
-}
-
-function asStoredToken (value: unknown): StoredToken | undefined {
-  if (typeof value !== 'object' || value === null) return undefined
-  const v = value as Record<string, unknown>
-  if (typeof v.accessToken !== 'string' || v.accessToken === '' || typeof v.tokenType !== 'string') return undefined
-  if (!Array.isArray(v.scopes) || !v.scopes.every((s) => typeof s === 'string')) return undefined
-  const { usableUntil, expiresAt, refreshAt } = v
-  if (!isFiniteNumber(usableUntil) || !isFiniteNumber(expiresAt) || !isFiniteNumber(refreshAt)) return undefined
-  return { accessToken: v.accessToken, tokenType: v.tokenType, scopes: [...v.scopes as string[]], usableUntil, expiresAt, refreshAt }
-}
-
-function isFiniteNumber (value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value)
 }
 
 function nonEmpty (value: string | undefined): string | undefined {

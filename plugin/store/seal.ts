@@ -2,6 +2,7 @@
 // 12-byte IV (NIST SP 800-38D §8.2.2) and the value's store key as associated
 // data, so a value copied to another key does not open.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { InvalidOptionError } from '../token/errors.js'
 
 const VERSION = 's1:'
 const IV_BYTES = 12
@@ -19,7 +20,7 @@ export function parseSealKey (input: string | Uint8Array): Buffer {
   }
   if (key?.length !== 32) {
     // Never echo the input: it is a secret, perhaps a mistyped one.
-    throw new TypeError('encryptionKey must be 32 bytes: a Buffer, 64 hex digits or 44 base64 characters (e.g. `openssl rand -base64 32`)')
+    throw new InvalidOptionError('encryptionKey must be 32 bytes: a Buffer, 64 hex digits or 44 base64 characters (e.g. `openssl rand -base64 32`)')
   }
   return key
 }

@@ -4,8 +4,11 @@ export type { AuthMethod } from '../../service/policy/types.js'
 export { AppToken, tokenFingerprint } from './app-token.js'
 export { TokenCache } from './cache.js'
 export type { GetTokenOptions, TokenCacheOptions, TokenEntryStats, TokenStats } from './cache.js'
-export { fetchToken } from './request.js'
-export type { FetchTokenOptions, FetchedToken, SecretSource } from './request.js'
+export { fetchToken } from './fetch-token.js'
+export type { FetchedToken } from './fetch-token.js'
+export type { ClientSecret, FetchTokenOptions, TokenRequestOptions } from './options.js'
+/** The former name of ClientSecret. */
+export type { ClientSecret as SecretSource } from './options.js'
 export {
   AppTokenError,
   BadResponseError,
@@ -23,4 +26,4 @@ export {
 } from './errors.js'
 export type { AppTokenErrorDetails } from './errors.js'
 export type { TokenLogger } from './logger.js'
-export type { SharedTokenStore, StoredToken } from './store.js'
+export type { SharedTokenStore, StoredToken } from './shared-store.js'

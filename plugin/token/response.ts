@@ -1,6 +1,7 @@
 // Reads the token endpoint's answer: a successful response (RFC 6749 §5.1)
 // or a typed error for everything else (§5.2 bodies, HTML pages, empty or
 // malformed bodies, 5xx/429, redirects).
+import { USER_SCOPES_NOTE } from '../../service/policy/rules/scope-messages.js'
 import type { AuthMethod } from '../../service/policy/types.js'
 import { BadResponseError, HttpError, OAuthError, RedirectError } from './errors.js'
 import { parseScopeValue } from './jwt.js'
@@ -140,8 +141,7 @@ function hintFor (error: string, description: string | undefined, scope: string 
       const sent = ctx.scopes.length === 0 ? 'no scope' : `scope "${ctx.scopes.join(' ')}"`
       const named = scope !== undefined ? ` The server named: "${scope}".` : ''
       const policy = ctx.scopeHint?.(ctx.scopes) ??
-        'Scopes are case-sensitive and must be whitelisted for this client in the provider\'s portal; ' +
-        'user scopes such as openid and offline_access are not valid for client_credentials.'
+        `Scopes are case-sensitive and must be whitelisted for this client in the provider's portal; ${USER_SCOPES_NOTE}.`
       return `Sent ${sent}.${named} ${policy}`
     }
     case 'invalid_client':

@@ -1,4 +1,7 @@
-// Scope and resource arguments, checked before anything is sent.
+// Scope and resource arguments, checked before anything is sent, with the
+// policy engine's rules (service/policy/rules) as typed errors.
+import { resourceProblem } from '../../service/policy/rules/resource.js'
+import { notScopeTokenMessage } from '../../service/policy/rules/scope-messages.js'
 import { isScopeToken } from '../../service/policy/scope-grammar.js'
 import { InvalidOptionError } from './errors.js'
 
@@ -8,7 +11,7 @@ export function toScopeSet (scopes: readonly string[] | undefined): string[] {
   if (!Array.isArray(scopes)) throw new InvalidOptionError('scopes must be an array of scope tokens')
   for (const scope of scopes) {
     if (typeof scope !== 'string' || !isScopeToken(scope)) {
-      throw new InvalidOptionError(`scope ${JSON.stringify(scope)} is not an RFC 6749 §3.3 scope-token`, {
+      throw new InvalidOptionError(notScopeTokenMessage(scope), {
         hint: 'Pass each scope as its own array element, without spaces, commas or quotes.'
       })
     }
@@ -19,9 +22,6 @@ export function toScopeSet (scopes: readonly string[] | undefined): string[] {
 /** RFC 8707 §2: an absolute URI without a fragment. */
 export function checkResource (resource: string | undefined): void {
   if (resource === undefined) return
-  let url: URL | undefined
-  try { url = new URL(resource) } catch {}
-  if (url === undefined || url.hash !== '' || resource.includes('#')) {
-    throw new InvalidOptionError(`resource ${JSON.stringify(resource)} is not an absolute URI without a fragment (RFC 8707 §2)`)
-  }
+  const problem = typeof resource === 'string' ? resourceProblem(resource) : { message: 'resource must be a string' }
+  if (problem !== null) throw new InvalidOptionError(problem.message)
 }

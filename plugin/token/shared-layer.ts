@@ -1,8 +1,9 @@
 // The cache's side of the shared store (docs/redis.md): every call bounded in time,
 // and any failure read as a miss so the cache fetches for itself — slower,
 // never down. One warning per outage, one info line on recovery.
-import type { SharedTokenStore, StoredToken } from './store.js'
+import { withDeadline } from './deadline.js'
 import type { TokenLogger } from './logger.js'
+import { asStoredToken, type SharedTokenStore, type StoredToken } from './shared-store.js'
 
 /** Outage state per store object, so caches sharing one store log an outage once. */
 const outages = new WeakMap<SharedTokenStore, { down: boolean }>()
@@ -23,8 +24,7 @@ export class SharedLayer {
   }
 
   async get (key: string): Promise<StoredToken | undefined> {
-    const value = await this.#call('get', () => this.#store.get(key), this.#timeout)
-    return isStoredToken(value) ? value : undefined
+    return asStoredToken(await this.#call('get', () => this.#store.get(key), this.#timeout))
   }
 
   async set (key: string, value: StoredToken, ttlMs: number): Promise<void> {
@@ -42,20 +42,12 @@ export class SharedLayer {
   }
 
   async waitFor (key: string, timeoutMs: number): Promise<StoredToken | undefined> {
-    const value = await this.#call('waitFor', () => this.#store.waitFor(key, timeoutMs), timeoutMs + this.#timeout)
-    return isStoredToken(value) ? value : undefined
+    return asStoredToken(await this.#call('waitFor', () => this.#store.waitFor(key, timeoutMs), timeoutMs + this.#timeout))
   }
 
   async #call<T> (op: string, fn: () => Promise<T>, timeout: number): Promise<T | undefined> {
-    let timer: NodeJS.Timeout | undefined
     try {
-      const value = await Promise.race([
-        fn(),
-        new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => reject(new Error(`shared store ${op} took longer than ${timeout} ms`)), timeout)
-          timer.unref()
-        })
-      ])
+      const value = await withDeadline(Promise.resolve(fn()), timeout, () => new Error(`shared store ${op} took longer than ${timeout} ms`), true)
       if (this.#state.down) {
         this.#state.down = false
         this.#log.info('shared token store answers again; tokens are shared again')
@@ -68,16 +60,6 @@ export class SharedLayer {
           'shared token store failed; fetching tokens locally until it recovers')
       }
       return undefined
-    } finally {
-      clearTimeout(timer)
     }
   }
-}
-
-function isStoredToken (value: unknown): value is StoredToken {
-  if (value === null || typeof value !== 'object') return false
-  const v = value as Record<string, unknown>
-  return typeof v.accessToken === 'string' && v.accessToken !== '' && typeof v.tokenType === 'string' &&
-    Array.isArray(v.scopes) && v.scopes.every((s) => typeof s === 'string') &&
-    typeof v.usableUntil === 'number' && typeof v.expiresAt === 'number' && typeof v.refreshAt === 'number'
 }

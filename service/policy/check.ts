@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { quote } from './findings.js'
 import { foldSeparators, lookupFor, type EnvLookup } from './lookup.js'
 import { commaListParts, isScopeToken, USER_SCOPES } from './scope-grammar.js'
+import { commaListMessage, notScopeTokenMessage, userScopeMessage } from './rules/scope-messages.js'
 import type { CheckRequest, CheckResult, PolicySet, Violation } from './types.js'
 
 const WHITESPACE = /\s+/
@@ -95,7 +96,7 @@ function genericViolation(scope: string): Violation | null {
     return {
       scope,
       code: 'malformed',
-      message: `scope ${quote(scope)} is a comma-separated list in one token: scopes are separated by spaces (RFC 6749 §3.3); ${split !== '' ? `send ${quote(split)}` : 'remove it'}`,
+      message: commaListMessage(scope, split !== '' ? `send ${quote(split)}` : 'remove it'),
       ...(split !== '' ? { suggestion: split } : {}),
     }
   }
@@ -103,14 +104,14 @@ function genericViolation(scope: string): Violation | null {
     return {
       scope,
       code: 'malformed',
-      message: `scope ${quote(scope)} is not an RFC 6749 §3.3 scope-token: no quotes, backslashes, control or non-ASCII characters`,
+      message: notScopeTokenMessage(scope),
     }
   }
   if (USER_SCOPES.has(scope)) {
     return {
       scope,
       code: 'user_scope',
-      message: `scope "${scope}" is a user scope: a client_credentials token acts as the app, not a user (RFC 6749 §4.4), and the server answers invalid_scope; remove it`,
+      message: userScopeMessage(scope),
     }
   }
   return null

@@ -17,6 +17,8 @@ import { resourceProblem } from './rules/resource.js'
 import { tokenEndpointProblem } from './rules/token-endpoint.js'
 import { finding, quote } from './findings.js'
 import { EnvironmentSchema, PolicyFileSchema, type PolicyFile } from './schema.js'
+import { authMethodProblem } from './rules/auth-method.js'
+import { commaListMessage, notScopeTokenMessage, userScopeMessage } from './rules/scope-messages.js'
 import { commaListParts, hasWildcard, isScopeToken, USER_SCOPES } from './scope-grammar.js'
 import { isVariableNameField, VARIABLE_NAME_FIELDS, variableNameMessage } from './secret-env.js'
 import { isSecretKey, secretKind } from './secrets.js'
@@ -303,7 +305,7 @@ function schemaMessage(e: ValueError, path: Path): { message: string; prefer: 'k
       return {
         message:
           last === 'authMethod'
-            ? `authMethod must be client_secret_basic or client_secret_post, got ${quote(String(e.value))}`
+            ? (authMethodProblem(e.value) ?? `${what} must be a string`)
             : `${what} must be a string, got ${typeName(e.value)}`,
         prefer: 'value',
       }
@@ -336,21 +338,11 @@ function checkScopeName(c: FileCheck, name: string, at: SourceLocation, path: Pa
     c.error(at, 'wildcard', `scope ${quote(name)} has a wildcard: list each scope by its exact name (RFC 6749 §3.3 has no patterns)`, path)
   } else if (commaListParts(name) !== null) {
     const parts = commaListParts(name) ?? []
-    c.error(at, 'comma-list', `scope ${quote(name)} is a comma-separated list: write one key per scope (${parts.join(', ')})`, path)
+    c.error(at, 'comma-list', commaListMessage(name, `write one key per scope (${parts.join(', ')})`), path)
   } else if (!isScopeToken(name)) {
-    c.error(
-      at,
-      'malformed-scope',
-      `scope ${quote(name)} is not an RFC 6749 §3.3 scope-token: no spaces, quotes, backslashes or non-ASCII characters`,
-      path,
-    )
+    c.error(at, 'malformed-scope', notScopeTokenMessage(name), path)
   } else if (USER_SCOPES.has(name)) {
-    c.error(
-      at,
-      'user-scope',
-      `scope "${name}" is a user scope: a client_credentials token acts as the app, not a user (RFC 6749 §4.4), and servers answer invalid_scope; remove it`,
-      path,
-    )
+    c.error(at, 'user-scope', userScopeMessage(name), path)
   } else {
     return true
   }

@@ -51,6 +51,27 @@ t.test('policy', async (t) => {
     t.ok(notString instanceof ScopePolicyError, 'a non-string scope is refused')
   })
 
+  t.test('decisions are remembered per scope set and resource, never across them', async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(appToken, base)
+    await app.ready()
+    const scopes = ['read:analytics']
+    const first = await app.appToken.get({ scopes })
+    t.equal(await app.appToken.get({ scopes: ['read:analytics'] }), first, 'the same set in a fresh array: the same token')
+    t.equal(await app.appToken.get({ scopes: 'read:analytics' }), first, 'and as a string')
+    scopes[0] = 'write:admin' // the caller reuses its array
+    const changed = await app.appToken.get({ scopes }).catch((e: unknown) => e)
+    t.ok(changed instanceof ScopePolicyError, 'a changed array is checked again')
+    const twice = [await app.appToken.get({ scopes: ['openid'] }).catch((e: unknown) => e), await app.appToken.get({ scopes: ['openid'] }).catch((e: unknown) => e)]
+    t.ok(twice.every((e) => e instanceof ScopePolicyError) && twice[0] !== twice[1], 'a refusal every time, a fresh error each')
+    const both = await app.appToken.get({ scopes: ['read:analytics', 'read:interaction'] })
+    t.equal(await app.appToken.get({ scopes: ['read:interaction', 'read:analytics', 'read:interaction'] }), both, 'order and repeats do not matter')
+    t.not(both, first)
+    const elsewhere = await app.appToken.get({ scopes: ['read:analytics'], resource: 'https://api.example.com' }).catch((e: unknown) => e)
+    t.not(elsewhere, first, 'another resource is another token')
+  })
+
   t.test('disallowed default scopes fail register', async (t) => {
     await t.rejects(register(t, { ...base, scopes: ['read:interaction', 'offline_access'] }),
       { code: 'FST_APP_TOKEN_INVALID_OPTION', message: /option scopes: .*user_scope "offline_access"/ })

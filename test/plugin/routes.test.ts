@@ -147,7 +147,7 @@ t.test('per-route and per-call resource (RFC 8707): the token is for that audien
   await app.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: oidc.tokenEndpoint, scopes: ['read:interaction'], global: false })
   app.get('/api', { config: { appToken: { resource } } }, async (request) => audience(request.appToken))
   app.get('/bad', { config: { appToken: { resource: 'not a uri' } } }, async () => 'x')
-  await t.rejects(async () => { await app.ready() }, { code: 'FST_APP_TOKEN_ROUTE_SCOPES', message: /GET, HEAD \/bad .*resource "not a uri" is not an absolute URI/ })
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_APP_TOKEN_ROUTE_SCOPES', message: /GET, HEAD \/bad .*config.appToken.resource must be an absolute URI \(RFC 8707 §2\)/ })
 
   const good = Fastify()
   t.teardown(() => good.close())

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { redisStore } from '../../plugin/store/redis.js'
-import type { SharedTokenStore, StoredToken } from '../../plugin/token/store.js'
+import type { SharedTokenStore, StoredToken } from '../../plugin/token/shared-store.js'
 import { freePort, sleep, uniquePrefix, useOwnRedis } from '../helpers/redis.js'
 
 const COMMAND_TIMEOUT = 200

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { redisStore, type RedisStoreOptions } from '../../plugin/store/redis.js'
-import type { SharedTokenStore, StoredToken } from '../../plugin/token/store.js'
+import type { SharedTokenStore, StoredToken } from '../../plugin/token/shared-store.js'
 import { cleanup, dump, inspector, sleep, uniquePrefix, useRedis } from '../helpers/redis.js'
 
 const url = await useRedis(t)

@@ -6,6 +6,7 @@ import t, { type Test } from 'tap'
 import { TimeoutError, TokenCache, type TokenCacheOptions } from '../../plugin/token/index.js'
 import { startFaultServer, tokenBody, type FaultScript } from '../helpers/fault-server.js'
 import { assertNoSecrets, logCapture } from '../helpers/log-capture.js'
+import { memoryStore } from '../../plugin/store/memory.js'
 
 const clientSecret = 'bounds:secret+/=%&'
 
@@ -187,4 +188,18 @@ t.test('maxEntries: an evicted entry\'s refresh timer is cleared', async (t) => 
   await cache.get({ scopes: ['b'] }) // evicts a
   await new Promise((resolve) => setTimeout(resolve, 1800))
   t.same(server.requests.map((r) => r.form.get('scope')), ['a', 'b'], 'no refresh of the evicted entry (and b, unused, is left to expire)')
+})
+
+t.test('a stored token whose times are no valid dates is a miss, not an adopted token that cannot serialise', async (t) => {
+  const store = memoryStore()
+  const { cache, server } = await setup(t, [() => ({ body: tokenBody() })], { store })
+  await cache.get()
+  const [entry] = cache.stats().entries
+  const stored = (await store.get(entry!.key))!
+  await store.set(entry!.key, { ...stored, accessToken: 'planted', expiresAt: 1e20 }, 60_000)
+  const { cache: other } = await setup(t, [], { store, tokenEndpoint: server.tokenEndpoint })
+  const token = await other.get()
+  t.not(token.accessToken, 'planted', 'not adopted')
+  t.doesNotThrow(() => JSON.stringify(token))
+  t.equal(server.requests.length, 2, 'fetched instead')
 })

@@ -1,46 +1,15 @@
 // One token request, exactly one (the model of Go's oauth2/clientcredentials):
 // RFC 6749 §4.4.2 over undici, bounded in time and size, never redirected.
 import { request, type Dispatcher } from 'undici'
-import type { AuthMethod } from '../../service/policy/types.js'
 import { AppToken } from './app-token.js'
-import { AppTokenError, InvalidOptionError, NetworkError, ResponseTooLargeError, ScopeNarrowedError, SecretUnavailableError, TimeoutError } from './errors.js'
-import { parseTokenEndpoint } from './endpoint.js'
+import { AppTokenError, NetworkError, ResponseTooLargeError, ScopeNarrowedError, SecretUnavailableError, TimeoutError } from './errors.js'
 import { tokenLifetime } from './expiry.js'
 import { decodeJwtClaims } from './jwt.js'
 import { basicCredentials, secretForms } from './credentials.js'
 import { readTokenResponse } from './response.js'
 import { serverWords } from './server-words.js'
+import { resolveRequestOptions, type ClientSecret, type FetchTokenOptions, type ResolvedRequestOptions } from './options.js'
 import { checkResource, toScopeSet } from './scopes.js'
-
-export type SecretSource = string | (() => string | Promise<string>)
-
-export interface FetchTokenOptions {
-  tokenEndpoint: string | URL
-  clientId: string
-  /** The secret, or a function called before the request (rotation). */
-  clientSecret: SecretSource
-  /** Default 'client_secret_basic'. */
-  authMethod?: AuthMethod
-  scopes?: readonly string[]
-  /** RFC 8707 resource indicator. */
-  resource?: string
-  /** Default: undici's global dispatcher. */
-  dispatcher?: Dispatcher
-  /** ms for the whole exchange (connect, headers, body). Default 10000. */
-  timeout?: number
-  /** Default 65536. */
-  maxResponseBytes?: number
-  /** Seconds assumed when the response has no expires_in. Default 300. */
-  defaultLifetime?: number
-  /** Seconds kept in reserve before expiry (capped at 10 % of the lifetime). Default 5. */
-  clockSkew?: number
-  /** Seconds no token lifetime may exceed (longer ones are cut to it). Default 86400. */
-  maxLifetime?: number
-  /** Default 'error': throw ScopeNarrowedError when fewer scopes are granted than requested. */
-  onScopeNarrowed?: 'error' | 'warn'
-  scopeHint?: (scopes: readonly string[]) => string | undefined
-  signal?: AbortSignal
-}
 
 export interface FetchedToken {
   token: AppToken
@@ -63,19 +32,8 @@ export interface FetchedToken {
   missingScopes: string[]
 }
 
-export const DEFAULTS = {
-  authMethod: 'client_secret_basic' as AuthMethod,
-  timeout: 10_000,
-  maxWait: 10_000,
-  maxResponseBytes: 64 * 1024,
-  defaultLifetime: 300,
-  clockSkew: 5,
-  maxLifetime: 86_400,
-  maxEntries: 1000
-}
-
 /** The secret, from a string or a function; the attempt's signal bounds a function that never settles. */
-async function resolveSecret (source: SecretSource, signal: AbortSignal): Promise<string> {
+async function resolveSecret (source: ClientSecret, signal: AbortSignal): Promise<string> {
   let secret: unknown
   if (typeof source === 'function') {
     let onAbort = (): void => {}
@@ -98,17 +56,30 @@ async function resolveSecret (source: SecretSource, signal: AbortSignal): Promis
   return secret
 }
 
+/** One token request: the options checked, then sent (docs/token-core.md). */
 export async function fetchToken (options: FetchTokenOptions): Promise<FetchedToken> {
-  const url = parseTokenEndpoint(options.tokenEndpoint)
-  if (typeof options.clientId !== 'string' || options.clientId === '') throw new InvalidOptionError('clientId is required')
-  const authMethod = options.authMethod ?? DEFAULTS.authMethod
-  if (authMethod !== 'client_secret_basic' && authMethod !== 'client_secret_post') {
-    throw new InvalidOptionError(`authMethod must be client_secret_basic or client_secret_post (got ${String(authMethod)})`)
-  }
-  const scopes = toScopeSet(options.scopes)
-  checkResource(options.resource)
-  const timeout = options.timeout ?? DEFAULTS.timeout
-  const maxBytes = options.maxResponseBytes ?? DEFAULTS.maxResponseBytes
+  const resolved = resolveRequestOptions(options, 'fetchToken')
+  return await requestToken(resolved, {
+    scopes: toScopeSet(options.scopes),
+    resource: options.resource,
+    dispatcher: options.dispatcher,
+    signal: options.signal
+  })
+}
+
+export interface SendOptions {
+  /** Normalised (toScopeSet). */
+  scopes: string[]
+  resource: string | undefined
+  dispatcher: Dispatcher | undefined
+  signal: AbortSignal | undefined
+}
+
+/** One token request with options already checked: what the cache sends on every attempt. */
+export async function requestToken (options: ResolvedRequestOptions, req: SendOptions): Promise<FetchedToken> {
+  const { tokenEndpoint: url, authMethod, timeout, maxResponseBytes: maxBytes } = options
+  const { scopes, signal } = req
+  checkResource(req.resource)
 
   // One deadline per attempt, from before the secret is resolved: a secret function that
   // never settles fails the attempt like a silent token endpoint.
@@ -116,8 +87,8 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
   let timedOut = false
   const timer = setTimeout(() => { timedOut = true; controller.abort() }, timeout)
   const onAbort = (): void => controller.abort()
-  if (options.signal?.aborted === true) controller.abort()
-  else options.signal?.addEventListener('abort', onAbort, { once: true })
+  if (signal?.aborted === true) controller.abort()
+  else signal?.addEventListener('abort', onAbort, { once: true })
   let secret: string | undefined
   let sentAt = 0
   let raw
@@ -127,7 +98,7 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
 
     const form = new URLSearchParams({ grant_type: 'client_credentials' })
     if (scopes.length > 0) form.set('scope', scopes.join(' ')) // §3.3: space-delimited, omitted when empty
-    if (options.resource !== undefined) form.set('resource', options.resource) // RFC 8707
+    if (req.resource !== undefined) form.set('resource', req.resource) // RFC 8707
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json'
@@ -146,7 +117,7 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
       signal: controller.signal,
       headersTimeout: timeout,
       bodyTimeout: timeout,
-      ...(options.dispatcher !== undefined ? { dispatcher: options.dispatcher } : {})
+      ...(req.dispatcher !== undefined ? { dispatcher: req.dispatcher } : {})
     })
     raw = { status: res.statusCode, headers: res.headers, body: await readBounded(res.body, res.headers['content-length'], maxBytes, res.statusCode) }
   } catch (err) {
@@ -157,7 +128,7 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
     throw transportError(err, timedOut, timeout, url)
   } finally {
     clearTimeout(timer)
-    options.signal?.removeEventListener('abort', onAbort)
+    signal?.removeEventListener('abort', onAbort)
   }
 
   const words = serverWords(secretForms(options.clientId, secret ?? ''))
@@ -179,9 +150,9 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
     sentAt,
     ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
     ...(claims?.exp !== undefined ? { jwtExp: claims.exp } : {}),
-    defaultLifetime: options.defaultLifetime ?? DEFAULTS.defaultLifetime,
-    clockSkew: options.clockSkew ?? DEFAULTS.clockSkew,
-    maxLifetime: options.maxLifetime ?? DEFAULTS.maxLifetime
+    defaultLifetime: options.defaultLifetime,
+    clockSkew: options.clockSkew,
+    maxLifetime: options.maxLifetime
   })
   return {
     token: new AppToken({ accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: granted, expiresAt: lifetime.expiresAt }),

@@ -46,12 +46,12 @@ export function requestTokenHook ({ name, kPlan, plan, cache, log }: RequestToke
   }
 
   function unavailable (request: FastifyRequest, reply: FastifyReply, err: unknown): void {
-    const e = err as Partial<AppTokenError>
-    const code = typeof e.code === 'string' && e.code.startsWith('FST_APP_TOKEN_') ? e.code : 'FST_APP_TOKEN_UNAVAILABLE'
-    const retryAfter = Math.max(1, Math.ceil(e.retryAfter ?? (e.transient === true ? RETRY_TRANSIENT : RETRY_PERMANENT)))
-    request.log[e.transient === true ? 'warn' : 'error'](
-      { plugin: PLUGIN, code, status: e.status, error: e.error, hint: e.hint },
-      `${name} unavailable, answering 503: ${e.message ?? String(err)}`
+    const failure = err as Partial<AppTokenError>
+    const code = typeof failure.code === 'string' && failure.code.startsWith('FST_APP_TOKEN_') ? failure.code : 'FST_APP_TOKEN_UNAVAILABLE'
+    const retryAfter = Math.max(1, Math.ceil(failure.retryAfter ?? (failure.transient === true ? RETRY_TRANSIENT : RETRY_PERMANENT)))
+    request.log[failure.transient === true ? 'warn' : 'error'](
+      { plugin: PLUGIN, code, status: failure.status, error: failure.error, hint: failure.hint },
+      `${name} unavailable, answering 503: ${failure.message ?? String(err)}`
     )
     void reply.code(503).header('retry-after', String(retryAfter))
       .send({ statusCode: 503, code, error: 'Service Unavailable', message: UNAVAILABLE })

@@ -1,6 +1,7 @@
 // The seam between the in-memory token cache and an optional shared store
 // (docs/redis.md). The memory layer always sits in front; a shared store (Redis)
-// plugs in behind it through this interface alone.
+// plugs in behind it through this interface alone; what a store hands back is
+// checked here (asStoredToken) before any cache or store uses it.
 
 /** A token as it is shared between processes: plain data, JSON-serialisable. */
 export interface StoredToken {
@@ -32,4 +33,22 @@ export interface SharedTokenStore {
   waitFor(key: string, timeoutMs: number): Promise<StoredToken | undefined>
   /** Releases connections and timers the store opened. */
   close(): Promise<void>
+}
+
+/** Latest epoch ms a Date can hold. */
+const MAX_DATE = 8.64e15
+
+/** One home for "is this a stored token": anything else read from a store is a miss. A plain copy. */
+export function asStoredToken (value: unknown): StoredToken | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const fields = value as Record<string, unknown>
+  if (typeof fields.accessToken !== 'string' || fields.accessToken === '' || typeof fields.tokenType !== 'string' || fields.tokenType === '') return undefined
+  if (!Array.isArray(fields.scopes) || !fields.scopes.every((s) => typeof s === 'string')) return undefined
+  const { usableUntil, expiresAt, refreshAt } = fields
+  if (!isTime(usableUntil) || !isTime(expiresAt) || !isTime(refreshAt)) return undefined
+  return { accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: [...fields.scopes as string[]], usableUntil, expiresAt, refreshAt }
+}
+
+function isTime (value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_DATE
 }

@@ -1,0 +1,113 @@
+// One cache entry per (scope set, resource), and the table that holds at most
+// maxEntries of them: least recently inserted or refreshed first out, a hit
+// reorders nothing (a Set keeps insertion order; a refresh re-inserts).
+import type { AppToken } from './app-token.js'
+import type { AppTokenError } from './errors.js'
+
+export interface Entry {
+  /** The scope key and resource ('' for none) it is filed under. */
+  readonly key: string
+  readonly resourceKey: string
+  readonly scopes: string[]
+  readonly resource: string | undefined
+  /** The key the shared store sees: a sha256, no secret. */
+  readonly storeKey: string
+  token: AppToken | undefined
+  /** Settled promise of `token`: what the hot path hands out. */
+  promise: Promise<AppToken> | undefined
+  usableUntil: number
+  /** Far from usableUntil: a hit reads no clock (Date.now() costs as much as the rest of a hit). */
+  fresh: boolean
+  freshTimer: NodeJS.Timeout | undefined
+  refreshAt: number
+  /** Usable seconds and token of the last fetch, to notice a server reusing its token. */
+  lifetime: number | undefined
+  lastAccessToken: string | undefined
+  /** A get() arrived since the last install: worth refreshing. */
+  used: boolean
+  inflight: Promise<AppToken> | undefined
+  timer: NodeJS.Timeout | undefined
+  /** A failure get() answers with, without a request, until `until`. */
+  failure: { error: AppTokenError; until: number } | undefined
+  /** Last permanent-failure memory in ms (grows 1 s → 30 s). */
+  penalty: number
+  refreshFailures: number
+  shrinkWarned: boolean
+  /** An invalidated token: never taken back from the shared store. */
+  rejected: string | undefined
+  /** When the last token too short-lived to cache arrived (0: the last one was cached): the next request waits out the floor. */
+  uncachedAt: number
+  /** Dropped to keep maxEntries: finishes its request for its callers, never cached again. */
+  evicted: boolean
+}
+
+export function newEntry (key: string, scopes: string[], resource: string | undefined, storeKey: string): Entry {
+  return {
+    key,
+    resourceKey: resource ?? '',
+    scopes,
+    resource,
+    storeKey,
+    token: undefined,
+    promise: undefined,
+    usableUntil: 0,
+    fresh: false,
+    freshTimer: undefined,
+    refreshAt: 0,
+    lifetime: undefined,
+    lastAccessToken: undefined,
+    used: false,
+    inflight: undefined,
+    timer: undefined,
+    failure: undefined,
+    penalty: 0,
+    refreshFailures: 0,
+    shrinkWarned: false,
+    rejected: undefined,
+    uncachedAt: 0,
+    evicted: false
+  }
+}
+
+export class EntryTable {
+  /** resource ('' for none) → scope key → entry. */
+  readonly #byResource = new Map<string, Map<string, Entry>>()
+  /** Least recently inserted or refreshed first. */
+  readonly #order = new Set<Entry>()
+  readonly #max: number
+
+  constructor (maxEntries: number) {
+    this.#max = maxEntries
+  }
+
+  find (resource: string | undefined, key: string): Entry | undefined {
+    return this.#byResource.get(resource ?? '')?.get(key)
+  }
+
+  /** Files the entry; returns the one evicted to stay within maxEntries, if any. */
+  add (entry: Entry): Entry | undefined {
+    let byKey = this.#byResource.get(entry.resourceKey)
+    if (byKey === undefined) this.#byResource.set(entry.resourceKey, byKey = new Map())
+    byKey.set(entry.key, entry)
+    this.#order.add(entry)
+    if (this.#order.size <= this.#max) return undefined
+    const oldest = this.#order.values().next().value as Entry
+    this.#order.delete(oldest)
+    const oldByKey = this.#byResource.get(oldest.resourceKey)
+    oldByKey?.delete(oldest.key)
+    if (oldByKey?.size === 0) this.#byResource.delete(oldest.resourceKey)
+    oldest.evicted = true
+    return oldest
+  }
+
+  /** A new token: the entry is now the newest. */
+  refreshed (entry: Entry): void {
+    if (entry.evicted) return
+    this.#order.delete(entry)
+    this.#order.add(entry)
+  }
+
+  values (): IterableIterator<Entry> {
+    return this.#order.values()
+  }
+}

@@ -1,0 +1,172 @@
+// The token core's options, checked in one place for fetchToken and TokenCache
+// (docs/token-core.md): defaults filled in, every failure an InvalidOptionError
+// that names the option.
+import type { Dispatcher } from 'undici'
+import { authMethodProblem, DEFAULT_AUTH_METHOD } from '../../service/policy/rules/auth-method.js'
+import type { AuthMethod } from '../../service/policy/types.js'
+import { InvalidOptionError } from './errors.js'
+import { parseTokenEndpoint } from './endpoint.js'
+import type { TokenLogger } from './logger.js'
+import type { SharedTokenStore } from './shared-store.js'
+
+/** The client secret, or a function called before each token request (rotation). */
+export type ClientSecret = string | (() => string | Promise<string>)
+
+/** What one token request needs: the options fetchToken and TokenCache share. */
+export interface TokenRequestOptions {
+  tokenEndpoint: string | URL
+  clientId: string
+  clientSecret: ClientSecret
+  /** Default 'client_secret_basic'. */
+  authMethod?: AuthMethod
+  /** ms bound on one attempt (resolving the secret, connect, headers, body). Default 10000. */
+  timeout?: number
+  /** Default 65536. */
+  maxResponseBytes?: number
+  /** Seconds assumed when the response has no expires_in. Default 300. */
+  defaultLifetime?: number
+  /** Seconds kept in reserve before expiry, capped at 10 % of the lifetime. Default 5. */
+  clockSkew?: number
+  /** Seconds no token lifetime may exceed (longer ones are cut, with a warning). Default 86400, at most 2147483 (setTimeout's limit). */
+  maxLifetime?: number
+  /** Default 'error': ScopeNarrowedError when fewer scopes are granted than requested. */
+  onScopeNarrowed?: 'error' | 'warn'
+  /** Policy text for the invalid_scope hint. */
+  scopeHint?: (scopes: readonly string[]) => string | undefined
+}
+
+export interface FetchTokenOptions extends TokenRequestOptions {
+  scopes?: readonly string[]
+  /** RFC 8707 resource indicator. */
+  resource?: string
+  /** Default: undici's global dispatcher. */
+  dispatcher?: Dispatcher
+  signal?: AbortSignal
+}
+
+export interface TokenCacheOptions extends TokenRequestOptions {
+  /** Default: a dedicated keep-alive Agent, closed by close(). */
+  dispatcher?: Dispatcher
+  store?: SharedTokenStore
+  /** Default: silent. */
+  logger?: TokenLogger
+  /** ms one get() waits at most, retries included; then a transient TimeoutError while the request goes on. Default 10000. */
+  maxWait?: number
+  /** Transient failures: retries (default 2), backoff from minDelay (100 ms) up to maxDelay (2000 ms). */
+  retry?: { retries?: number; minDelay?: number; maxDelay?: number }
+  /** Called on invalid_client (e.g. to re-read a rotated secret file). */
+  onInvalidClient?: () => void
+  /** ms bound on each shared-store call. Default 1000. */
+  storeTimeout?: number
+  /** Entries (scope set, resource) kept at most; the least recently fetched goes first. Default 1000. */
+  maxEntries?: number
+}
+
+export const DEFAULTS = {
+  authMethod: DEFAULT_AUTH_METHOD,
+  timeout: 10_000,
+  maxWait: 10_000,
+  maxResponseBytes: 64 * 1024,
+  defaultLifetime: 300,
+  clockSkew: 5,
+  maxLifetime: 86_400,
+  retries: 2,
+  minDelay: 100,
+  maxDelay: 2000,
+  storeTimeout: 1000,
+  maxEntries: 1000
+}
+
+/** setTimeout's limit (ms): a refresh timer must fit, so maxLifetime does too. */
+export const MAX_TIMER = 2 ** 31 - 1
+
+export interface ResolvedRequestOptions {
+  tokenEndpoint: URL
+  clientId: string
+  clientSecret: ClientSecret
+  authMethod: AuthMethod
+  timeout: number
+  maxResponseBytes: number
+  defaultLifetime: number
+  clockSkew: number
+  maxLifetime: number
+  onScopeNarrowed: 'error' | 'warn'
+  scopeHint: ((scopes: readonly string[]) => string | undefined) | undefined
+}
+
+export interface ResolvedCacheOptions extends ResolvedRequestOptions {
+  maxWait: number
+  retries: number
+  minDelay: number
+  maxDelay: number
+  storeTimeout: number
+  maxEntries: number
+  onInvalidClient: (() => void) | undefined
+}
+
+export function resolveRequestOptions (options: TokenRequestOptions, who: string): ResolvedRequestOptions {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError(`${who} needs an options object`)
+  const tokenEndpoint = parseTokenEndpoint(options.tokenEndpoint)
+  if (typeof options.clientId !== 'string' || options.clientId === '') throw new InvalidOptionError('clientId must be a non-empty string')
+  const secret = options.clientSecret
+  if (!((typeof secret === 'string' && secret !== '') || typeof secret === 'function')) {
+    // Never echo the value: it may be a secret.
+    throw new InvalidOptionError('clientSecret must be a non-empty string or a function returning one')
+  }
+  const authMethod = options.authMethod ?? DEFAULTS.authMethod
+  const authProblem = authMethodProblem(authMethod)
+  if (authProblem !== null) throw new InvalidOptionError(authProblem)
+  const onScopeNarrowed = options.onScopeNarrowed ?? 'error'
+  if (onScopeNarrowed !== 'error' && onScopeNarrowed !== 'warn') throw new InvalidOptionError('onScopeNarrowed must be \'error\' or \'warn\'')
+  if (options.scopeHint !== undefined && typeof options.scopeHint !== 'function') throw new InvalidOptionError('scopeHint must be a function')
+  return {
+    tokenEndpoint,
+    clientId: options.clientId,
+    clientSecret: secret,
+    authMethod,
+    timeout: positive('timeout', options.timeout, DEFAULTS.timeout),
+    maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes),
+    defaultLifetime: positive('defaultLifetime', options.defaultLifetime, DEFAULTS.defaultLifetime),
+    clockSkew: nonNegative('clockSkew', options.clockSkew, DEFAULTS.clockSkew),
+    maxLifetime: positive('maxLifetime', options.maxLifetime, DEFAULTS.maxLifetime, MAX_TIMER / 1000),
+    onScopeNarrowed,
+    scopeHint: options.scopeHint
+  }
+}
+
+export function resolveCacheOptions (options: TokenCacheOptions): ResolvedCacheOptions {
+  const request = resolveRequestOptions(options, 'TokenCache')
+  if (options.onInvalidClient !== undefined && typeof options.onInvalidClient !== 'function') throw new InvalidOptionError('onInvalidClient must be a function')
+  const minDelay = positive('retry.minDelay', options.retry?.minDelay, DEFAULTS.minDelay)
+  return {
+    ...request,
+    maxWait: positive('maxWait', options.maxWait, DEFAULTS.maxWait),
+    retries: wholeNumber('retry.retries', options.retry?.retries, DEFAULTS.retries, 0),
+    minDelay,
+    maxDelay: Math.max(minDelay, positive('retry.maxDelay', options.retry?.maxDelay, DEFAULTS.maxDelay)),
+    storeTimeout: positive('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeout),
+    maxEntries: wholeNumber('maxEntries', options.maxEntries, DEFAULTS.maxEntries, 1),
+    onInvalidClient: options.onInvalidClient
+  }
+}
+
+/** A number in (0, max]; the bound shows in the message only when there is one. */
+export function positive (name: string, value: unknown, fallback: number, max = Number.MAX_VALUE): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value > 0) || !(value <= max)) {
+    throw new InvalidOptionError(`${name} must be a positive number${max < Number.MAX_VALUE ? ` ≤ ${Math.floor(max)}` : ''}`)
+  }
+  return value
+}
+
+function nonNegative (name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw new InvalidOptionError(`${name} must be a number ≥ 0`)
+  return value
+}
+
+function wholeNumber (name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || (value as number) < min) throw new InvalidOptionError(`${name} must be a whole number ≥ ${min}`)
+  return value as number
+}

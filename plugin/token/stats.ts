@@ -1,0 +1,36 @@
+// What stats() reports: counters and the cached entries, nothing secret.
+import type { Entry } from './entry.js'
+import type { LastError } from './retrying-fetcher.js'
+
+export interface TokenEntryStats {
+  /** The entry's key as the shared store sees it: a sha256, no secret. */
+  key: string
+  scopes: string[]
+  resource: string | null
+  expiresAt: Date | null
+  usableUntil: Date | null
+  refreshAt: Date | null
+}
+
+export interface TokenStats {
+  /** Token requests sent (retries included). */
+  fetches: number
+  /** Token requests that failed. */
+  failures: number
+  /** get() calls that found no usable token and waited for a request. */
+  waits: number
+  lastError: LastError | null
+  entries: TokenEntryStats[]
+}
+
+export function entryStats (entry: Entry): TokenEntryStats {
+  const { token } = entry
+  return {
+    key: entry.storeKey,
+    scopes: [...entry.scopes],
+    resource: entry.resource ?? null,
+    expiresAt: token === undefined ? null : new Date(token.expiresAt),
+    usableUntil: token === undefined ? null : new Date(entry.usableUntil),
+    refreshAt: token === undefined || entry.timer === undefined ? null : new Date(entry.refreshAt)
+  }
+}
