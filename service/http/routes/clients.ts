@@ -34,6 +34,9 @@ export const clientsRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = a
         tokenEndpoint: environment.tokenEndpoint,
         authMethod: environment.authMethod,
         resource: environment.resource,
+        provider: policy.provider,
+        audience: environment.audience,
+        roles: environment.roles && [...environment.roles.values()].map(({ name, reason }) => ({ name, reason })),
         scopes: [...environment.scopes.values()].map(({ name, reason }) => ({ name, reason })),
         source: `${join(policies.dir, environment.scopesAt.file)}:${environment.scopesAt.line}`,
       }
