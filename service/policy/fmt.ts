@@ -5,7 +5,7 @@ import { isMap, isScalar, type Pair, type YAMLMap } from 'yaml'
 import { readYaml } from './yaml-source.js'
 
 const APP_KEYS = ['app', 'description', 'owner', 'provider', 'environments']
-const ENV_KEYS = ['clientId', 'tokenEndpoint', 'authMethod', 'resource', 'scopes']
+const ENV_KEYS = ['clientId', 'tokenEndpoint', 'authMethod', 'resource', 'resources', 'audience', 'audiences', 'scopes', 'roles']
 
 export interface FormatProblem {
   code: 'yaml-syntax' | 'duplicate-key'
@@ -98,11 +98,11 @@ export function formatPolicyText(text: string): FormatResult {
       blockStyle(env)
       keepFirstEntryComment(pair, env, text)
       orderKeys(env, ENV_KEYS)
-      const scopes = env.items.find((p) => keyName(p) === 'scopes')
-      if (scopes && isMap(scopes.value)) {
-        blockStyle(scopes.value)
-        keepFirstEntryComment(scopes, scopes.value, text)
-        sortScopes(scopes.value)
+      for (const list of env.items.filter((p) => keyName(p) === 'scopes' || keyName(p) === 'roles')) {
+        if (!isMap(list.value)) continue
+        blockStyle(list.value)
+        keepFirstEntryComment(list, list.value, text)
+        sortScopes(list.value)
       }
     }
   }

@@ -74,9 +74,10 @@ export function lintProviderEntry(
   }
   for (const rule of profile.requestRules) {
     for (const v of rule.check({ scopes, audience, resource, tokenEndpoint })) {
-      // `scopes: {}` (deny all) is a decision, not a mistake the provider would answer.
-      if (v.scope === '' && v.code === 'provider_rule' && scopes.length === 0) continue
-      const at = v.scope !== '' ? (sketch.scopes.get(v.scope)?.at ?? sketch.scopesAt) : v.code === 'missing_audience' ? sketch.at : sketch.scopesAt
+      // Rules on a request's size (Entra's one scope) are not rules on the whitelist: an app may
+      // hold two resources' /.default scopes and ask for one per token.
+      if (v.scope === '' && v.code === 'provider_rule') continue
+      const at = v.scope !== '' ? (sketch.scopes.get(v.scope)?.at ?? sketch.scopesAt) : sketch.at
       const suggestion = v.suggestion !== undefined && !v.message.includes(v.suggestion) ? ` (suggestion: ${v.suggestion})` : ''
       c.error(at, LINT_CODE[v.code] ?? 'provider-rule', `${v.message}${suggestion}`)
     }
