@@ -106,6 +106,14 @@ t.test('entra: exactly one scope per request (AADSTS70011); two resources may be
   t.match(r.violations[0]?.message, /AADSTS70011.*rule entra-one-scope/)
 })
 
+t.test('entra: a generic code wins over provider_rule for the same scope or request', async (t) => {
+  const endpoint = 'https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token'
+  const set = load({ provider: 'entra', tokenEndpoint: endpoint, scopes: ['api://hr-api/.default'] })
+  t.same(check(set, { clientId: 'one-prod', scopes: 'openid' }).violations.map((v) => [v.scope, v.code]), [['openid', 'user_scope']],
+    'openid is not also a /.default violation')
+  t.same(check(set, { clientId: 'one-prod', scopes: '' }).violations.map((v) => v.code), ['empty'], 'no scope: empty, not also entra-one-scope')
+})
+
 t.test('entra: the tenant is not common/organizations; resource is never sent; v1 endpoint', async (t) => {
   for (const tenant of ['common', 'organizations']) {
     const f = lint({ provider: 'entra', tokenEndpoint: `https://login.microsoftonline.com/${tenant}/oauth2/v2.0/token`, scopes: ['api://x/.default'] })
