@@ -110,7 +110,7 @@ export const ClientPolicy = Type.Object(
     tokenEndpoint: Type.String(),
     authMethod: stringEnum<AuthMethod>(['client_secret_basic', 'client_secret_post']),
     resource: Type.Optional(Type.String()),
-    provider: Type.String({ description: 'rule profile of the token provider (docs/providers.md)' }),
+    provider: Type.Optional(Type.String({ description: 'rule profile of the token provider (docs/providers.md); left out for generic, the default' })),
     audience: Type.Optional(Type.String()),
     roles: Type.Optional(Type.Array(Type.Object({ name: Type.String(), reason: Type.String() }), {
       description: 'Entra application permissions expected in the token\'s roles claim',

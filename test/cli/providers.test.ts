@@ -63,7 +63,7 @@ t.test('check: Entra takes one /.default per request; --resource/--audience obey
   t.match(JSON.parse(res.stdout), { violations: [{ code: 'resource_not_allowed' }] })
 })
 
-function load(text: string) {
+function load (text: string) {
   const r = loadPolicyFiles([{ file: 'hr-export.yaml', text }])
   if (!r.policies) throw new Error(JSON.stringify(r.findings))
   return r.policies

@@ -22,7 +22,7 @@ const SETUPS: Record<ProviderName, Setup> = {
 const RESOURCES = ['https://r1.example.com', 'https://r2.example.com']
 const AUDIENCES = ['aud-1', 'aud-2']
 
-function policySet(provider: ProviderName, whitelist: string[]): PolicySet {
+function policySet (provider: ProviderName, whitelist: string[]): PolicySet {
   const { tokenEndpoint } = SETUPS[provider]
   const text = [
     'app: app-p', 'owner: "@team/p"', `provider: ${provider}`, 'environments:', '  prod:', '    clientId: p-prod',
@@ -77,9 +77,9 @@ for (const provider of Object.keys(SETUPS) as ProviderName[]) {
             (resource === undefined || resource === env.resource || (env.resources ?? []).includes(resource)) &&
             (audience === undefined || AUDIENCES.includes(audience))
           )
-        },
+        }
       ),
-      { numRuns: 400 },
+      { numRuns: 400 }
     )
     t.ok(allowed > 0 && denied > 0, `both answers were seen (${allowed} allowed, ${denied} denied)`)
   })

@@ -13,7 +13,7 @@ interface Spec {
 }
 
 /** One app, one `prod` environment; line 6 is `prod:`, line 9 `scopes:`, line 10 the first scope. */
-function policy({ provider, tokenEndpoint = 'https://auth.example.com/oauth/token', scopes = ['read:a'], extra = [] }: Spec): string {
+function policy ({ provider, tokenEndpoint = 'https://auth.example.com/oauth/token', scopes = ['read:a'], extra = [] }: Spec): string {
   return [
     'app: app-one',
     'owner: "@team/one"',
@@ -29,18 +29,18 @@ function policy({ provider, tokenEndpoint = 'https://auth.example.com/oauth/toke
   ].join('\n')
 }
 
-function lint(spec: Spec): Finding[] {
+function lint (spec: Spec): Finding[] {
   return loadPolicyFiles([{ file: 'app-one.yaml', text: policy(spec) }]).findings
 }
 
-function load(spec: Spec): PolicySet {
+function load (spec: Spec): PolicySet {
   const { policies, findings } = loadPolicyFiles([{ file: 'app-one.yaml', text: policy(spec) }], { dir: 'policies' })
   if (!policies) throw new Error(JSON.stringify(findings))
   return policies
 }
 
 /** The set with another provider and fields, bypassing lint: check() must hold on its own. */
-function asProvider(set: PolicySet, provider: ProviderName, fields: Record<string, unknown> = {}): PolicySet {
+function asProvider (set: PolicySet, provider: ProviderName, fields: Record<string, unknown> = {}): PolicySet {
   const apps = new Map<string, AppPolicy>()
   const byClientId: PolicySet['byClientId'] extends ReadonlyMap<string, infer V> ? Map<string, V> : never = new Map()
   for (const app of set.apps.values()) {
@@ -176,7 +176,7 @@ t.test('resource and audience: the entry\'s, or one of its lists; nothing else',
   const env = set.byClientId.get('one-prod')?.environment
   t.same(env?.resources, ['https://b.example.com'])
   t.same(env?.audiences, ['aud-2'])
-  const req = (extra: Record<string, string>) => check(set, { clientId: 'one-prod', scopes: 'read:a', ...extra })
+  const req = (extra: { resource?: string; audience?: string }) => check(set, { clientId: 'one-prod', scopes: 'read:a', ...extra })
   for (const ok of [{}, { resource: 'https://a.example.com' }, { resource: 'https://b.example.com' }, { audience: 'aud-1' }, { audience: 'aud-2' }]) {
     t.equal(req(ok).allowed, true, JSON.stringify(ok))
   }

@@ -36,7 +36,7 @@ environments:
       read:stock: compare (INV-1)
 `
 
-async function folder(t: Test): Promise<string> {
+async function folder (t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'preflight-providers-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   await writeFile(join(dir, 'hr-export.yaml'), ENTRA)
@@ -90,4 +90,11 @@ t.test('GET /v1/clients/:clientId shows provider, audience and roles', async (t)
   const inv = await call(origin, '/v1/clients/inv-prod')
   t.match(inv.body, { provider: 'auth0', audience: 'https://inventory.example.com/api' })
   t.notOk('roles' in inv.body)
+})
+
+t.test('the catalogue shows each app\'s provider', async (t) => {
+  const { origin } = await startService(t, { policyDir: await folder(t) })
+  const apps = await call(origin, '/v1/apps')
+  t.same(apps.body.apps.map((a: { app: string, provider: string }) => [a.app, a.provider]), [['hr-export', 'entra'], ['inventory-sync', 'auth0']])
+  t.match((await call(origin, '/')).text, /class="tag provider">entra</)
 })
