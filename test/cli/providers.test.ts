@@ -107,3 +107,21 @@ environments:
   t.same(keys, ['clientId', 'tokenEndpoint', 'resource', 'resources', 'audience', 'audiences', 'scopes', 'roles'])
   t.match(r.ok ? r.text : '', /roles:\n {6}a\.Read: a\n {6}b\.Read: b/)
 })
+
+t.test('check: keycloak accepts openid, generic refuses it', async (t) => {
+  const ledger = (provider: string) => `app: ledger
+owner: "@finance/ledger"
+provider: ${provider}
+environments:
+  prod:
+    clientId: ledger-prod
+    tokenEndpoint: https://sso.example.com/realms/finance/protocol/openid-connect/token
+    scopes:
+      ledger:read: entries (FIN-1)
+`
+  const cwd = t.testdir({ keycloak: { 'ledger.yaml': ledger('keycloak') }, generic: { 'ledger.yaml': ledger('generic') } })
+  const kc = await runCli(['check', '--policies', 'keycloak', '--client', 'ledger-prod', 'openid'], { cwd })
+  t.match(kc.stdout, /openid: not_whitelisted/, 'keycloak: only the whitelist speaks')
+  const generic = await runCli(['check', '--policies', 'generic', '--client', 'ledger-prod', 'openid'], { cwd })
+  t.match(generic.stdout, /openid: user_scope/)
+})

@@ -1,7 +1,8 @@
 // Provider profiles (docs/providers.md): each row of the rule table in lint and in check(),
 // and each provider's error reader on the bodies its documentation shows.
+import { readdir, readFile } from 'node:fs/promises'
 import t from 'tap'
-import { check, loadPolicyFiles, type AppPolicy, type Finding, type PolicySet, type ProviderName } from '../../service/policy/index.js'
+import { check, loadPolicyFiles, policyJsonSchema, type AppPolicy, type Finding, type PolicySet, type ProviderName } from '../../service/policy/index.js'
 import { PROFILES, profileOf } from '../../service/policy/providers/index.js'
 
 interface Spec {
@@ -239,4 +240,21 @@ t.test('granted scopes: Entra reads roles, Keycloak\'s extra default scopes are 
   t.same(PROFILES.keycloak.readGrant({ requested: ['ledger:read'], scope: 'profile email ledger:read', tokenRoles: [], policyRoles: [] }), { missingScopes: [], missingRoles: [] })
   t.same(PROFILES.okta.readGrant({ requested: ['a', 'b'], scope: 'a', tokenRoles: [], policyRoles: [] }).missingScopes, ['b'])
   t.same(PROFILES.generic.readGrant({ requested: ['a'], tokenRoles: [], policyRoles: [] }).missingScopes, [], 'RFC 6749 §5.1: no scope in the response means as requested')
+})
+
+t.test('the JSON Schema shows the provider enum and the new fields', async (t) => {
+  const schema = policyJsonSchema() as any
+  t.same(schema.properties.provider.anyOf.map((s: { const: string }) => s.const), ['generic', 'auth0', 'entra', 'okta', 'keycloak', 'genesys'])
+  t.equal(schema.properties.provider.default, 'generic')
+  const env = schema.properties.environments.patternProperties[Object.keys(schema.properties.environments.patternProperties)[0] as string]
+  for (const field of ['audience', 'roles', 'resources', 'audiences']) t.ok(env.properties[field]?.description, field)
+})
+
+t.test('the profiles are pure: they import only each other and the policy types', async (t) => {
+  const dir = new URL('../../service/policy/providers/', import.meta.url)
+  for (const file of await readdir(dir)) {
+    const text = await readFile(new URL(file, dir), 'utf8')
+    const specifiers = [...text.matchAll(/^import .* from '([^']+)'/gm)].map((m) => m[1])
+    t.ok(specifiers.every((s) => s?.startsWith('./') || s === '../types.js'), `${file}: ${specifiers.join(', ')}`)
+  }
 })

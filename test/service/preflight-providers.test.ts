@@ -36,11 +36,24 @@ environments:
       read:stock: compare (INV-1)
 `
 
+const KEYCLOAK = `app: ledger
+owner: "@finance/ledger"
+provider: keycloak
+environments:
+  prod:
+    clientId: ledger-prod
+    tokenEndpoint: https://sso.example.com/realms/finance/protocol/openid-connect/token
+    scopes:
+      openid: Keycloak accepts it (FIN-1)
+      ledger:read: entries (FIN-1)
+`
+
 async function folder (t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'preflight-providers-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   await writeFile(join(dir, 'hr-export.yaml'), ENTRA)
   await writeFile(join(dir, 'inventory-sync.yaml'), AUTH0)
+  await writeFile(join(dir, 'ledger.yaml'), KEYCLOAK)
   return dir
 }
 
@@ -95,6 +108,13 @@ t.test('GET /v1/clients/:clientId shows provider, audience and roles', async (t)
 t.test('the catalogue shows each app\'s provider', async (t) => {
   const { origin } = await startService(t, { policyDir: await folder(t) })
   const apps = await call(origin, '/v1/apps')
-  t.same(apps.body.apps.map((a: { app: string, provider: string }) => [a.app, a.provider]), [['hr-export', 'entra'], ['inventory-sync', 'auth0']])
+  t.same(apps.body.apps.map((a: { app: string, provider: string }) => [a.app, a.provider]), [['hr-export', 'entra'], ['inventory-sync', 'auth0'], ['ledger', 'keycloak']])
   t.match((await call(origin, '/')).text, /class="tag provider">entra</)
+})
+
+t.test('keycloak: openid is allowed; under generic it is user_scope', async (t) => {
+  const { origin } = await startService(t, { policyDir: await folder(t) })
+  t.same((await preflight(origin, { clientId: 'ledger-prod', scopes: 'openid ledger:read' })).body.scopes, ['openid', 'ledger:read'])
+  const res = await preflight(origin, { clientId: 'inv-prod', scopes: 'openid' })
+  t.same(res.body.violations.map((v: { code: string }) => v.code), ['user_scope'], 'auth0: the generic code, not provider_rule')
 })
