@@ -16,6 +16,10 @@ export const violationCodes: Record<ViolationCode, true> = {
   user_scope: true,
   malformed: true,
   empty: true,
+  provider_rule: true,
+  missing_audience: true,
+  resource_not_allowed: true,
+  audience_not_allowed: true,
 }
 
 /** Request limits: each breach is a 400 naming the limit. */
@@ -25,6 +29,7 @@ export const LIMITS = {
   scopeLength: 256,
   clientIdLength: 256,
   environmentLength: 64,
+  targetLength: 2048,
 } as const
 
 // The longest space-delimited string that can still hold LIMITS.scopes tokens.
@@ -42,6 +47,8 @@ export const PreflightBody = Type.Object(
       ],
       { description: 'the scopes the client would request' },
     ),
+    resource: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.targetLength, description: 'RFC 8707 resource instead of the entry\'s: it must be the entry\'s or in its `resources`' })),
+    audience: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.targetLength, description: 'audience instead of the entry\'s: it must be the entry\'s or in its `audiences`' })),
   },
   { additionalProperties: false },
 )
@@ -66,7 +73,7 @@ const ViolationSchema = Type.Object({
 export const PreflightDenied = Type.Object(
   {
     allowed: Type.Literal(false),
-    error: stringEnum(['invalid_scope', 'invalid_client'] as const),
+    error: stringEnum(['invalid_scope', 'invalid_client', 'invalid_target'] as const),
     error_description: Type.String(),
     violations: Type.Array(ViolationSchema),
   },
@@ -103,6 +110,11 @@ export const ClientPolicy = Type.Object(
     tokenEndpoint: Type.String(),
     authMethod: stringEnum<AuthMethod>(['client_secret_basic', 'client_secret_post']),
     resource: Type.Optional(Type.String()),
+    provider: Type.Optional(Type.String({ description: 'rule profile of the token provider (docs/providers.md); left out for generic, the default' })),
+    audience: Type.Optional(Type.String()),
+    roles: Type.Optional(Type.Array(Type.Object({ name: Type.String(), reason: Type.String() }), {
+      description: 'Entra application permissions expected in the token\'s roles claim',
+    })),
     scopes: Type.Array(Type.Object({ name: Type.String(), reason: Type.String() }), {
       description: 'the whitelist; an empty list means the app may request no scope',
     }),

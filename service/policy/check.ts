@@ -2,6 +2,8 @@
 import { join } from 'node:path'
 import { quote } from './findings.js'
 import { foldSeparators, lookupFor, type EnvLookup } from './lookup.js'
+import { profileOf } from './providers/index.js'
+import { providerViolations, targetViolation } from './provider-check.js'
 import { commaListParts, isScopeToken, USER_SCOPES } from './scope-grammar.js'
 import { commaListMessage, notScopeTokenMessage, userScopeMessage } from './rules/scope-messages.js'
 import type { CheckRequest, CheckResult, PolicySet, Violation } from './types.js'
@@ -88,8 +90,8 @@ function badItems(bad: readonly unknown[], violations: Violation[]): void {
   })
 }
 
-/** The rules that need no policy: RFC 6749 §3.3 grammar and user scopes. */
-function genericViolation(scope: string): Violation | null {
+/** The rules that need no policy: RFC 6749 §3.3 grammar and user scopes (unless the profile accepts them). */
+function genericViolation(scope: string, userScopeRule = true): Violation | null {
   const parts = commaListParts(scope)
   if (parts !== null) {
     const split = parts.join(' ')
@@ -107,7 +109,7 @@ function genericViolation(scope: string): Violation | null {
       message: notScopeTokenMessage(scope),
     }
   }
-  if (USER_SCOPES.has(scope)) {
+  if (userScopeRule && USER_SCOPES.has(scope)) {
     return {
       scope,
       code: 'user_scope',
@@ -159,8 +161,8 @@ function nearMiss(scope: string, lk: EnvLookup): string | undefined {
   return i < 0 ? undefined : lk.names[i]
 }
 
-function scopeViolation(scope: string, lk: EnvLookup): Violation {
-  const generic = genericViolation(scope)
+function scopeViolation(scope: string, lk: EnvLookup, userScopeRule: boolean): Violation {
+  const generic = genericViolation(scope, userScopeRule)
   if (generic) return generic
   const tail = `${lk.label} allows: ${lk.allowed}; the whitelist is at ${lk.where}`
   if (lk.names.length === 0) {
@@ -251,7 +253,13 @@ function run(policies: PolicySet, req: CheckRequest): CheckResult {
   }
   for (let i = 0; i < scopes.length; i++) {
     const scope = scopes[i] as string
-    if (!whitelist.has(scope)) violations.push(scopeViolation(scope, lookupFor(policies, app, env)))
+    if (!whitelist.has(scope)) violations.push(scopeViolation(scope, lookupFor(policies, app, env), profileOf(app.provider).userScopeRule))
+  }
+  const resource = r.resource === undefined ? env.resource : targetViolation('resource', r.resource, env, app, violations)
+  const audience = r.audience === undefined ? env.audience : targetViolation('audience', r.audience, env, app, violations)
+  // generic has no request rules: its allowed path stays as cheap as before (bench/check.ts).
+  if (app.provider !== 'generic') {
+    providerViolations(profileOf(app.provider), { scopes, audience, resource, tokenEndpoint: env.tokenEndpoint }, violations)
   }
   return { allowed: violations.length === 0, app: app.app, environment: env.name, scopes, violations }
 }

@@ -27,6 +27,9 @@ export type ChangeKind =
   | 'token-endpoint-changed'
   | 'auth-method-changed'
   | 'resource-changed'
+  | 'audience-changed'
+  | 'role-added'
+  | 'role-removed'
   | 'scope-added'
   | 'scope-removed'
   | 'scope-reason-changed'
@@ -175,6 +178,24 @@ function valueChange(
   }]
 }
 
+/** Entra application permissions: an added role is a grant, rated as a scope is. */
+function roleChanges(app: AppPolicy, base: EnvironmentPolicy, head: EnvironmentPolicy): PolicyChange[] {
+  const changes: PolicyChange[] = []
+  const before = base.roles ?? new Map()
+  const after = head.roles ?? new Map()
+  for (const [name, role] of after) {
+    if (before.has(name)) continue
+    const { risk, why } = classifyScope(name)
+    changes.push({ app: app.app, environment: head.name, kind: 'role-added', scope: name, after: role.reason, risk, why: `application permission: ${why}`, at: role.at })
+  }
+  for (const [name, role] of before) {
+    if (!after.has(name)) {
+      changes.push({ app: app.app, environment: head.name, kind: 'role-removed', scope: name, before: role.reason, risk: 'info', why: 'application permission removed', at: head.at })
+    }
+  }
+  return changes
+}
+
 function diffEnvironment(app: AppPolicy, base: EnvironmentPolicy, head: EnvironmentPolicy): PolicyChange[] {
   const env = head.name
   const changes = [
@@ -184,6 +205,9 @@ function diffEnvironment(app: AppPolicy, base: EnvironmentPolicy, head: Environm
       'the client secret will be sent to another server', head.at),
     ...valueChange(app, env, 'resource-changed', base.resource, head.resource, 'medium',
       'tokens will be issued for another audience (RFC 8707)', head.at),
+    ...valueChange(app, env, 'audience-changed', base.audience, head.audience, 'medium',
+      'tokens will be issued for another API', head.at),
+    ...roleChanges(app, base, head),
     ...valueChange(app, env, 'auth-method-changed', base.authMethod, head.authMethod, 'low',
       'how the secret is sent (RFC 6749 §2.3.1)', head.at),
   ]
@@ -218,7 +242,8 @@ function diffApp(base: AppPolicy, head: AppPolicy): PolicyChange[] {
   const start = fileStart(head)
   const changes = [
     ...valueChange(head, null, 'owner-changed', base.owner, head.owner, 'medium', 'someone else approves its scopes', start),
-    ...valueChange(head, null, 'provider-changed', base.provider, head.provider, 'low', 'other provider rules apply', start),
+    ...valueChange(head, null, 'provider-changed', base.provider, head.provider, 'medium',
+      'other provider rules apply to every request and error (docs/providers.md)', start),
     ...valueChange(head, null, 'description-changed', base.description, head.description, 'info', 'wording', start),
   ]
   for (const [name, env] of head.environments) {

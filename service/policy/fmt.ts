@@ -3,10 +3,13 @@
 // with the keys they sit above.
 import { isMap, isScalar, type Pair, type YAMLMap } from 'yaml'
 import { readYaml } from './yaml-source.js'
-import { EnvironmentSchema } from './schema.js'
 
 const APP_KEYS = ['app', 'description', 'owner', 'provider', 'environments']
-const ENV_KEYS = Object.keys(EnvironmentSchema.properties)
+// Every field of EnvironmentSchema, in reading order: where and how, then what may be asked for.
+const ENV_KEYS = [
+  'clientId', 'tokenEndpoint', 'authMethod', 'resource', 'resources', 'audience', 'audiences',
+  'secretEnv', 'privateKeyEnv', 'tlsCertEnv', 'tlsKeyEnv', 'scopes', 'roles',
+]
 
 export interface FormatProblem {
   code: 'yaml-syntax' | 'duplicate-key'
@@ -99,11 +102,11 @@ export function formatPolicyText(text: string): FormatResult {
       blockStyle(env)
       keepFirstEntryComment(pair, env, text)
       orderKeys(env, ENV_KEYS)
-      const scopes = env.items.find((p) => keyName(p) === 'scopes')
-      if (scopes && isMap(scopes.value)) {
-        blockStyle(scopes.value)
-        keepFirstEntryComment(scopes, scopes.value, text)
-        sortScopes(scopes.value)
+      for (const list of env.items.filter((p) => keyName(p) === 'scopes' || keyName(p) === 'roles')) {
+        if (!isMap(list.value)) continue
+        blockStyle(list.value)
+        keepFirstEntryComment(list, list.value, text)
+        sortScopes(list.value)
       }
     }
   }

@@ -12,15 +12,16 @@ import {
   type YAMLMap,
 } from 'yaml'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
 import { resourceProblem } from './rules/resource.js'
 import { tokenEndpointProblem } from './rules/token-endpoint.js'
 import { finding, quote } from './findings.js'
-import { EnvironmentSchema, PolicyFileSchema, type PolicyFile } from './schema.js'
-import { authMethodProblem } from './rules/auth-method.js'
 import { commaListMessage, notScopeTokenMessage, userScopeMessage } from './rules/scope-messages.js'
+import { lintProviderEntry, providerFields } from './provider-lint.js'
+import { profileOf } from './providers/index.js'
+import { PolicyFileSchema, type PolicyFile } from './schema.js'
+import { describeLocation, parsePointer, schemaMessage, type Path } from './schema-messages.js'
 import { commaListParts, hasWildcard, isScopeToken, USER_SCOPES } from './scope-grammar.js'
-import { isVariableNameField, VARIABLE_NAME_FIELDS, variableNameMessage } from './secret-env.js'
+import { isVariableNameField, VARIABLE_NAME_FIELDS } from './secret-env.js'
 import { isSecretKey, secretKind } from './secrets.js'
 import { keyText, readYaml } from './yaml-source.js'
 import type { AppPolicy, EnvironmentPolicy, Finding, SourceLocation, WhitelistedScope } from './types.js'
@@ -29,9 +30,6 @@ const validator = TypeCompiler.Compile(PolicyFileSchema)
 
 /** Most scopes one environment may whitelist (docs/policy-files.md). */
 export const MAX_SCOPES_PER_ENVIRONMENT = 1000
-
-const ROOT_FIELDS = Object.keys(PolicyFileSchema.properties)
-const ENV_FIELDS = Object.keys(EnvironmentSchema.properties)
 
 /** A clientId or app name as written, for the loader's checks across files. */
 export interface Occurrence {
@@ -55,46 +53,10 @@ export function appNameOf(file: string): string {
   return base.replace(/\.ya?ml$/i, '')
 }
 
-type Path = readonly string[]
-
 const pointer = (path: Path): string => path.map((s) => `/${s.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')
-
-function parsePointer(p: string): string[] {
-  if (p === '') return []
-  return p
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-}
 
 function pairAt(map: YAMLMap, key: string): Pair | undefined {
   return map.items.find((p) => keyText(p) === key)
-}
-
-function describeLocation(path: Path): string {
-  const [top, env, field, scope] = path
-  if (top === undefined) return 'the file'
-  if (top !== 'environments' || env === undefined) return `"${top}"`
-  if (field === undefined) return `environment ${quote(env)}`
-  if (field === 'scopes' && scope !== undefined) return `the reason of scope ${quote(scope)} in environment ${quote(env)}`
-  return `"${field}" of environment ${quote(env)}`
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'nothing (null)'
-  if (Array.isArray(value)) return 'a list'
-  if (typeof value === 'object') return 'a mapping'
-  return `a ${typeof value}`
-}
-
-const MISSING_HINTS: Record<string, string> = {
-  app: 'the app name, equal to the file name',
-  owner: 'the team that answers for this app, e.g. "@org/team"',
-  provider: 'write `provider: generic`',
-  environments: 'one entry per environment (prod, staging, …)',
-  clientId: 'the client id the developer portal shows',
-  tokenEndpoint: 'the https: URL of the token endpoint',
-  scopes: 'write `scopes: {}` to allow no scope, or list each scope with the reason it is needed',
 }
 
 class FileCheck {
@@ -182,10 +144,13 @@ function parseYaml(c: FileCheck): boolean {
   return true
 }
 
-const isScopesMap = (path: Path): boolean => path.length === 3 && path[0] === 'environments' && path[2] === 'scopes'
+// Scope and role names are identifiers, not fields.
+const isScopesMap = (path: Path): boolean =>
+  path.length === 3 && path[0] === 'environments' && (path[2] === 'scopes' || path[2] === 'roles')
 const isIdentifier = (path: Path): boolean =>
   (path.length === 1 && path[0] === 'app') ||
-  (path.length === 3 && path[0] === 'environments' && ['clientId', 'tokenEndpoint', 'resource'].includes(path[2] ?? ''))
+  (path.length === 3 && path[0] === 'environments' && ['clientId', 'tokenEndpoint', 'resource', 'audience'].includes(path[2] ?? '')) ||
+  (path.length === 4 && path[0] === 'environments' && ['resources', 'audiences'].includes(path[2] ?? ''))
 
 /**
  * Walks every node: aliases (a diff reviewer must see every grant written out) and secrets, by
@@ -254,66 +219,6 @@ function scanNodes(c: FileCheck): boolean {
   return !aliases
 }
 
-function schemaMessage(e: ValueError, path: Path): { message: string; prefer: 'key' | 'value' } {
-  const last = path[path.length - 1] ?? ''
-  const parent = path.slice(0, -1)
-  const what = describeLocation(path)
-  switch (e.type) {
-    case ValueErrorType.ObjectRequiredProperty:
-      return {
-        message: `missing required field "${last}" in ${describeLocation(parent)}${MISSING_HINTS[last] ? `: ${MISSING_HINTS[last]}` : ''}`,
-        prefer: 'key',
-      }
-    case ValueErrorType.ObjectAdditionalProperties:
-      if (parent.length === 1 && parent[0] === 'environments') {
-        return { message: `environment name ${quote(last)} must be letters, digits, ".", "_" or "-"`, prefer: 'key' }
-      }
-      return {
-        message: `unknown field ${quote(last)} in ${describeLocation(parent)}; allowed: ${(parent.length === 0 ? ROOT_FIELDS : ENV_FIELDS).join(', ')}`,
-        prefer: 'key',
-      }
-    case ValueErrorType.ObjectMinProperties:
-      return { message: 'environments must list at least one environment', prefer: 'value' }
-    case ValueErrorType.Object:
-      return {
-        message:
-          last === 'scopes'
-            ? `${what} must be a mapping of scope name to reason (\`read:x: why\`), got ${typeName(e.value)}; \`scopes: {}\` allows no scope`
-            : `${what} must be a mapping, got ${typeName(e.value)}`,
-        prefer: 'value',
-      }
-    case ValueErrorType.String:
-      return {
-        message: `${what} must be a string, got ${typeName(e.value)}${typeof e.value === 'number' || typeof e.value === 'boolean' ? ` (quote it: "${String(e.value)}")` : ''}`,
-        prefer: 'value',
-      }
-    case ValueErrorType.StringMinLength:
-      return { message: `${what} must not be empty`, prefer: 'value' }
-    case ValueErrorType.StringPattern:
-      return {
-        message:
-          last === 'app'
-            ? `app ${quote(String(e.value))} must be kebab-case: lowercase letters and digits joined by single hyphens`
-            : isVariableNameField(path)
-              ? variableNameMessage(last, path[1] ?? '')
-              : `${what} must be printable ASCII (RFC 6749 Appendix A.1)`,
-        prefer: 'value',
-      }
-    case ValueErrorType.Literal:
-      return { message: `provider must be "generic" (the only rule profile for now)`, prefer: 'value' }
-    case ValueErrorType.Union:
-      return {
-        message:
-          last === 'authMethod'
-            ? (authMethodProblem(e.value) ?? `${what} must be a string`)
-            : `${what} must be a string, got ${typeName(e.value)}`,
-        prefer: 'value',
-      }
-    default:
-      return { message: `${what}: ${e.message}`, prefer: 'value' }
-  }
-}
-
 function checkSchema(c: FileCheck, js: unknown): void {
   if (validator.Check(js)) return
   const seen = new Set<string>()
@@ -333,7 +238,7 @@ function stringAt(c: FileCheck, map: YAMLMap, path: Path): { value: string; at: 
   return { value: pair.value.value, at: c.nodeLoc(pair.value) }
 }
 
-function checkScopeName(c: FileCheck, name: string, at: SourceLocation, path: Path): boolean {
+function checkScopeName(c: FileCheck, name: string, at: SourceLocation, path: Path, userScopeRule: boolean): boolean {
   if (hasWildcard(name)) {
     c.error(at, 'wildcard', `scope ${quote(name)} has a wildcard: list each scope by its exact name (RFC 6749 §3.3 has no patterns)`, path)
   } else if (commaListParts(name) !== null) {
@@ -341,7 +246,7 @@ function checkScopeName(c: FileCheck, name: string, at: SourceLocation, path: Pa
     c.error(at, 'comma-list', commaListMessage(name, `write one key per scope (${parts.join(', ')})`), path)
   } else if (!isScopeToken(name)) {
     c.error(at, 'malformed-scope', notScopeTokenMessage(name), path)
-  } else if (USER_SCOPES.has(name)) {
+  } else if (userScopeRule && USER_SCOPES.has(name)) {
     c.error(at, 'user-scope', userScopeMessage(name), path)
   } else {
     return true
@@ -354,6 +259,7 @@ interface EnvDraft {
   at: SourceLocation
   scopesAt: SourceLocation
   scopes: Map<string, WhitelistedScope>
+  roles?: Map<string, WhitelistedScope> | undefined
 }
 
 /** The rules on values: names, URLs, scope keys and reasons. Collects what the build needs. */
@@ -372,6 +278,7 @@ function checkValues(c: FileCheck, parsed: ParsedFile): EnvDraft[] {
       )
     }
   }
+  const profile = profileOf(stringAt(c, root, ['provider'])?.value)
   const drafts: EnvDraft[] = []
   const envs = pairAt(root, 'environments')?.value
   if (!isMap(envs) || c.isFlagged(['environments'])) return drafts
@@ -412,7 +319,7 @@ function checkValues(c: FileCheck, parsed: ParsedFile): EnvDraft[] {
       if (scope === null || isAlias(scopePair.key)) continue
       const path = [...base, 'scopes', scope]
       const at = c.nodeLoc(scopePair.key as Node)
-      if (c.isFlagged(path) || !checkScopeName(c, scope, at, path)) continue
+      if (c.isFlagged(path) || !checkScopeName(c, scope, at, path, profile.userScopeRule)) continue
       const twin = byLowercase.get(scope.toLowerCase())
       if (twin) {
         c.warn(
@@ -430,6 +337,7 @@ function checkValues(c: FileCheck, parsed: ParsedFile): EnvDraft[] {
       draft.scopes.set(scope, entry)
       byLowercase.set(scope.toLowerCase(), entry)
     }
+    draft.roles = lintProviderEntry(c, profile, env, base, draft)
     drafts.push(draft)
   }
   return drafts
@@ -447,6 +355,7 @@ function build(c: FileCheck, js: PolicyFile, drafts: EnvDraft[]): AppPolicy {
       authMethod: env.authMethod ?? 'client_secret_basic',
       ...(env.resource !== undefined ? { resource: env.resource } : {}),
       ...Object.fromEntries(VARIABLE_NAME_FIELDS.filter((f) => env[f] !== undefined).map((f) => [f, env[f]])),
+      ...providerFields(env, draft.roles),
       scopes: draft.scopes,
       scopesAt: draft.scopesAt,
       at: draft.at,

@@ -1,6 +1,7 @@
 // TypeBox schema of one policy file (docs/policy-files.md). The loader validates with it and
 // `scope-policy schema` prints it as JSON Schema for editors.
 import { Type, type Static } from '@sinclair/typebox'
+import { ProviderEnvironmentFields, ProviderSchema } from './provider-schema.js'
 
 export const AuthMethodSchema = Type.Union(
   [Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')],
@@ -57,6 +58,7 @@ export const EnvironmentSchema = Type.Object(
     tlsCertEnv: variableName('The environment variable that holds this client\'s TLS certificate.'),
     tlsKeyEnv: variableName('The environment variable that holds this client\'s TLS key.'),
     scopes: ScopesSchema,
+    ...ProviderEnvironmentFields,
   },
   { additionalProperties: false, description: 'One environment of the app (prod, staging, …).' },
 )
@@ -74,9 +76,7 @@ export const PolicyFileSchema = Type.Object(
       minLength: 1,
       description: 'Who answers for this app, e.g. a team handle "@org/team".',
     }),
-    provider: Type.Literal('generic', {
-      description: 'Rule profile of the token provider. Only `generic` for now.',
-    }),
+    provider: ProviderSchema,
     environments: Type.Record(Type.String({ pattern: ENVIRONMENT_NAME_PATTERN }), EnvironmentSchema, {
       minProperties: 1,
       additionalProperties: false,

@@ -3,6 +3,9 @@
 
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post'
 
+/** The rule profile of the token provider (docs/providers.md). */
+export type ProviderName = 'generic' | 'auth0' | 'entra' | 'okta' | 'keycloak' | 'genesys'
+
 /** Where a value sits in a policy file (1-based line and column). */
 export interface SourceLocation {
   /** Path of the policy file, relative to the folder given to the loader. */
@@ -29,6 +32,13 @@ export interface EnvironmentPolicy {
   privateKeyEnv?: string
   tlsCertEnv?: string
   tlsKeyEnv?: string
+  /** Sent as the `audience` form parameter (docs/providers.md). */
+  audience?: string
+  /** Further values a route or call may ask for instead of `resource` / `audience`. */
+  resources?: readonly string[]
+  audiences?: readonly string[]
+  /** Entra application permissions expected in the token's `roles` claim: name → reason. */
+  roles?: ReadonlyMap<string, WhitelistedScope>
   /** The whitelist, keyed by exact (case-sensitive) scope name. */
   scopes: ReadonlyMap<string, WhitelistedScope>
   /** Location of the `scopes:` key: where a reviewer edits the whitelist. */
@@ -40,7 +50,7 @@ export interface AppPolicy {
   app: string
   description?: string
   owner: string
-  provider: 'generic'
+  provider: ProviderName
   /** Relative path of the file, e.g. `agent-desktop-worker.yaml`. */
   file: string
   environments: ReadonlyMap<string, EnvironmentPolicy>
@@ -85,6 +95,10 @@ export type ViolationCode =
   | 'user_scope'
   | 'malformed'
   | 'empty'
+  | 'provider_rule'
+  | 'missing_audience'
+  | 'resource_not_allowed'
+  | 'audience_not_allowed'
 
 export interface Violation {
   scope: string
@@ -98,6 +112,10 @@ export interface CheckRequest {
   environment?: string
   /** Space-delimited string or array of scope tokens. */
   scopes: string | readonly string[]
+  /** RFC 8707 resource asked for instead of the entry's; it must be the entry's or in its `resources`. */
+  resource?: string
+  /** Audience asked for instead of the entry's; it must be the entry's or in its `audiences`. */
+  audience?: string
 }
 
 export interface CheckResult {

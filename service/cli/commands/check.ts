@@ -55,7 +55,7 @@ function render(format: Format, result: CheckResult, clientId: string, policies:
 export const check: Command = {
   name: 'check',
   summary: 'check a scope request against the policy (docs/policy-files.md)',
-  help: `Usage: scope-policy check --client ID [--env ENV] [--policies DIR] [--format FORMAT] SCOPE...
+  help: `Usage: scope-policy check --client ID [--env ENV] [--resource URI] [--audience AUD] [--policies DIR] [--format FORMAT] SCOPE...
 
 Checks the scopes a client would request against its whitelist, as the plugin
 does before every token request. Each violation comes with what to do.
@@ -63,6 +63,8 @@ does before every token request. Each violation comes with what to do.
 Options:
   --client ID      the client id (as the developer portal shows it)
   --env ENV        the environment the client id must belong to
+  --resource URI   the RFC 8707 resource to ask for instead of the entry's
+  --audience AUD   the audience to ask for instead of the entry's
   --policies DIR   policy folder (default: $POLICY_DIR, else ./policies)
   --format FORMAT  text (default), json (the check result), github, markdown
   -h, --help       this help
@@ -70,18 +72,22 @@ Options:
 Exit: 0 allowed, 1 denied (or the policy folder has errors), 2 usage error.
 `,
   options: {
-    client: { type: 'string' }, env: { type: 'string' }, policies: { type: 'string' }, format: { type: 'string' },
+    client: { type: 'string' }, env: { type: 'string' }, resource: { type: 'string' }, audience: { type: 'string' }, policies: { type: 'string' }, format: { type: 'string' },
   },
   async run(io, args) {
     const format = formatOption(args, 'check')
     const clientId = stringOption(args, 'client', 'check')
     if (clientId === undefined) throw new UsageError('missing --client ID', 'check')
     const environment = stringOption(args, 'env', 'check')
+    const resource = stringOption(args, 'resource', 'check')
+    const audience = stringOption(args, 'audience', 'check')
     const dir = policyDirOption(args, 'check', io.env, false)
     const policies = await loadValidSet(dir)
     const result = checkScopes(policies, {
       clientId,
       ...(environment !== undefined ? { environment } : {}),
+      ...(resource !== undefined ? { resource } : {}),
+      ...(audience !== undefined ? { audience } : {}),
       scopes: args.positionals.join(' '),
     })
     io.out(render(format, result, clientId, policies, dir))

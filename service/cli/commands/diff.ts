@@ -32,6 +32,9 @@ export function describe(c: PolicyChange): string {
     case 'token-endpoint-changed': return `tokenEndpoint: ${q(c.before)} → ${q(c.after)}`
     case 'auth-method-changed': return `authMethod: ${q(c.before)} → ${q(c.after)}`
     case 'resource-changed': return `resource: ${q(c.before)} → ${q(c.after)}`
+    case 'audience-changed': return `audience: ${q(c.before)} → ${q(c.after)}`
+    case 'role-added': return `role added: ${c.scope}${c.after ? ` (${q(c.after)})` : ''}`
+    case 'role-removed': return `role removed: ${c.scope}`
   }
 }
 

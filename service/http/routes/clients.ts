@@ -34,6 +34,10 @@ export const clientsRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = a
         tokenEndpoint: environment.tokenEndpoint,
         authMethod: environment.authMethod,
         resource: environment.resource,
+        // generic is the default: left out, so the answer for a generic policy is as before.
+        provider: policy.provider === 'generic' ? undefined : policy.provider,
+        audience: environment.audience,
+        roles: environment.roles && [...environment.roles.values()].map(({ name, reason }) => ({ name, reason })),
         scopes: [...environment.scopes.values()].map(({ name, reason }) => ({ name, reason })),
         source: `${join(policies.dir, environment.scopesAt.file)}:${environment.scopesAt.line}`,
       }

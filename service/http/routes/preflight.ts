@@ -30,6 +30,14 @@ function describeDenial({ violations, app, environment }: CheckResult): string {
   return `${violations.length} problems${app ? ` for ${app}/${environment}` : ''}: ${list}; see violations`
 }
 
+// An unknown client (or one not in the named environment) is the client's fault, not a scope's;
+// a resource or audience the entry does not allow is RFC 8707 §2's invalid_target.
+function denialError({ violations }: CheckResult): 'invalid_client' | 'invalid_target' | 'invalid_scope' {
+  if (violations.some((v) => v.code === 'unknown_client')) return 'invalid_client'
+  if (violations.some((v) => v.code === 'resource_not_allowed' || v.code === 'audience_not_allowed')) return 'invalid_target'
+  return 'invalid_scope'
+}
+
 export const preflightRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore; metrics: PreflightMetrics }> = async (app, { store, metrics }) => {
   app.post(
     '/v1/preflight',
@@ -48,9 +56,9 @@ export const preflightRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore; met
       },
     },
     async (request, reply) => {
-      const { clientId, environment, scopes } = request.body
+      const { clientId, environment, scopes, resource, audience } = request.body
       checkScopeLimits(scopes)
-      const result = check(store.current, { clientId, environment, scopes })
+      const result = check(store.current, { clientId, environment, scopes, resource, audience })
       const codes = [...new Set(result.violations.map((v) => v.code))]
       recordDecision(request, { clientId, decision: result.allowed ? 'allowed' : 'denied', ...(codes.length ? { codes } : {}) })
       metrics.countDecision(clientId, result)
@@ -59,8 +67,7 @@ export const preflightRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore; met
       }
       return reply.code(422).send({
         allowed: false as const,
-        // An unknown client (or one not in the named environment) is the client's fault, not a scope's.
-        error: result.violations.some((v) => v.code === 'unknown_client') ? ('invalid_client' as const) : ('invalid_scope' as const),
+        error: denialError(result),
         error_description: describeDenial(result),
         violations: result.violations,
       })

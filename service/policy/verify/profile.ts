@@ -21,7 +21,10 @@ const generic: VerifyProfile = {
   }),
 }
 
-const PROFILES: Record<AppPolicy['provider'], VerifyProfile> = { generic }
+// Provider-specific entries (auth0, keycloak, entra) come with the token core's provider support.
+const PROFILES: Record<AppPolicy['provider'], VerifyProfile> = {
+  generic, auth0: generic, entra: generic, okta: generic, keycloak: generic, genesys: generic,
+}
 
 export function profileFor (app: AppPolicy): VerifyProfile {
   return PROFILES[app.provider]

@@ -1,0 +1,108 @@
+// What a schema error means in words, and where it points (docs/policy-files.md): split from
+// policy-file.ts, which runs the checks.
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
+import { quote } from './findings.js'
+import { PROVIDER_NAMES } from './provider-schema.js'
+import { authMethodProblem } from './rules/auth-method.js'
+import { EnvironmentSchema, PolicyFileSchema } from './schema.js'
+import { isVariableNameField, variableNameMessage } from './secret-env.js'
+
+export type Path = readonly string[]
+
+const ROOT_FIELDS = Object.keys(PolicyFileSchema.properties)
+const ENV_FIELDS = Object.keys(EnvironmentSchema.properties)
+
+export function parsePointer(p: string): string[] {
+  if (p === '') return []
+  return p
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+}
+
+export function describeLocation(path: Path): string {
+  const [top, env, field, scope] = path
+  if (top === undefined) return 'the file'
+  if (top !== 'environments' || env === undefined) return `"${top}"`
+  if (field === undefined) return `environment ${quote(env)}`
+  if (field === 'scopes' && scope !== undefined) return `the reason of scope ${quote(scope)} in environment ${quote(env)}`
+  if (field === 'roles' && scope !== undefined) return `the reason of role ${quote(scope)} in environment ${quote(env)}`
+  return `"${field}" of environment ${quote(env)}`
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'nothing (null)'
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'object') return 'a mapping'
+  return `a ${typeof value}`
+}
+
+const MISSING_HINTS: Record<string, string> = {
+  app: 'the app name, equal to the file name',
+  owner: 'the team that answers for this app, e.g. "@org/team"',
+  provider: 'write `provider: generic`',
+  environments: 'one entry per environment (prod, staging, …)',
+  clientId: 'the client id the developer portal shows',
+  tokenEndpoint: 'the https: URL of the token endpoint',
+  scopes: 'write `scopes: {}` to allow no scope, or list each scope with the reason it is needed',
+}
+
+export function schemaMessage(e: ValueError, path: Path): { message: string; prefer: 'key' | 'value' } {
+  const last = path[path.length - 1] ?? ''
+  const parent = path.slice(0, -1)
+  const what = describeLocation(path)
+  switch (e.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return {
+        message: `missing required field "${last}" in ${describeLocation(parent)}${MISSING_HINTS[last] ? `: ${MISSING_HINTS[last]}` : ''}`,
+        prefer: 'key',
+      }
+    case ValueErrorType.ObjectAdditionalProperties:
+      if (parent.length === 1 && parent[0] === 'environments') {
+        return { message: `environment name ${quote(last)} must be letters, digits, ".", "_" or "-"`, prefer: 'key' }
+      }
+      return {
+        message: `unknown field ${quote(last)} in ${describeLocation(parent)}; allowed: ${(parent.length === 0 ? ROOT_FIELDS : ENV_FIELDS).join(', ')}`,
+        prefer: 'key',
+      }
+    case ValueErrorType.ObjectMinProperties:
+      return { message: 'environments must list at least one environment', prefer: 'value' }
+    case ValueErrorType.Object:
+      return {
+        message:
+          last === 'scopes'
+            ? `${what} must be a mapping of scope name to reason (\`read:x: why\`), got ${typeName(e.value)}; \`scopes: {}\` allows no scope`
+            : `${what} must be a mapping, got ${typeName(e.value)}`,
+        prefer: 'value',
+      }
+    case ValueErrorType.String:
+      return {
+        message: `${what} must be a string, got ${typeName(e.value)}${typeof e.value === 'number' || typeof e.value === 'boolean' ? ` (quote it: "${String(e.value)}")` : ''}`,
+        prefer: 'value',
+      }
+    case ValueErrorType.StringMinLength:
+      return { message: `${what} must not be empty`, prefer: 'value' }
+    case ValueErrorType.StringPattern:
+      return {
+        message:
+          last === 'app'
+            ? `app ${quote(String(e.value))} must be kebab-case: lowercase letters and digits joined by single hyphens`
+            : isVariableNameField(path)
+              ? variableNameMessage(last, path[1] ?? '')
+              : `${what} must be printable ASCII (RFC 6749 Appendix A.1)`,
+        prefer: 'value',
+      }
+    case ValueErrorType.Union:
+      return {
+        message:
+          last === 'authMethod'
+            ? (authMethodProblem(e.value) ?? `${what} must be a string`)
+            : path.length === 1 && last === 'provider'
+              ? `provider must be one of ${PROVIDER_NAMES.join(', ')} (docs/providers.md), got ${quote(String(e.value))}`
+              : `${what} must be a string, got ${typeName(e.value)}`,
+        prefer: 'value',
+      }
+    default:
+      return { message: `${what}: ${e.message}`, prefer: 'value' }
+  }
+}
