@@ -49,9 +49,10 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
   // get() arguments → checked requests, memoised: a refused one rejects with ScopePolicyError (nothing sent).
   const requests = tokenRequests({ scopes: settings.scopes, resource: settings.resource }, decide)
   const byDefault = requests.resolve(undefined)
+  const defaultRequest = 'violations' in byDefault ? undefined : byDefault
   const api: AppTokenDecorator = {
     get: (opts) => {
-      if (opts === undefined && !('violations' in byDefault)) return cache.get(byDefault)
+      if (opts === undefined && defaultRequest !== undefined) return cache.get(defaultRequest)
       const resolved = requests.resolve(opts)
       return 'violations' in resolved ? Promise.reject(refusal(resolved)) : cache.get(resolved)
     },

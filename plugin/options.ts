@@ -3,20 +3,19 @@
 // resource. Every failure names the option and the fix.
 import { Type, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import type { Dispatcher } from 'undici'
 import { loadPolicySet, PolicyLoadError } from '../service/policy/index.js'
 import { AUTH_METHODS } from '../service/policy/rules/auth-method.js'
 import type { AppPolicy, AuthMethod, EnvironmentPolicy, PolicySet } from '../service/policy/types.js'
-import type { ClientSecret, TokenCacheOptions } from './token/index.js'
+import type { ClientSecret } from './token/index.js'
+import { CACHE_TUNING, resolveTuning, type CacheTuning } from './token/options.js'
 import { InvalidOptionError } from './token/errors.js'
 import { parseTokenEndpoint } from './token/endpoint.js'
 import { checkResource } from './token/scopes.js'
 import type { AppTokenEnv } from './env.js'
 import type { Scopes } from './route-scopes.js'
 
-/** Token-core options the plugin passes through as they are (see TokenCacheOptions). */
-type CoreOptions = Pick<TokenCacheOptions, 'dispatcher' | 'store' | 'onScopeNarrowed' | 'defaultLifetime' | 'clockSkew' |
-  'maxLifetime' | 'timeout' | 'maxWait' | 'maxResponseBytes' | 'retry' | 'storeTimeout' | 'maxEntries' | 'onInvalidClient'>
+/** Token-core options the plugin passes through as they are, checked by the core (see TokenCacheOptions). */
+type CoreOptions = CacheTuning
 
 /** Options of `app.register(appToken, options)`; docs/plugin.md. */
 export interface AppTokenOptions extends CoreOptions {
@@ -70,8 +69,6 @@ export interface ResolvedOptions {
   passThrough: CoreOptions
 }
 
-const positive = (s: string) => Type.Optional(Type.Number({ exclusiveMinimum: 0, description: s }))
-
 // Plain-data options; objects and functions are checked by hand below.
 const OptionsSchema = Type.Object({
   clientId: Type.Optional(Type.String({ minLength: 1, description: 'a non-empty string: the client id the developer portal shows (or env APP_TOKEN_CLIENT_ID)' })),
@@ -84,23 +81,9 @@ const OptionsSchema = Type.Object({
   hook: Type.Optional(Type.Union([Type.Literal('onRequest'), Type.Literal('preHandler')], { description: "'onRequest' or 'preHandler'" })),
   global: Type.Optional(Type.Boolean({ description: 'true or false' })),
   prefetch: Type.Optional(Type.Union([Type.Literal('block'), Type.Literal('background'), Type.Literal(false)], { description: "'block', 'background' or false" })),
-  onScopeNarrowed: Type.Optional(Type.Union([Type.Literal('error'), Type.Literal('warn')], { description: "'error' or 'warn'" })),
-  defaultLifetime: positive('a number > 0 (seconds)'),
-  clockSkew: Type.Optional(Type.Number({ minimum: 0, description: 'a number >= 0 (seconds)' })),
-  maxLifetime: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 2_147_483, description: 'a number > 0 and <= 2147483 (seconds)' })),
-  timeout: positive('a number > 0 (milliseconds)'),
-  maxWait: positive('a number > 0 (milliseconds)'),
-  maxResponseBytes: positive('a number > 0 (bytes)'),
-  storeTimeout: positive('a number > 0 (milliseconds)'),
-  maxEntries: Type.Optional(Type.Integer({ minimum: 1, description: 'a whole number >= 1 (cached tokens)' })),
-  retry: Type.Optional(Type.Object({
-    retries: Type.Optional(Type.Integer({ minimum: 0 })),
-    minDelay: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-    maxDelay: Type.Optional(Type.Number({ exclusiveMinimum: 0 }))
-  }, { additionalProperties: false, description: '{ retries?: integer >= 0, minDelay?: ms > 0, maxDelay?: ms > 0 }' }))
 })
 
-const OPTION_NAMES = [...Object.keys(OptionsSchema.properties), 'clientSecret', 'dispatcher', 'store', 'policy', 'onInvalidClient']
+const OPTION_NAMES = [...Object.keys(OptionsSchema.properties), 'clientSecret', 'policy', ...CACHE_TUNING]
 /** Fastify's own register options, which reach the plugin too. */
 const FASTIFY_OPTIONS = ['prefix', 'logLevel', 'logSerializers']
 
@@ -120,18 +103,18 @@ function checkShape (opts: AppTokenOptions): void {
     const schema = (OptionsSchema.properties as Record<string, TSchema | undefined>)[option]
     fail(option, `must be ${schema?.description ?? error.message} (got ${show((opts as Record<string, unknown>)[option])})`)
   }
-  const { clientSecret, dispatcher, store, policy, onInvalidClient } = opts
+  const { clientSecret, policy } = opts
   if (clientSecret !== undefined && !(typeof clientSecret === 'function' || (typeof clientSecret === 'string' && clientSecret.length > 0))) {
     // Never echo the value: it may be a secret.
     fail('clientSecret', 'must be a non-empty string or a function returning one (or env APP_TOKEN_CLIENT_SECRET / APP_TOKEN_CLIENT_SECRET_FILE)')
   }
-  if (dispatcher !== undefined && typeof (dispatcher as Partial<Dispatcher>)?.dispatch !== 'function') {
-    fail('dispatcher', 'must be an undici Dispatcher (Agent, Pool, ProxyAgent)')
+  try {
+    resolveTuning(opts)
+  } catch (err) {
+    // The core's rule, reported as this option: "timeout must be …" → "option timeout: must be …".
+    if (!(err instanceof InvalidOptionError) || err.option === undefined) throw err
+    fail(err.option, err.message.slice(err.option.length + 1))
   }
-  if (store !== undefined && !['get', 'set', 'lock', 'unlock', 'waitFor', 'close'].every((m) => typeof (store as unknown as Record<string, unknown>)?.[m] === 'function')) {
-    fail('store', 'must be a SharedTokenStore, e.g. redisStore({ url }) from fastify-app-token/redis')
-  }
-  if (onInvalidClient !== undefined && typeof onInvalidClient !== 'function') fail('onInvalidClient', 'must be a function')
   if (policy !== undefined && (typeof policy === 'string' ? policy === '' : !(policy?.byClientId instanceof Map))) {
     fail('policy', 'must be a policies folder path or a PolicySet from loadPolicySet() (or env APP_TOKEN_POLICY)')
   }

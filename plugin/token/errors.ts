@@ -19,6 +19,8 @@ export interface AppTokenErrorDetails {
   transient?: boolean
   /** Seconds the server asked us to wait (Retry-After). */
   retryAfter?: number
+  /** The option at fault (InvalidOptionError). */
+  option?: string
   cause?: unknown
 }
 
@@ -36,6 +38,7 @@ export class AppTokenError extends Error {
   declare hint?: string
   declare transient: boolean
   declare retryAfter?: number
+  declare option?: string
 }
 
 type Ctor<C extends string> = new (message: string, options?: { cause: unknown }) => AppTokenError & { code: C }
@@ -56,6 +59,7 @@ export function errorClass<C extends string> (code: C, statusCode: number) {
       if (details.error_description !== undefined) this.error_description = details.error_description
       if (details.hint !== undefined) this.hint = details.hint
       if (details.retryAfter !== undefined) this.retryAfter = details.retryAfter
+      if (details.option !== undefined) this.option = details.option
     }
   }
 }

@@ -104,69 +104,98 @@ export interface ResolvedCacheOptions extends ResolvedRequestOptions {
   onInvalidClient: (() => void) | undefined
 }
 
+/** The options that tune a cache without naming the endpoint or the client: what the plugin passes through. */
+export const CACHE_TUNING = ['dispatcher', 'store', 'onScopeNarrowed', 'defaultLifetime', 'clockSkew', 'maxLifetime', 'timeout', 'maxWait',
+  'maxResponseBytes', 'retry', 'storeTimeout', 'maxEntries', 'onInvalidClient'] as const
+
+export type CacheTuning = Pick<TokenCacheOptions, typeof CACHE_TUNING[number]>
+
+type RequestTuning = Omit<ResolvedRequestOptions, 'tokenEndpoint' | 'clientId' | 'clientSecret' | 'authMethod' | 'scopeHint'>
+type Tuning = RequestTuning & Omit<ResolvedCacheOptions, keyof ResolvedRequestOptions>
+
 export function resolveRequestOptions (options: TokenRequestOptions, who: string): ResolvedRequestOptions {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError(`${who} needs an options object`)
   const tokenEndpoint = parseTokenEndpoint(options.tokenEndpoint)
-  if (typeof options.clientId !== 'string' || options.clientId === '') throw new InvalidOptionError('clientId must be a non-empty string')
+  if (typeof options.clientId !== 'string' || options.clientId === '') throw invalid('clientId', 'must be a non-empty string')
   const secret = options.clientSecret
-  if (!((typeof secret === 'string' && secret !== '') || typeof secret === 'function')) {
-    // Never echo the value: it may be a secret.
-    throw new InvalidOptionError('clientSecret must be a non-empty string or a function returning one')
-  }
+  // Never echo the value: it may be a secret.
+  if (!((typeof secret === 'string' && secret !== '') || typeof secret === 'function')) throw invalid('clientSecret', 'must be a non-empty string or a function returning one')
   const authMethod = options.authMethod ?? DEFAULTS.authMethod
   const authProblem = authMethodProblem(authMethod)
-  if (authProblem !== null) throw new InvalidOptionError(authProblem)
-  const onScopeNarrowed = options.onScopeNarrowed ?? 'error'
-  if (onScopeNarrowed !== 'error' && onScopeNarrowed !== 'warn') throw new InvalidOptionError('onScopeNarrowed must be \'error\' or \'warn\'')
-  if (options.scopeHint !== undefined && typeof options.scopeHint !== 'function') throw new InvalidOptionError('scopeHint must be a function')
-  return {
-    tokenEndpoint,
-    clientId: options.clientId,
-    clientSecret: secret,
-    authMethod,
-    timeout: positive('timeout', options.timeout, DEFAULTS.timeout),
-    maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes),
-    defaultLifetime: positive('defaultLifetime', options.defaultLifetime, DEFAULTS.defaultLifetime),
-    clockSkew: nonNegative('clockSkew', options.clockSkew, DEFAULTS.clockSkew),
-    maxLifetime: positive('maxLifetime', options.maxLifetime, DEFAULTS.maxLifetime, MAX_TIMER / 1000),
-    onScopeNarrowed,
-    scopeHint: options.scopeHint
-  }
+  if (authProblem !== null) throw new InvalidOptionError(authProblem, { option: 'authMethod' })
+  if (options.scopeHint !== undefined && typeof options.scopeHint !== 'function') throw invalid('scopeHint', 'must be a function')
+  return { tokenEndpoint, clientId: options.clientId, clientSecret: secret, authMethod, scopeHint: options.scopeHint, ...requestTuning(options) }
 }
 
 export function resolveCacheOptions (options: TokenCacheOptions): ResolvedCacheOptions {
-  const request = resolveRequestOptions(options, 'TokenCache')
-  if (options.onInvalidClient !== undefined && typeof options.onInvalidClient !== 'function') throw new InvalidOptionError('onInvalidClient must be a function')
+  return { ...resolveRequestOptions(options, 'TokenCache'), ...resolveTuning(options) }
+}
+
+/** The tuning options checked alone, so the plugin can report them before it knows the endpoint. */
+export function resolveTuning (options: CacheTuning): Tuning {
+  const { dispatcher, store, onInvalidClient } = options
+  if (dispatcher !== undefined && typeof (dispatcher as Partial<Dispatcher>)?.dispatch !== 'function') {
+    throw invalid('dispatcher', 'must be an undici Dispatcher (Agent, Pool, ProxyAgent)')
+  }
+  if (store !== undefined && !STORE_METHODS.every((method) => typeof (store as unknown as Record<string, unknown>)?.[method] === 'function')) {
+    throw invalid('store', 'must be a SharedTokenStore, e.g. redisStore({ url }) from fastify-app-token/redis')
+  }
+  if (onInvalidClient !== undefined && typeof onInvalidClient !== 'function') throw invalid('onInvalidClient', 'must be a function')
+  const { retry } = options
+  if (retry !== undefined && (retry === null || typeof retry !== 'object' || Object.keys(retry).some((key) => !RETRY_KEYS.includes(key)))) {
+    throw invalid('retry', 'must be { retries?, minDelay?, maxDelay? } (ms)')
+  }
   const minDelay = positive('retry.minDelay', options.retry?.minDelay, DEFAULTS.minDelay)
   return {
-    ...request,
+    ...requestTuning(options),
     maxWait: positive('maxWait', options.maxWait, DEFAULTS.maxWait),
     retries: wholeNumber('retry.retries', options.retry?.retries, DEFAULTS.retries, 0),
     minDelay,
     maxDelay: Math.max(minDelay, positive('retry.maxDelay', options.retry?.maxDelay, DEFAULTS.maxDelay)),
     storeTimeout: positive('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeout),
     maxEntries: wholeNumber('maxEntries', options.maxEntries, DEFAULTS.maxEntries, 1),
-    onInvalidClient: options.onInvalidClient
+    onInvalidClient
   }
+}
+
+const STORE_METHODS = ['get', 'set', 'lock', 'unlock', 'waitFor', 'close']
+const RETRY_KEYS = ['retries', 'minDelay', 'maxDelay']
+
+function requestTuning (options: TokenRequestOptions | CacheTuning): RequestTuning {
+  const onScopeNarrowed = options.onScopeNarrowed ?? 'error'
+  if (onScopeNarrowed !== 'error' && onScopeNarrowed !== 'warn') throw invalid('onScopeNarrowed', 'must be \'error\' or \'warn\'')
+  return {
+    timeout: positive('timeout', options.timeout, DEFAULTS.timeout),
+    maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes),
+    defaultLifetime: positive('defaultLifetime', options.defaultLifetime, DEFAULTS.defaultLifetime),
+    clockSkew: nonNegative('clockSkew', options.clockSkew, DEFAULTS.clockSkew),
+    maxLifetime: positive('maxLifetime', options.maxLifetime, DEFAULTS.maxLifetime, MAX_TIMER / 1000),
+    onScopeNarrowed
+  }
+}
+
+/** "`option` `problem`", with the option named on the error for callers that report it their way. */
+function invalid (option: string, problem: string): InvalidOptionError {
+  return new InvalidOptionError(`${option} ${problem}`, { option })
 }
 
 /** A number in (0, max]; the bound shows in the message only when there is one. */
 export function positive (name: string, value: unknown, fallback: number, max = Number.MAX_VALUE): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !(value > 0) || !(value <= max)) {
-    throw new InvalidOptionError(`${name} must be a positive number${max < Number.MAX_VALUE ? ` ≤ ${Math.floor(max)}` : ''}`)
+    throw invalid(name, `must be a positive number${max < Number.MAX_VALUE ? ` ≤ ${Math.floor(max)}` : ''}`)
   }
   return value
 }
 
 function nonNegative (name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw new InvalidOptionError(`${name} must be a number ≥ 0`)
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw invalid(name, 'must be a number ≥ 0')
   return value
 }
 
 function wholeNumber (name: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || (value as number) < min) throw new InvalidOptionError(`${name} must be a whole number ≥ ${min}`)
+  if (!Number.isSafeInteger(value) || (value as number) < min) throw invalid(name, `must be a whole number ≥ ${min}`)
   return value as number
 }
