@@ -215,6 +215,8 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
   const credentials = await resolveCredentials(opts, env, authMethod ?? DEFAULT_AUTH_METHOD)
   const scopesOption = opts.scopes ?? env.APP_TOKEN_SCOPES
   const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries, kid, alg, certificate, assertionAudience } = opts
+  const core = { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries }
+  const signing = definedOnly({ privateKey: credentials.privateKey, tls: credentials.tls, kid, alg, certificate, assertionAudience })
   return {
     name: opts.name ?? 'appToken',
     hook: opts.hook ?? 'onRequest',
@@ -230,11 +232,7 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     policy,
     clientSecret: credentials.clientSecret,
     secretFile: credentials.secretFile,
-    passThrough: {
-      dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries,
-      onInvalidClient: credentials.onInvalidClient,
-      ...definedOnly({ privateKey: credentials.privateKey, tls: credentials.tls, kid, alg, certificate, assertionAudience })
-    }
+    passThrough: { ...core, onInvalidClient: credentials.onInvalidClient, ...signing }
   }
 }
 

@@ -4,29 +4,14 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import Fastify from 'fastify'
 import { Agent } from 'undici'
 import appToken from '../../plugin/index.js'
 import { startOidcServer } from '../helpers/oidc-server.js'
 import { makeCertificates } from '../helpers/certificates.js'
 import { assertNoSecrets, logCapture } from '../helpers/log-capture.js'
-import { tempDir } from './fixtures/helpers.js'
-
-const VARIABLES = ['APP_TOKEN_CLIENT_ID', 'APP_TOKEN_CLIENT_SECRET', 'APP_TOKEN_CLIENT_SECRET_FILE', 'APP_TOKEN_ENDPOINT', 'APP_TOKEN_SCOPES', 'APP_TOKEN_POLICY',
-  'APP_TOKEN_ENV', 'APP_TOKEN_PRIVATE_KEY', 'APP_TOKEN_PRIVATE_KEY_FILE', 'APP_TOKEN_TLS_CERT_FILE', 'APP_TOKEN_TLS_KEY_FILE', 'APP_TOKEN_TLS_CA_FILE']
-
-function setEnv (t: Test, values: Record<string, string>): void {
-  const saved = Object.fromEntries(VARIABLES.map((k) => [k, process.env[k]]))
-  for (const k of VARIABLES) delete process.env[k]
-  Object.assign(process.env, values)
-  t.teardown(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k]
-      else process.env[k] = v
-    }
-  })
-}
+import { setEnv, tempDir } from './fixtures/helpers.js'
 
 const pem = (key: KeyObject): string => key.export({ format: 'pem', type: 'pkcs8' }) as string
 const pemBody = (text: string): string => text.split('\n').slice(1, -2).join('')
