@@ -239,41 +239,33 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
 /** The credential options of the method, from the options or the environment (docs/plugin.md). */
 async function resolveCredentials (opts: AppTokenOptions, env: AppTokenEnv, authMethod: AuthMethod): Promise<Pick<ResolvedOptions, 'clientSecret' | 'secretFile'> & Pick<CoreOptions, 'privateKey' | 'tls' | 'onInvalidClient'>> {
   const kind = credentialKind(authMethod)
-  // An option of another method is a mistake; a variable of another method is ignored (a migration leaves it set).
-  const foreign = ({ secret: ['privateKey', 'tls'], 'private-key': ['clientSecret', 'tls'], tls: ['clientSecret', 'privateKey'] } as const)[kind]
-  for (const option of foreign) if (opts[option] !== undefined) fail(option, `not used with authMethod ${authMethod}: remove it, or set the authMethod it belongs to`)
-  const { onInvalidClient } = opts
+  // Options of another method go on to the core, which refuses them; variables of another
+  // method are ignored (a migration from a secret to a key leaves the old one set).
+  const { clientSecret, privateKey, tls, onInvalidClient } = opts
+  const given = { clientSecret, secretFile: undefined, privateKey, tls, onInvalidClient }
   if (kind === 'secret') {
-    const secretFile = opts.clientSecret === undefined ? env.APP_TOKEN_CLIENT_SECRET_FILE : undefined
-    const clientSecret = opts.clientSecret ?? env.APP_TOKEN_CLIENT_SECRET
-    if (clientSecret === undefined && secretFile === undefined) {
+    const secretFile = clientSecret === undefined ? env.APP_TOKEN_CLIENT_SECRET_FILE : undefined
+    if (clientSecret === undefined && env.APP_TOKEN_CLIENT_SECRET === undefined && secretFile === undefined) {
       fail('clientSecret', 'missing: pass clientSecret, or set APP_TOKEN_CLIENT_SECRET or APP_TOKEN_CLIENT_SECRET_FILE')
     }
-    return { clientSecret, secretFile, onInvalidClient }
+    return { ...given, clientSecret: clientSecret ?? env.APP_TOKEN_CLIENT_SECRET, secretFile }
   }
   if (kind === 'private-key') {
-    if (opts.privateKey !== undefined || env.APP_TOKEN_PRIVATE_KEY !== undefined) {
-      return { clientSecret: undefined, secretFile: undefined, privateKey: opts.privateKey ?? env.APP_TOKEN_PRIVATE_KEY, onInvalidClient }
-    }
+    if (privateKey !== undefined || env.APP_TOKEN_PRIVATE_KEY !== undefined) return { ...given, privateKey: privateKey ?? env.APP_TOKEN_PRIVATE_KEY }
     const path = env.APP_TOKEN_PRIVATE_KEY_FILE
     if (path === undefined) fail('privateKey', `missing for authMethod ${authMethod}: pass privateKey (PEM, JWK or a function), or set APP_TOKEN_PRIVATE_KEY or APP_TOKEN_PRIVATE_KEY_FILE`)
     // Read again after an invalid_client, like the secret file: a rotated key needs no restart.
     const mounted = await mountedFile({ path, variable: 'APP_TOKEN_PRIVATE_KEY_FILE', what: 'private key' })
-    return {
-      clientSecret: undefined,
-      secretFile: undefined,
-      privateKey: mounted.read,
-      onInvalidClient: () => { mounted.onInvalidClient(); onInvalidClient?.() }
-    }
+    return { ...given, privateKey: mounted.read, onInvalidClient: () => { mounted.onInvalidClient(); onInvalidClient?.() } }
   }
-  if (opts.tls !== undefined) return { clientSecret: undefined, secretFile: undefined, tls: opts.tls, onInvalidClient }
+  if (tls !== undefined) return given
   const read = async (variable: 'APP_TOKEN_TLS_CERT_FILE' | 'APP_TOKEN_TLS_KEY_FILE' | 'APP_TOKEN_TLS_CA_FILE', what: string): Promise<string | undefined> => {
     const path = env[variable]
     return path === undefined ? undefined : await readSecretFile({ path, variable, what })
   }
   const [cert, key, ca] = await Promise.all([read('APP_TOKEN_TLS_CERT_FILE', 'TLS certificate'), read('APP_TOKEN_TLS_KEY_FILE', 'TLS key'), read('APP_TOKEN_TLS_CA_FILE', 'TLS CA')])
   if (cert === undefined || key === undefined) fail('tls', `missing for authMethod ${authMethod}: pass tls: { cert, key, ca? } (PEM strings), or set APP_TOKEN_TLS_CERT_FILE and APP_TOKEN_TLS_KEY_FILE`)
-  return { clientSecret: undefined, secretFile: undefined, tls: { cert, key, ...(ca !== undefined ? { ca } : {}) }, onInvalidClient }
+  return { ...given, tls: { cert, key, ...(ca !== undefined ? { ca } : {}) } }
 }
 
 /** The object without its undefined members: the core tells "not given" from "given". */

@@ -80,10 +80,10 @@ t.test('register errors name the option and the fix', async (t) => {
   t.teardown(() => dispatcher.close())
   const cases: Array<[string, Record<string, unknown>, RegExp, Record<string, string>?]> = [
     ['tls with a dispatcher', { ...base, authMethod: 'tls_client_auth', tls: { cert: '-----BEGIN CERTIFICATE-----', key: '-----BEGIN PRIVATE KEY-----' }, dispatcher }, /tls and dispatcher cannot be combined/],
-    ['a secret with private_key_jwt', { ...base, authMethod: 'private_key_jwt', privateKey: key, clientSecret: 's' }, /option clientSecret: not used with authMethod private_key_jwt/],
+    ['a secret with private_key_jwt', { ...base, authMethod: 'private_key_jwt', privateKey: key, clientSecret: 's' }, /clientSecret is not used with authMethod private_key_jwt: remove it/],
     ['no key', { ...base, authMethod: 'private_key_jwt' }, /option privateKey: missing for authMethod private_key_jwt: pass privateKey .*APP_TOKEN_PRIVATE_KEY_FILE/],
     ['no certificate', { ...base, authMethod: 'self_signed_tls_client_auth' }, /option tls: missing for authMethod self_signed_tls_client_auth/],
-    ['a key with a secret method', { ...base, clientSecret: 's', privateKey: key }, /option privateKey: not used with authMethod client_secret_basic/],
+    ['a key with a secret method', { ...base, clientSecret: 's', privateKey: key }, /privateKey is not used with authMethod client_secret_basic: remove it/],
     ['an unknown alg', { ...base, authMethod: 'private_key_jwt', privateKey: key, alg: 'HS256' }, /option alg: must be 'RS256' or/],
     ['both key variables', { ...base, authMethod: 'private_key_jwt' }, /both APP_TOKEN_PRIVATE_KEY and APP_TOKEN_PRIVATE_KEY_FILE are set/, { APP_TOKEN_PRIVATE_KEY: key, APP_TOKEN_PRIVATE_KEY_FILE: '/k' }]
   ]
