@@ -4,24 +4,25 @@
 import { Type, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { loadPolicySet, PolicyLoadError } from '../service/policy/index.js'
-import { AUTH_METHODS } from '../service/policy/rules/auth-method.js'
+import { AUTH_METHODS, credentialKind, DEFAULT_AUTH_METHOD } from '../service/policy/rules/auth-method.js'
 import type { AppPolicy, AuthMethod, EnvironmentPolicy, PolicySet } from '../service/policy/types.js'
-import type { ClientSecret } from './token/index.js'
+import type { ClientSecret, TokenCacheOptions } from './token/index.js'
+import { SIGNING_ALGS } from './token/assertion.js'
 import { CACHE_TUNING, resolveTuning, type CacheTuning } from './token/options.js'
 import { InvalidOptionError } from './token/errors.js'
 import { parseTokenEndpoint } from './token/endpoint.js'
 import { checkResource } from './token/scopes.js'
-import type { AppTokenEnv } from './env.js'
+import { mountedFile, readSecretFile, type AppTokenEnv } from './env.js'
 import type { Scopes } from './route-scopes.js'
 
 /** Token-core options the plugin passes through as they are, checked by the core (see TokenCacheOptions). */
-type CoreOptions = CacheTuning
+type CoreOptions = CacheTuning & Pick<TokenCacheOptions, 'privateKey' | 'kid' | 'alg' | 'certificate' | 'assertionAudience' | 'tls'>
 
 /** Options of `app.register(appToken, options)`; docs/plugin.md. */
 export interface AppTokenOptions extends CoreOptions {
   /** Env APP_TOKEN_CLIENT_ID. */
   clientId?: string
-  /** Env APP_TOKEN_CLIENT_SECRET, or APP_TOKEN_CLIENT_SECRET_FILE (a mounted secret). */
+  /** Env APP_TOKEN_CLIENT_SECRET, or APP_TOKEN_CLIENT_SECRET_FILE (a mounted secret). Secret methods only. */
   clientSecret?: ClientSecret
   /** A policies folder, or a set loaded with loadPolicySet(). Env APP_TOKEN_POLICY. */
   policy?: string | PolicySet
@@ -31,7 +32,7 @@ export interface AppTokenOptions extends CoreOptions {
   scopes?: string[] | string
   /** Default: the policy entry's. Env APP_TOKEN_ENDPOINT. */
   tokenEndpoint?: string
-  /** Default: the policy entry's, else client_secret_basic. */
+  /** Default: the policy entry's, else client_secret_basic. private_key_jwt reads privateKey (env APP_TOKEN_PRIVATE_KEY / _FILE); the TLS methods tls (env APP_TOKEN_TLS_CERT_FILE, APP_TOKEN_TLS_KEY_FILE, APP_TOKEN_TLS_CA_FILE). */
   authMethod?: AuthMethod
   /** RFC 8707 resource. Default: the policy entry's. */
   resource?: string
@@ -77,13 +78,17 @@ const OptionsSchema = Type.Object({
   tokenEndpoint: Type.Optional(Type.String({ minLength: 1, description: 'the token endpoint URL, https: (http: only on loopback) (or env APP_TOKEN_ENDPOINT)' })),
   authMethod: Type.Optional(Type.Union(AUTH_METHODS.map((method) => Type.Literal(method)), { description: AUTH_METHODS.map((method) => `'${method}'`).join(' or ') })),
   resource: Type.Optional(Type.String({ minLength: 1, description: 'an absolute URI (RFC 8707 resource indicator)' })),
+  kid: Type.Optional(Type.String({ minLength: 1, description: 'a non-empty string: the key id registered for the client\'s key' })),
+  alg: Type.Optional(Type.Union(SIGNING_ALGS.map((alg) => Type.Literal(alg)), { description: SIGNING_ALGS.map((alg) => `'${alg}'`).join(' or ') })),
+  certificate: Type.Optional(Type.String({ minLength: 1, description: 'a PEM certificate of the private key' })),
+  assertionAudience: Type.Optional(Type.String({ minLength: 1, description: 'a non-empty string: the aud of the client assertion, e.g. https://<tenant>/ for Auth0' })),
   name: Type.Optional(Type.String({ pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$', description: 'a JavaScript identifier, e.g. "billingToken"' })),
   hook: Type.Optional(Type.Union([Type.Literal('onRequest'), Type.Literal('preHandler')], { description: "'onRequest' or 'preHandler'" })),
   global: Type.Optional(Type.Boolean({ description: 'true or false' })),
   prefetch: Type.Optional(Type.Union([Type.Literal('block'), Type.Literal('background'), Type.Literal(false)], { description: "'block', 'background' or false" })),
 })
 
-const OPTION_NAMES = [...Object.keys(OptionsSchema.properties), 'clientSecret', 'policy', ...CACHE_TUNING]
+const OPTION_NAMES = [...Object.keys(OptionsSchema.properties), 'clientSecret', 'privateKey', 'tls', 'policy', ...CACHE_TUNING]
 /** Fastify's own register options, which reach the plugin too. */
 const FASTIFY_OPTIONS = ['prefix', 'logLevel', 'logSerializers']
 
@@ -155,12 +160,6 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
   const clientId = opts.clientId ?? env.APP_TOKEN_CLIENT_ID
   if (clientId === undefined) fail('clientId', 'missing: pass clientId or set APP_TOKEN_CLIENT_ID')
 
-  const secretFile = opts.clientSecret === undefined ? env.APP_TOKEN_CLIENT_SECRET_FILE : undefined
-  const clientSecret = opts.clientSecret ?? env.APP_TOKEN_CLIENT_SECRET
-  if (clientSecret === undefined && secretFile === undefined) {
-    fail('clientSecret', 'missing: pass clientSecret, or set APP_TOKEN_CLIENT_SECRET or APP_TOKEN_CLIENT_SECRET_FILE')
-  }
-
   const environment = opts.environment ?? env.APP_TOKEN_ENV
   const policyOption = opts.policy ?? env.APP_TOKEN_POLICY
   let policy: ResolvedOptions['policy']
@@ -194,8 +193,12 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     fail('resource', (err as Error).message)
   }
 
+  const authMethod = opts.authMethod ?? policy?.entry.authMethod
+  const credentials = await resolveCredentials(opts, env, authMethod ?? DEFAULT_AUTH_METHOD)
   const scopesOption = opts.scopes ?? env.APP_TOKEN_SCOPES
-  const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries, onInvalidClient } = opts
+  const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries, kid, alg, certificate, assertionAudience } = opts
+  const core = { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries }
+  const signing = definedOnly({ privateKey: credentials.privateKey, tls: credentials.tls, kid, alg, certificate, assertionAudience })
   return {
     name: opts.name ?? 'appToken',
     hook: opts.hook ?? 'onRequest',
@@ -206,11 +209,48 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     scopesGiven: scopesOption !== undefined,
     resource,
     tokenEndpoint,
-    authMethod: opts.authMethod ?? policy?.entry.authMethod,
+    authMethod,
     environment,
     policy,
-    clientSecret,
-    secretFile,
-    passThrough: { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries, onInvalidClient }
+    clientSecret: credentials.clientSecret,
+    secretFile: credentials.secretFile,
+    passThrough: { ...core, onInvalidClient: credentials.onInvalidClient, ...signing }
   }
+}
+
+/** The credential options of the method, from the options or the environment (docs/plugin.md). */
+async function resolveCredentials (opts: AppTokenOptions, env: AppTokenEnv, authMethod: AuthMethod): Promise<Pick<ResolvedOptions, 'clientSecret' | 'secretFile'> & Pick<CoreOptions, 'privateKey' | 'tls' | 'onInvalidClient'>> {
+  const kind = credentialKind(authMethod)
+  // Options of another method go on to the core, which refuses them; variables of another
+  // method are ignored (a migration from a secret to a key leaves the old one set).
+  const { clientSecret, privateKey, tls, onInvalidClient } = opts
+  const given = { clientSecret, secretFile: undefined, privateKey, tls, onInvalidClient }
+  if (kind === 'secret') {
+    const secretFile = clientSecret === undefined ? env.APP_TOKEN_CLIENT_SECRET_FILE : undefined
+    if (clientSecret === undefined && env.APP_TOKEN_CLIENT_SECRET === undefined && secretFile === undefined) {
+      fail('clientSecret', 'missing: pass clientSecret, or set APP_TOKEN_CLIENT_SECRET or APP_TOKEN_CLIENT_SECRET_FILE')
+    }
+    return { ...given, clientSecret: clientSecret ?? env.APP_TOKEN_CLIENT_SECRET, secretFile }
+  }
+  if (kind === 'private-key') {
+    if (privateKey !== undefined || env.APP_TOKEN_PRIVATE_KEY !== undefined) return { ...given, privateKey: privateKey ?? env.APP_TOKEN_PRIVATE_KEY }
+    const path = env.APP_TOKEN_PRIVATE_KEY_FILE
+    if (path === undefined) fail('privateKey', `missing for authMethod ${authMethod}: pass privateKey (PEM, JWK or a function), or set APP_TOKEN_PRIVATE_KEY or APP_TOKEN_PRIVATE_KEY_FILE`)
+    // Read again after an invalid_client, like the secret file: a rotated key needs no restart.
+    const mounted = await mountedFile({ path, variable: 'APP_TOKEN_PRIVATE_KEY_FILE', what: 'private key' })
+    return { ...given, privateKey: mounted.read, onInvalidClient: () => { mounted.onInvalidClient(); onInvalidClient?.() } }
+  }
+  if (tls !== undefined) return given
+  const read = async (variable: 'APP_TOKEN_TLS_CERT_FILE' | 'APP_TOKEN_TLS_KEY_FILE' | 'APP_TOKEN_TLS_CA_FILE', what: string): Promise<string | undefined> => {
+    const path = env[variable]
+    return path === undefined ? undefined : await readSecretFile({ path, variable, what })
+  }
+  const [cert, key, ca] = await Promise.all([read('APP_TOKEN_TLS_CERT_FILE', 'TLS certificate'), read('APP_TOKEN_TLS_KEY_FILE', 'TLS key'), read('APP_TOKEN_TLS_CA_FILE', 'TLS CA')])
+  if (cert === undefined || key === undefined) fail('tls', `missing for authMethod ${authMethod}: pass tls: { cert, key, ca? } (PEM strings), or set APP_TOKEN_TLS_CERT_FILE and APP_TOKEN_TLS_KEY_FILE`)
+  return { ...given, tls: { cert, key, ...(ca !== undefined ? { ca } : {}) } }
+}
+
+/** The object without its undefined members: the core tells "not given" from "given". */
+function definedOnly<T extends object> (values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>
 }

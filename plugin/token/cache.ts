@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { Agent, type Dispatcher } from 'undici'
 import type { AppToken } from './app-token.js'
+import { tlsConnectOptions } from './client-auth.js'
 import { withDeadline } from './deadline.js'
 import { EntryTable, newEntry, type Entry } from './entry.js'
 import { AppTokenError, ClosedError, ScopeNarrowedError, TimeoutError } from './errors.js'
@@ -53,7 +54,7 @@ export class TokenCache {
     this.#opt = resolveCacheOptions(options)
     this.#log = options.logger ?? silentLogger
     let dispatcher: Dispatcher | undefined = options.dispatcher
-    if (dispatcher === undefined) dispatcher = this.#ownAgent = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: this.#opt.timeout } })
+    if (dispatcher === undefined) dispatcher = this.#ownAgent = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: this.#opt.timeout, ...tlsConnectOptions(this.#opt.clientAuth) } })
     this.#fetcher = new RetryingFetcher(this.#opt, dispatcher, this.#log)
     this.#entries = new EntryTable(this.#opt.maxEntries)
     this.#lifetimes = new LifetimeWatch(this.#log, this.#opt.maxLifetime)

@@ -1,5 +1,17 @@
-// How a token request carries the client credentials (RFC 6749 §2.3.1), and
-// every form the secret takes on the way: what server words are scrubbed of.
+// How a token request carries the client credentials: a secret (RFC 6749 §2.3.1), an
+// assertion (RFC 7523 §2.2) or only client_id (RFC 8705 §2), and every form the secret
+// takes on the way: what server words are scrubbed of.
+import type { AuthMethod } from '../../service/policy/types.js'
+import { ASSERTION_TYPE } from './assertion.js'
+import type { ClientAuth } from './client-auth.js'
+import { SecretUnavailableError } from './errors.js'
+
+/** What a request carries: a header or form parameters, and the strings scrubbed from server words. */
+export interface Credentials {
+  authorization?: string
+  form: Array<[string, string]>
+  words: string[]
+}
 
 /** application/x-www-form-urlencoded serialisation of one value (RFC 6749 Appendix B). */
 export function formEncode (value: string): string {
@@ -29,4 +41,37 @@ export function secretForms (clientId: string, secret: string): string[] {
     Buffer.from(`${clientId}:${secret}`).toString('base64')
   ]
   return [...new Set(forms.flatMap((form) => [form, form.replace(/=+$/, '')]))].filter((form) => form !== '')
+}
+
+/** The credentials of one request; a secret or key function is bounded by the attempt's signal. */
+export async function clientCredentials (auth: ClientAuth, clientId: string, authMethod: AuthMethod, signal: AbortSignal): Promise<Credentials> {
+  if (auth.kind === 'tls') return { form: [['client_id', clientId]], words: [] } // RFC 8705 §2
+  if (auth.kind === 'private-key') {
+    const assertion = await auth.signer.sign(await resolveSource(auth.source, signal, 'privateKey'))
+    // RFC 7523 §2.2; client_id too, as OIDC Core §9 servers and Okta expect it.
+    return { form: [['client_id', clientId], ['client_assertion_type', ASSERTION_TYPE], ['client_assertion', assertion]], words: [assertion] }
+  }
+  const secret = await resolveSource(auth.source, signal, 'clientSecret')
+  if (typeof secret !== 'string' || secret === '') throw new SecretUnavailableError('the client secret is empty or not a string')
+  const words = secretForms(clientId, secret)
+  if (authMethod === 'client_secret_basic') return { authorization: `Basic ${basicCredentials(clientId, secret)}`, form: [], words }
+  return { form: [['client_id', clientId], ['client_secret', secret]], words }
+}
+
+/** A value, or what a function returns; the signal bounds a function that never settles. */
+async function resolveSource (source: unknown, signal: AbortSignal, option: string): Promise<unknown> {
+  if (typeof source !== 'function') return source
+  let onAbort = (): void => {}
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new Error(`aborted while resolving ${option}`))
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([(async () => await (source as () => unknown)())(), aborted])
+  } catch (err) {
+    if (signal.aborted) throw err
+    throw new SecretUnavailableError(`the ${option} function failed`, { cause: err })
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
 }

@@ -1,14 +1,15 @@
 // One token request, exactly one (the model of Go's oauth2/clientcredentials):
 // RFC 6749 §4.4.2 over undici, bounded in time and size, never redirected.
-import { request, type Dispatcher } from 'undici'
+import { Agent, request, type Dispatcher } from 'undici'
 import { AppToken } from './app-token.js'
-import { AppTokenError, NetworkError, ResponseTooLargeError, ScopeNarrowedError, SecretUnavailableError, TimeoutError } from './errors.js'
+import { AppTokenError, NetworkError, ResponseTooLargeError, ScopeNarrowedError, TimeoutError } from './errors.js'
 import { tokenLifetime } from './expiry.js'
 import { decodeJwtClaims } from './jwt.js'
-import { basicCredentials, secretForms } from './credentials.js'
+import { checkTlsDispatcher, credentialOption, tlsConnectOptions } from './client-auth.js'
+import { clientCredentials, type Credentials } from './credentials.js'
 import { readTokenResponse } from './response.js'
 import { serverWords } from './server-words.js'
-import { resolveRequestOptions, type ClientSecret, type FetchTokenOptions, type ResolvedRequestOptions } from './options.js'
+import { resolveRequestOptions, type FetchTokenOptions, type ResolvedRequestOptions } from './options.js'
 import { checkResource, toScopeSet } from './scopes.js'
 
 export interface FetchedToken {
@@ -32,39 +33,22 @@ export interface FetchedToken {
   missingScopes: string[]
 }
 
-/** The secret, from a string or a function; the attempt's signal bounds a function that never settles. */
-async function resolveSecret (source: ClientSecret, signal: AbortSignal): Promise<string> {
-  let secret: unknown
-  if (typeof source === 'function') {
-    let onAbort = (): void => {}
-    const aborted = new Promise<never>((_resolve, reject) => {
-      onAbort = () => reject(new Error('aborted while resolving the client secret'))
-      signal.addEventListener('abort', onAbort, { once: true })
-    })
-    try {
-      secret = await Promise.race([(async () => await source())(), aborted])
-    } catch (err) {
-      if (signal.aborted) throw err
-      throw new SecretUnavailableError('the clientSecret function failed', { cause: err })
-    } finally {
-      signal.removeEventListener('abort', onAbort)
-    }
-  } else {
-    secret = source
-  }
-  if (typeof secret !== 'string' || secret === '') throw new SecretUnavailableError('the client secret is empty or not a string')
-  return secret
-}
-
 /** One token request: the options checked, then sent (docs/token-core.md). */
 export async function fetchToken (options: FetchTokenOptions): Promise<FetchedToken> {
   const resolved = resolveRequestOptions(options, 'fetchToken')
-  return await requestToken(resolved, {
-    scopes: toScopeSet(options.scopes),
-    resource: options.resource,
-    dispatcher: options.dispatcher,
-    signal: options.signal
-  })
+  checkTlsDispatcher(resolved.clientAuth, options.dispatcher)
+  // RFC 8705: the client certificate rides on the connection, so this request gets its own Agent.
+  const tlsAgent = resolved.clientAuth.kind === 'tls' ? new Agent({ connect: { timeout: resolved.timeout, ...tlsConnectOptions(resolved.clientAuth) } }) : undefined
+  try {
+    return await requestToken(resolved, {
+      scopes: toScopeSet(options.scopes),
+      resource: options.resource,
+      dispatcher: tlsAgent ?? options.dispatcher,
+      signal: options.signal
+    })
+  } finally {
+    await tlsAgent?.close()
+  }
 }
 
 export interface SendOptions {
@@ -81,7 +65,7 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
   const { scopes, signal } = req
   checkResource(req.resource)
 
-  // One deadline per attempt, from before the secret is resolved: a secret function that
+  // One deadline per attempt, from before the secret or key is resolved: a function that
   // never settles fails the attempt like a silent token endpoint.
   const controller = new AbortController()
   let timedOut = false
@@ -89,11 +73,11 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
   const onAbort = (): void => controller.abort()
   if (signal?.aborted === true) controller.abort()
   else signal?.addEventListener('abort', onAbort, { once: true })
-  let secret: string | undefined
+  let credentials: Credentials | undefined
   let sentAt = 0
   let raw
   try {
-    secret = await resolveSecret(options.clientSecret, controller.signal)
+    credentials = await clientCredentials(options.clientAuth, options.clientId, authMethod, controller.signal)
     sentAt = Date.now()
 
     const form = new URLSearchParams({ grant_type: 'client_credentials' })
@@ -103,12 +87,8 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json'
     }
-    if (authMethod === 'client_secret_basic') {
-      headers.authorization = `Basic ${basicCredentials(options.clientId, secret)}`
-    } else {
-      form.set('client_id', options.clientId)
-      form.set('client_secret', secret)
-    }
+    if (credentials.authorization !== undefined) headers.authorization = credentials.authorization
+    for (const [name, value] of credentials.form) form.set(name, value)
 
     const res = await request(url, {
       method: 'POST',
@@ -122,8 +102,8 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
     raw = { status: res.statusCode, headers: res.headers, body: await readBounded(res.body, res.headers['content-length'], maxBytes, res.statusCode) }
   } catch (err) {
     if (err instanceof AppTokenError) throw err
-    if (secret === undefined && timedOut) {
-      throw new TimeoutError(`the clientSecret function did not settle within ${timeout} ms (timeout)`, { transient: true })
+    if (credentials === undefined && timedOut) {
+      throw new TimeoutError(`the ${credentialOption(options.clientAuth)} function did not settle within ${timeout} ms (timeout)`, { transient: true })
     }
     throw transportError(err, timedOut, timeout, url)
   } finally {
@@ -131,7 +111,7 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
     signal?.removeEventListener('abort', onAbort)
   }
 
-  const words = serverWords(secretForms(options.clientId, secret ?? ''))
+  const words = serverWords(credentials?.words ?? [])
   const fields = readTokenResponse(raw, { scopes, authMethod, scopeHint: options.scopeHint, words })
   const claims = decodeJwtClaims(fields.accessToken)
   let granted = scopes

@@ -7,6 +7,8 @@ export type { GetTokenOptions, TokenCacheOptions, TokenEntryStats, TokenStats } 
 export { fetchToken } from './fetch-token.js'
 export type { FetchedToken } from './fetch-token.js'
 export type { ClientSecret, FetchTokenOptions, TokenRequestOptions } from './options.js'
+export type { ClientAuthOptions, TlsClientOptions } from './client-auth.js'
+export type { PrivateJwk, PrivateKey, PrivateKeyMaterial, SigningAlg } from './assertion.js'
 /** The former name of ClientSecret. */
 export type { ClientSecret as SecretSource } from './options.js'
 export {

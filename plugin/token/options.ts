@@ -4,22 +4,21 @@
 import type { Dispatcher } from 'undici'
 import { authMethodProblem, DEFAULT_AUTH_METHOD } from '../../service/policy/rules/auth-method.js'
 import type { AuthMethod } from '../../service/policy/types.js'
+import { checkTlsDispatcher, resolveClientAuth, type ClientAuth, type ClientAuthOptions } from './client-auth.js'
 import { InvalidOptionError } from './errors.js'
 import { parseTokenEndpoint } from './endpoint.js'
 import type { TokenLogger } from './logger.js'
 import type { SharedTokenStore } from './shared-store.js'
 
-/** The client secret, or a function called before each token request (rotation). */
-export type ClientSecret = string | (() => string | Promise<string>)
+export type { ClientSecret } from './client-auth.js'
 
 /** What one token request needs: the options fetchToken and TokenCache share. */
-export interface TokenRequestOptions {
+export interface TokenRequestOptions extends ClientAuthOptions {
   tokenEndpoint: string | URL
   clientId: string
-  clientSecret: ClientSecret
-  /** Default 'client_secret_basic'. */
+  /** Default 'client_secret_basic'. The credential options it needs: docs/token-core.md. */
   authMethod?: AuthMethod
-  /** ms bound on one attempt (resolving the secret, connect, headers, body). Default 10000. */
+  /** ms bound on one attempt (resolving the secret or key, connect, headers, body). Default 10000. */
   timeout?: number
   /** Default 65536. */
   maxResponseBytes?: number
@@ -39,13 +38,13 @@ export interface FetchTokenOptions extends TokenRequestOptions {
   scopes?: readonly string[]
   /** RFC 8707 resource indicator. */
   resource?: string
-  /** Default: undici's global dispatcher. */
+  /** Default: undici's global dispatcher (with tls: an Agent for this request). Not with tls. */
   dispatcher?: Dispatcher
   signal?: AbortSignal
 }
 
 export interface TokenCacheOptions extends TokenRequestOptions {
-  /** Default: a dedicated keep-alive Agent, closed by close(). */
+  /** Default: a dedicated keep-alive Agent (with the tls client certificate), closed by close(). Not with tls. */
   dispatcher?: Dispatcher
   store?: SharedTokenStore
   /** Default: silent. */
@@ -54,7 +53,7 @@ export interface TokenCacheOptions extends TokenRequestOptions {
   maxWait?: number
   /** Transient failures: retries (default 2), backoff from minDelay (100 ms) up to maxDelay (2000 ms). */
   retry?: { retries?: number; minDelay?: number; maxDelay?: number }
-  /** Called on invalid_client (e.g. to re-read a rotated secret file). */
+  /** Called on invalid_client (e.g. to re-read a rotated secret or key file). */
   onInvalidClient?: () => void
   /** ms bound on each shared-store call. Default 1000. */
   storeTimeout?: number
@@ -83,7 +82,7 @@ export const MAX_TIMER = 2 ** 31 - 1
 export interface ResolvedRequestOptions {
   tokenEndpoint: URL
   clientId: string
-  clientSecret: ClientSecret
+  clientAuth: ClientAuth
   authMethod: AuthMethod
   timeout: number
   maxResponseBytes: number
@@ -110,25 +109,25 @@ export const CACHE_TUNING = ['dispatcher', 'store', 'onScopeNarrowed', 'defaultL
 
 export type CacheTuning = Pick<TokenCacheOptions, typeof CACHE_TUNING[number]>
 
-type RequestTuning = Omit<ResolvedRequestOptions, 'tokenEndpoint' | 'clientId' | 'clientSecret' | 'authMethod' | 'scopeHint'>
+type RequestTuning = Omit<ResolvedRequestOptions, 'tokenEndpoint' | 'clientId' | 'clientAuth' | 'authMethod' | 'scopeHint'>
 type Tuning = RequestTuning & Omit<ResolvedCacheOptions, keyof ResolvedRequestOptions>
 
 export function resolveRequestOptions (options: TokenRequestOptions, who: string): ResolvedRequestOptions {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError(`${who} needs an options object`)
   const tokenEndpoint = parseTokenEndpoint(options.tokenEndpoint)
   if (typeof options.clientId !== 'string' || options.clientId === '') throw invalid('clientId', 'must be a non-empty string')
-  const secret = options.clientSecret
-  // Never echo the value: it may be a secret.
-  if (!((typeof secret === 'string' && secret !== '') || typeof secret === 'function')) throw invalid('clientSecret', 'must be a non-empty string or a function returning one')
   const authMethod = options.authMethod ?? DEFAULTS.authMethod
   const authProblem = authMethodProblem(authMethod)
   if (authProblem !== null) throw new InvalidOptionError(authProblem, { option: 'authMethod' })
+  const clientAuth = resolveClientAuth(options, authMethod, tokenEndpoint)
   if (options.scopeHint !== undefined && typeof options.scopeHint !== 'function') throw invalid('scopeHint', 'must be a function')
-  return { tokenEndpoint, clientId: options.clientId, clientSecret: secret, authMethod, scopeHint: options.scopeHint, ...requestTuning(options) }
+  return { tokenEndpoint, clientId: options.clientId, clientAuth, authMethod, scopeHint: options.scopeHint, ...requestTuning(options) }
 }
 
 export function resolveCacheOptions (options: TokenCacheOptions): ResolvedCacheOptions {
-  return { ...resolveRequestOptions(options, 'TokenCache'), ...resolveTuning(options) }
+  const request = resolveRequestOptions(options, 'TokenCache')
+  checkTlsDispatcher(request.clientAuth, options.dispatcher)
+  return { ...request, ...resolveTuning(options) }
 }
 
 /** The tuning options checked alone, so the plugin can report them before it knows the endpoint. */

@@ -4,6 +4,7 @@
 import { USER_SCOPES_NOTE } from '../../service/policy/rules/scope-messages.js'
 import type { AuthMethod } from '../../service/policy/types.js'
 import { BadResponseError, HttpError, OAuthError, RedirectError } from './errors.js'
+import { invalidClientHint } from './client-auth.js'
 import { parseScopeValue } from './jwt.js'
 import { parseRetryAfter } from './retry.js'
 import { serverWords, type ServerWords } from './server-words.js'
@@ -145,8 +146,7 @@ function hintFor (error: string, description: string | undefined, scope: string 
       return `Sent ${sent}.${named} ${policy}`
     }
     case 'invalid_client':
-      return `The server did not accept the client credentials (sent with ${ctx.authMethod}): check clientId, ` +
-        'clientSecret (rotated?) and the auth method registered for the client. ' + BASIC_ENCODING
+      return invalidClientHint(ctx.authMethod, BASIC_ENCODING)
     case 'invalid_request':
       if (description !== undefined && /content.?type|urlencoded|json|form/i.test(description)) {
         return 'The request is sent as application/x-www-form-urlencoded (RFC 6749 §4.4.2); ' +

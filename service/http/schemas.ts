@@ -2,6 +2,7 @@
 // serialization and the OpenAPI document all come from these.
 import { Type } from '@sinclair/typebox'
 import type { AuthMethod, ViolationCode } from '../policy/types.js'
+import { AUTH_METHODS } from '../policy/rules/auth-method.js'
 
 // A plain string enum: serialized as a string (an anyOf of literals would make the
 // serializer test each branch) and shown as `enum` in the OpenAPI document.
@@ -108,7 +109,7 @@ export const ClientPolicy = Type.Object(
     owner: Type.String(),
     description: Type.Optional(Type.String()),
     tokenEndpoint: Type.String(),
-    authMethod: stringEnum<AuthMethod>(['client_secret_basic', 'client_secret_post']),
+    authMethod: stringEnum<AuthMethod>(AUTH_METHODS),
     resource: Type.Optional(Type.String()),
     provider: Type.Optional(Type.String({ description: 'rule profile of the token provider (docs/providers.md); left out for generic, the default' })),
     audience: Type.Optional(Type.String()),
@@ -150,7 +151,7 @@ const CatalogueEnvironmentSchema = Type.Object({
   name: Type.String(),
   clientId: Type.String(),
   tokenEndpoint: Type.String({ description: 'origin and path only: a query string may carry secrets' }),
-  authMethod: stringEnum<AuthMethod>(['client_secret_basic', 'client_secret_post']),
+  authMethod: stringEnum<AuthMethod>(AUTH_METHODS),
   resource: Type.Optional(Type.String({ description: 'without its query string' })),
   source: Type.String({ description: 'file:line of the whitelist' }),
   scopes: Type.Array(CatalogueScopeSchema),

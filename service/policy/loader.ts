@@ -4,6 +4,7 @@ import { buildLookups } from './lookup.js'
 import { parsePolicyFile, type Occurrence } from './policy-file.js'
 import { listPolicyFolder, MAX_FILE_BYTES, readPolicyFile, tooLarge, type PolicyFolder } from './policy-folder.js'
 import { secretEnvCollisions } from './secret-env.js'
+import { credentialFieldProblem } from './rules/auth-method.js'
 import type { AppPolicy, EnvironmentPolicy, Finding, LoadResult, PolicySet, PolicySource } from './types.js'
 
 export interface LoadOptions {
@@ -57,6 +58,12 @@ export function loadPolicyFiles(sources: readonly PolicySource[], options: LoadO
     if (clean && parsed.policy) apps.set(parsed.policy.app, parsed.policy)
   }
   findings.push(...secretEnvCollisions(apps.values()))
+  for (const app of apps.values()) {
+    for (const env of app.environments.values()) {
+      const problem = credentialFieldProblem(env)
+      if (problem !== null) findings.push(finding(env.at, 'warning', 'auth-method-credential', `${app.app}/${env.name}: ${problem}`))
+    }
+  }
   findings.sort(compareFindings)
   if (hasErrors(findings)) return { policies: null, findings }
   const byClientId = new Map<string, { app: AppPolicy; environment: EnvironmentPolicy }>()

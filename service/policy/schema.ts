@@ -2,13 +2,14 @@
 // `scope-policy schema` prints it as JSON Schema for editors.
 import { Type, type Static } from '@sinclair/typebox'
 import { ProviderEnvironmentFields, ProviderSchema } from './provider-schema.js'
+import { AUTH_METHODS } from './rules/auth-method.js'
 
 export const AuthMethodSchema = Type.Union(
-  [Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')],
+  AUTH_METHODS.map((method) => Type.Literal(method)),
   {
     default: 'client_secret_basic',
     description:
-      'How the client authenticates at the token endpoint (RFC 6749 §2.3.1): HTTP Basic with form-encoded id and secret, or both in the form body.',
+      'How the client authenticates at the token endpoint: client_secret_basic / client_secret_post (RFC 6749 §2.3.1, a shared secret), private_key_jwt (RFC 7523 §2.2, an assertion signed with a private key), tls_client_auth / self_signed_tls_client_auth (RFC 8705 §2, a TLS client certificate).',
   },
 )
 
@@ -54,9 +55,9 @@ export const EnvironmentSchema = Type.Object(
       }),
     ),
     secretEnv: variableName('The environment variable that holds this client\'s secret for `scope-policy verify` (default SCOPE_POLICY_SECRET_<APP>_<ENV>; NAME_FILE works too).'),
-    privateKeyEnv: variableName('The environment variable that holds this client\'s private key.'),
-    tlsCertEnv: variableName('The environment variable that holds this client\'s TLS certificate.'),
-    tlsKeyEnv: variableName('The environment variable that holds this client\'s TLS key.'),
+    privateKeyEnv: variableName('The environment variable that holds this client\'s private key (PEM or JWK) for private_key_jwt (default SCOPE_POLICY_PRIVATE_KEY_<APP>_<ENV>; NAME_FILE works too).'),
+    tlsCertEnv: variableName('The environment variable that holds this client\'s TLS client certificate (PEM) for tls_client_auth / self_signed_tls_client_auth (default SCOPE_POLICY_TLS_CERT_<APP>_<ENV>; NAME_FILE works too).'),
+    tlsKeyEnv: variableName('The environment variable that holds the private key (PEM) of this client\'s TLS certificate (default SCOPE_POLICY_TLS_KEY_<APP>_<ENV>; NAME_FILE works too).'),
     scopes: ScopesSchema,
     ...ProviderEnvironmentFields,
   },

@@ -1,7 +1,7 @@
 // Shared shapes of the policy engine (docs/policy-files.md). The plugin, the preflight
 // service and the CLI all read these; keep them stable.
 
-export type AuthMethod = 'client_secret_basic' | 'client_secret_post'
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth'
 
 /** The rule profile of the token provider (docs/providers.md). */
 export type ProviderName = 'generic' | 'auth0' | 'entra' | 'okta' | 'keycloak' | 'genesys'

@@ -2,14 +2,21 @@
 // process, on 127.0.0.1, with the client_credentials grant and per-client
 // scope whitelists. Facts it was built on: ../shared/notes/oidc-provider.md.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { generateKeyPairSync } from 'node:crypto'
+import type { TLSSocket } from 'node:tls'
+import { generateKeyPairSync, X509Certificate } from 'node:crypto'
 import Provider from 'oidc-provider'
 
 export interface OidcClientSpec {
   clientId: string
-  clientSecret: string
-  authMethod?: 'client_secret_basic' | 'client_secret_post'
+  /** The secret methods only. */
+  clientSecret?: string
+  authMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth'
+  /** private_key_jwt: the public keys; self_signed_tls_client_auth: keys with x5c (the certificate). */
+  jwks?: { keys: object[] }
+  /** tls_client_auth: the certificate's subject, RFC 4514 (e.g. "CN=app"). */
+  tlsClientAuthSubjectDn?: string
   /** The client's whitelist: scopes it may be granted. */
   scopes: string[]
 }
@@ -25,6 +32,11 @@ export interface OidcServerOptions {
    * are ever granted: others the client asks for are dropped silently.
    */
   jwt?: { resource: string; scopes: string[] }
+  /**
+   * Serve over HTTPS with this certificate, asking for client certificates (RFC 8705):
+   * `ca` verifies tls_client_auth certificates; self-signed ones pass the handshake unverified.
+   */
+  https?: { cert: string; key: string; ca: string }
 }
 
 export interface TokenRequestRecord {
@@ -48,7 +60,7 @@ export async function startOidcServer (options: OidcServerOptions): Promise<Oidc
     res.statusCode = 503
     res.end()
   }
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     // The token endpoint only: not /token/introspection.
     if (req.method === 'POST' && (req.url === '/token' || req.url?.startsWith('/token?') === true)) {
       tokenRequests.push({
@@ -58,10 +70,14 @@ export async function startOidcServer (options: OidcServerOptions): Promise<Oidc
       })
     }
     handler(req, res)
-  })
+  }
+  const tls = options.https
+  const server = tls === undefined
+    ? createServer(listener)
+    : createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, listener)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
-  const issuer = `http://127.0.0.1:${port}`
+  const issuer = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`
 
   const scopes = new Set(['openid', 'offline_access', ...(options.extraScopes ?? [])])
   for (const client of options.clients) for (const s of client.scopes) scopes.add(s)
@@ -74,7 +90,9 @@ export async function startOidcServer (options: OidcServerOptions): Promise<Oidc
   const provider = new Provider(issuer, {
     clients: options.clients.map((c) => ({
       client_id: c.clientId,
-      client_secret: c.clientSecret,
+      ...(c.clientSecret !== undefined ? { client_secret: c.clientSecret } : {}),
+      ...(c.jwks !== undefined ? { jwks: c.jwks } : {}),
+      ...(c.tlsClientAuthSubjectDn !== undefined ? { tls_client_auth_subject_dn: c.tlsClientAuthSubjectDn } : {}),
       grant_types: ['client_credentials'],
       response_types: [],
       redirect_uris: [],
@@ -82,6 +100,7 @@ export async function startOidcServer (options: OidcServerOptions): Promise<Oidc
       scope: c.scopes.join(' ')
     })),
     scopes: [...scopes],
+    ...(tls ? { clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] } : {}),
     cookies: { keys: ['test-only-cookie-key'] },
     jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'test', alg: 'RS256', use: 'sig' } as never] },
     ttl: { ClientCredentials: ttl },
@@ -89,6 +108,24 @@ export async function startOidcServer (options: OidcServerOptions): Promise<Oidc
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
+      ...(tls
+        ? {
+            mTLS: {
+              enabled: true,
+              tlsClientAuth: true,
+              selfSignedTlsClientAuth: true,
+              getCertificate: (ctx: { socket: TLSSocket }) => {
+                const raw = ctx.socket.getPeerCertificate().raw
+                return raw === undefined ? undefined : new X509Certificate(raw)
+              },
+              certificateAuthorized: (ctx: { socket: TLSSocket }) => ctx.socket.authorized,
+              // Node lists the subject one attribute a line, most significant first; RFC 4514 the reverse, comma-joined.
+              certificateSubjectMatches: (ctx: { socket: TLSSocket }, property: string, expected: string) =>
+                property === 'tls_client_auth_subject_dn' &&
+                new X509Certificate(ctx.socket.getPeerCertificate().raw).subject.split('\n').reverse().join(',') === expected
+            }
+          }
+        : {}),
       ...(jwt
         ? {
             resourceIndicators: {

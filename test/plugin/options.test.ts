@@ -3,25 +3,11 @@
 // option and the fix.
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import Fastify from 'fastify'
 import fastifyEnv from '@fastify/env'
 import appToken, { type AppTokenOptions } from '../../plugin/index.js'
-import { ALLOWED, CLIENT_ID, SECRET, policyDir, register, tempDir, tokenServer } from './fixtures/helpers.js'
-
-const VARIABLES = ['APP_TOKEN_CLIENT_ID', 'APP_TOKEN_CLIENT_SECRET', 'APP_TOKEN_CLIENT_SECRET_FILE', 'APP_TOKEN_ENDPOINT', 'APP_TOKEN_SCOPES', 'APP_TOKEN_POLICY', 'APP_TOKEN_ENV']
-
-function setEnv (t: Test, values: Record<string, string>): void {
-  const saved = Object.fromEntries(VARIABLES.map((k) => [k, process.env[k]]))
-  for (const k of VARIABLES) delete process.env[k]
-  Object.assign(process.env, values)
-  t.teardown(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k]
-      else process.env[k] = v
-    }
-  })
-}
+import { ALLOWED, CLIENT_ID, SECRET, policyDir, register, setEnv, tempDir, tokenServer } from './fixtures/helpers.js'
 
 t.test('environment variables', async (t) => {
   const oidc = await tokenServer(t)

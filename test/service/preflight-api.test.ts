@@ -207,3 +207,21 @@ t.test('a folder with errors at start: ready() rejects with every finding', asyn
     { name: 'PolicyLoadError', message: /broken\.yaml:\d+:\d+/ },
   )
 })
+
+t.test('GET /v1/clients/:clientId shows private_key_jwt and the TLS methods; the OpenAPI enum lists them', async (t) => {
+  const dir = await policyFolder(t)
+  const methods = ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth']
+  await writeFile(`${dir}/keyed-app.yaml`, [
+    'app: keyed-app', 'owner: "@team/keys"', 'provider: generic', 'environments:',
+    ...methods.flatMap((method, i) => [`  env${i}:`, `    clientId: ${method}-client`, '    tokenEndpoint: https://auth.example.com/token', `    authMethod: ${method}`, '    scopes: {}'])
+  ].join('\n') + '\n')
+  const { origin } = await startService(t, { policyDir: dir })
+  for (const method of methods) {
+    const res = await call(origin, `/v1/clients/${method}-client`)
+    t.equal(res.status, 200, method)
+    t.equal(res.body.authMethod, method)
+  }
+  const openapi = await call(origin, '/openapi.json')
+  t.same(openapi.body.paths['/v1/clients/{clientId}'].get.responses['200'].content['application/json'].schema.properties.authMethod.enum,
+    ['client_secret_basic', 'client_secret_post', ...methods])
+})

@@ -88,7 +88,7 @@ t.test('arguments that cannot work are refused before any request', async (t) =>
   t.equal(server.requests.length, 2)
   t.throws(() => new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId: '', clientSecret }), { code: 'FST_APP_TOKEN_INVALID_OPTION' })
   t.throws(() => new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId, clientSecret: '' }), { code: 'FST_APP_TOKEN_INVALID_OPTION' })
-  t.throws(() => new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId, clientSecret, authMethod: 'private_key_jwt' as never }), { code: 'FST_APP_TOKEN_INVALID_OPTION' })
+  t.throws(() => new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId, clientSecret, authMethod: 'client_secret_jwt' as never }), { code: 'FST_APP_TOKEN_INVALID_OPTION' })
   t.throws(() => new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId, clientSecret, timeout: 0 }), { code: 'FST_APP_TOKEN_INVALID_OPTION' })
 })
 

@@ -77,7 +77,7 @@ describe('plugin options', () => {
   })
   test('wrong option types are rejected', () => {
     expect<AppTokenOptions>().type.not.toBeAssignableFrom({ timeout: '5000' })
-    expect<AppTokenOptions>().type.not.toBeAssignableFrom({ authMethod: 'private_key_jwt' })
+    expect<AppTokenOptions>().type.not.toBeAssignableFrom({ authMethod: 'client_secret_jwt' })
     expect<AppTokenOptions>().type.not.toBeAssignableFrom({ hook: 'onSend' })
     expect<AppTokenOptions>().type.not.toBeAssignableFrom({ prefetch: true })
     expect<AppTokenOptions>().type.not.toBeAssignableFrom({ clientSecret: 42 })

@@ -3,8 +3,11 @@ export interface VerifyEnvSpec {
   clientId: string
   tokenEndpoint: string
   scopes: string[]
-  authMethod?: 'client_secret_basic' | 'client_secret_post'
+  authMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth'
   secretEnv?: string
+  privateKeyEnv?: string
+  tlsCertEnv?: string
+  tlsKeyEnv?: string
 }
 
 /** One policy file; every scope gets a reason. */
@@ -13,7 +16,9 @@ export function verifyPolicy (app: string, envs: Record<string, VerifyEnvSpec>):
   for (const [name, env] of Object.entries(envs)) {
     lines.push(`  ${name}:`, `    clientId: ${env.clientId}`, `    tokenEndpoint: ${env.tokenEndpoint}`)
     if (env.authMethod) lines.push(`    authMethod: ${env.authMethod}`)
-    if (env.secretEnv) lines.push(`    secretEnv: ${env.secretEnv}`)
+    for (const field of ['secretEnv', 'privateKeyEnv', 'tlsCertEnv', 'tlsKeyEnv'] as const) {
+      if (env[field]) lines.push(`    ${field}: ${env[field]}`)
+    }
     if (env.scopes.length === 0) lines.push('    scopes: {}')
     else lines.push('    scopes:', ...env.scopes.map((s) => `      ${s}: needed by the test (SEC-1)`))
   }

@@ -15,7 +15,7 @@ const codes = (r: ReturnType<typeof loadPolicyFiles>): string[] => r.findings.ma
 
 t.test('secretEnv, privateKeyEnv, tlsCertEnv, tlsKeyEnv take variable names and are not secrets', async (t) => {
   const r = loadPolicyFiles([file('billing', { prod: ['secretEnv: BILLING_PROD_SECRET', 'privateKeyEnv: BILLING_KEY', 'tlsCertEnv: _CERT', 'tlsKeyEnv: TLS_KEY_2'] })])
-  t.same(r.findings, [])
+  t.same(codes(r), ['auth-method-credential'], 'loaded; only the warning that a secret client names key variables')
   const env = r.policies?.apps.get('billing')?.environments.get('prod')
   t.equal(env?.secretEnv, 'BILLING_PROD_SECRET')
   t.equal(env?.privateKeyEnv, 'BILLING_KEY')
@@ -64,4 +64,29 @@ t.test('fmt puts the variable fields after resource, before scopes', async (t) =
   const text = 'app: a\nowner: "@t/x"\nprovider: generic\nenvironments:\n  prod:\n    scopes: {}\n    secretEnv: A_SECRET\n    clientId: a-prod\n    tokenEndpoint: https://auth.example.com/token\n'
   const out = formatPolicyText(text)
   t.match(out.ok ? out.text : '', /clientId: a-prod\n\s+tokenEndpoint: .*\n\s+secretEnv: A_SECRET\n\s+scopes: \{\}/)
+})
+
+t.test('auth-method-credential: an entry naming the variable of a credential its method does not use', async (t) => {
+  const r = loadPolicyFiles([
+    file('keyed', { prod: ['authMethod: private_key_jwt', 'secretEnv: KEYED_SECRET'], staging: ['authMethod: private_key_jwt', 'privateKeyEnv: KEYED_KEY'] }),
+    file('secret', { prod: ['authMethod: client_secret_post', 'privateKeyEnv: SECRET_KEY', 'tlsKeyEnv: SECRET_TLS_KEY'] }),
+    file('mtls', { prod: ['authMethod: tls_client_auth', 'tlsCertEnv: MTLS_CERT', 'tlsKeyEnv: MTLS_KEY'] })
+  ])
+  t.not(r.policies, null, 'a warning: the policies still load')
+  const found = r.findings.filter((f) => f.code === 'auth-method-credential')
+  t.same(found.map((f) => [f.file, f.severity]), [['keyed.yaml', 'warning'], ['secret.yaml', 'warning']])
+  t.match(found[0]?.message, /keyed\/prod: authMethod private_key_jwt does not use secretEnv: remove it \(this method reads privateKeyEnv\)/)
+  t.match(found[1]?.message, /secret\/prod: authMethod client_secret_post does not use privateKeyEnv, tlsKeyEnv: remove them/)
+})
+
+t.test('default key and certificate variables collide like secret ones; a key client never reads the secret name', async (t) => {
+  const r = loadPolicyFiles([
+    file('a-b', { c: ['authMethod: private_key_jwt'] }),
+    file('a', { 'b-c': ['authMethod: private_key_jwt'], 'b.c': [] })
+  ])
+  const found = r.findings.filter((f) => f.code === 'secret-env-collision')
+  t.equal(found.length, 1, 'a/b.c reads SCOPE_POLICY_SECRET_A_B_C alone')
+  t.match(found[0]?.message, /both read their private key from SCOPE_POLICY_PRIVATE_KEY_A_B_C: set privateKeyEnv on one of them/)
+  const tls = loadPolicyFiles([file('a-b', { c: ['authMethod: tls_client_auth', 'tlsCertEnv: AB_C_CERT'] }), file('a', { 'b-c': ['authMethod: self_signed_tls_client_auth', 'tlsCertEnv: A_BC_CERT'] })])
+  t.match(tls.findings.map((f) => f.message), [/both read their TLS key from SCOPE_POLICY_TLS_KEY_A_B_C: set tlsKeyEnv/])
 })

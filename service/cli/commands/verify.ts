@@ -96,9 +96,12 @@ export const verify: Command = {
 
 Requests one token per app and environment (client_credentials, exactly the whitelisted
 scopes) and compares what the server grants with the policy. The token is never printed,
-only a fingerprint. Secrets come from the environment: the variable the entry's secretEnv
-names, else SCOPE_POLICY_SECRET_<APP>_<ENV> (upper case, other characters as _); NAME_FILE
-(a file path) works too. An entry without a secret is skipped.
+only a fingerprint. Credentials come from the environment, by the entry's authMethod: the
+variable its secretEnv / privateKeyEnv / tlsCertEnv and tlsKeyEnv names, else
+SCOPE_POLICY_SECRET_, SCOPE_POLICY_PRIVATE_KEY_, SCOPE_POLICY_TLS_CERT_ and
+SCOPE_POLICY_TLS_KEY_<APP>_<ENV> (upper case, other characters as _); NAME_FILE (a file
+path) works too. An entry without its credential is skipped. A token endpoint with a private
+CA: NODE_EXTRA_CA_CERTS.
 
 Statuses: ok, narrowed, widened, unverified, refused, invalid_client, unreachable, skipped.
 

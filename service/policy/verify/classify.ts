@@ -9,7 +9,7 @@ export interface Entry {
   clientId: string
   /** `file:line` of the whitelist, where a reviewer edits it. */
   whitelistAt: string
-  /** The variable the secret came from. */
+  /** The variable(s) the credential came from. */
   secretFrom: string
 }
 
@@ -85,7 +85,7 @@ export function classifyFailure (failure: TokenFetchFailure, requests: number, e
   }
   const said = `${failure.error ?? ''}${failure.error_description !== undefined ? `: ${failure.error_description}` : ''}`
   const message = status === 'invalid_client'
-    ? `the server rejected the client (${said}): check the secret in ${entry.secretFrom}, the clientId and the authMethod, and that the client may use client_credentials`
+    ? `the server rejected the client (${said}): check the credential in ${entry.secretFrom}, the clientId and the authMethod, and that the client may use client_credentials`
     : status === 'refused'
       ? `the server refused the request (${said}): ${failure.error === 'invalid_scope' ? `a whitelisted scope is not granted to client ${entry.clientId} in the provider's portal; grant it or remove it from ${entry.whitelistAt}` : 'read the server\'s words above'}`
       : `${failure.message}${requests > 1 ? ` (after ${requests} requests)` : ''}${failure.retryAfter !== undefined && requests === 1 ? ` (the server asked to wait ${failure.retryAfter} s: not retried)` : ''}`

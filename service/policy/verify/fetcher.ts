@@ -5,7 +5,10 @@ import type { AuthMethod } from '../types.js'
 export interface TokenRequest {
   tokenEndpoint: string
   clientId: string
-  clientSecret: string
+  /** One of these, by authMethod (docs/verify.md): a secret, a private key (PEM or JWK JSON), a client certificate and its key (PEM). */
+  clientSecret?: string
+  privateKey?: string
+  tls?: { cert: string; key: string }
   authMethod: AuthMethod
   scopes: string[]
   resource?: string

@@ -11,7 +11,7 @@ import { FAILING, STATUSES, type FailOn, type VerifyReport, type VerifyResult, t
 
 export interface VerifyOptions {
   fetchToken: TokenFetcher
-  /** Where secrets are looked up (SCOPE_POLICY_SECRET_…, `secretEnv`, NAME_FILE). */
+  /** Where credentials are looked up (SCOPE_POLICY_SECRET_…, `secretEnv`, `privateKeyEnv`, `tlsCertEnv`/`tlsKeyEnv`, NAME_FILE). */
   env: NodeJS.ProcessEnv
   /** Only this app / this environment; the others are left out of the report. */
   app?: string
@@ -59,14 +59,14 @@ async function verifyEntry (target: Target, policies: PolicySet, options: Verify
   const whitelist = [...env.scopes.keys()].sort()
   const head = { app: app.app, environment: env.name, clientId: env.clientId, requested: whitelist }
   const lookup = await lookUpSecret(app, env, options.env)
-  if (lookup.secret === null) {
+  if (lookup.credentials === null) {
     return { ...head, status: 'skipped', granted: [], grantedFrom: 'none', missing: [], extra: [], requests: 0, message: lookup.why }
   }
   const request = {
     ...profile.request(env),
     tokenEndpoint: env.tokenEndpoint,
     clientId: env.clientId,
-    clientSecret: lookup.secret,
+    ...lookup.credentials,
     authMethod: env.authMethod,
     timeout: options.timeout ?? VERIFY_DEFAULTS.timeout,
   }
