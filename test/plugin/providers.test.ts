@@ -67,7 +67,7 @@ t.test('auth0', async (t) => {
     t.notOk(auth0.requests.at(-1)?.form.has('resource'))
     await app.appToken.get({ scopes: ['read:invoices'], audience: OTHER_API })
     t.equal(auth0.requests.at(-1)?.form.get('audience'), OTHER_API, 'an allowed per-call audience is sent')
-    t.same(app.appToken.stats().entries.length, 2, 'one entry per audience')
+    t.same(app.appToken.stats().entries.map((e) => e.audience).sort(), [OTHER_API, API].sort(), 'one entry per audience')
   })
 
   t.test('403 access_denied "not been granted scopes" is a permanent invalid_scope, not a credentials error', async (t) => {
@@ -119,7 +119,23 @@ t.test('auth0', async (t) => {
     t.equal(auth0.requests.at(-1)?.form.get('audience'), API)
     const before = auth0.requests.length
     await t.rejects(app.appToken.get({ audience: OTHER_API }), { code: 'FST_APP_TOKEN_SCOPE_POLICY', violations: [{ code: 'audience_not_allowed' }] })
+    for (let i = 0; i < 50; i++) {
+      await t.rejects(app.appToken.get({ resource: `https://api-${i}.example.com/` }), { code: 'FST_APP_TOKEN_SCOPE_POLICY', violations: [{ code: 'resource_not_allowed' }] })
+    }
     t.equal(auth0.requests.length, before, 'nothing sent')
+    t.equal(app.appToken.stats().entries.length, 1, 'only the default entry')
+  })
+
+  t.test('the server\'s words are kept verbatim, but capped and scrubbed of the secret', async (t) => {
+    const echo = await startFaultServer({ status: 403, body: { error: 'access_denied', error_description: `Client has not been granted scopes: read:orders ${SECRET} ${'x'.repeat(3000)}` } })
+    t.teardown(() => echo.close())
+    const app = await appWith(t, { provider: 'auth0', audience: API, tokenEndpoint: echo.tokenEndpoint, scopes: 'read:orders' })
+    const err = await app.appToken.get().catch((e: unknown) => e) as OAuthError
+    t.equal(err.error, 'invalid_scope')
+    t.notMatch(err.error_description, SECRET)
+    t.match(err.error_description, /^Client has not been granted scopes: read:orders \[redacted\] x+…$/)
+    t.ok(err.error_description!.length <= 1000, 'capped')
+    t.notMatch(err.message, SECRET)
   })
 })
 
