@@ -102,6 +102,36 @@ t.test('auth0', async (t) => {
     t.equal(app.appToken.stats().entries.length, 0, '0 cache entries')
   })
 
+  t.test('a route\'s audience: an allowed one is sent, another fails ready() with nothing sent', async (t) => {
+    const app = await appWith(t, { policy, scopes: ['read:orders'] })
+    app.get('/invoices', { config: { appToken: { scopes: ['read:invoices'], audience: OTHER_API } } }, async (request) => request.appToken.scopes)
+    await app.ready()
+    t.same((await app.inject('/invoices')).json(), ['read:invoices'])
+    t.equal(auth0.requests.at(-1)?.form.get('audience'), OTHER_API)
+    const before = auth0.requests.length
+    const bad = await appWith(t, { policy, scopes: ['read:orders'] })
+    bad.get('/x', { config: { appToken: { audience: 'https://evil.example.com/' } } }, async () => 'x')
+    await t.rejects(async () => { await bad.ready() }, { code: 'FST_APP_TOKEN_ROUTE_SCOPES', message: /GET, HEAD \/x .*audience_not_allowed/ })
+    t.equal(auth0.requests.length, before)
+  })
+
+  t.test('APP_TOKEN_PROVIDER and APP_TOKEN_AUDIENCE serve users without a policy', async (t) => {
+    const saved = { provider: process.env.APP_TOKEN_PROVIDER, audience: process.env.APP_TOKEN_AUDIENCE }
+    t.teardown(() => {
+      for (const [key, value] of [['APP_TOKEN_PROVIDER', saved.provider], ['APP_TOKEN_AUDIENCE', saved.audience]] as const) {
+        if (value === undefined) delete process.env[key]
+        else process.env[key] = value
+      }
+    })
+    process.env.APP_TOKEN_PROVIDER = 'auth0'
+    process.env.APP_TOKEN_AUDIENCE = API
+    const app = await appWith(t, { tokenEndpoint: auth0.tokenEndpoint, scopes: 'read:orders' })
+    await app.appToken.get()
+    t.equal(auth0.requests.at(-1)?.form.get('audience'), API)
+    process.env.APP_TOKEN_PROVIDER = 'azure'
+    await t.rejects(appWith(t, { tokenEndpoint: auth0.tokenEndpoint }), { code: 'FST_APP_TOKEN_INVALID_OPTION', message: /option APP_TOKEN_PROVIDER: must be one of generic, auth0, entra/ })
+  })
+
   t.test('options that contradict the policy entry fail at register', async (t) => {
     for (const [option, value] of [['audience', OTHER_API], ['resource', API], ['authMethod', 'client_secret_post'], ['provider', 'okta']] as const) {
       await t.rejects(appWith(t, { policy, [option]: value }), { code: 'FST_APP_TOKEN_INVALID_OPTION', message: new RegExp(`option ${option}: .*differs from the policy entry`) }, option)

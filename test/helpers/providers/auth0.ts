@@ -32,13 +32,17 @@ export async function startAuth0 (tenant: Auth0Tenant): Promise<FaultServer & { 
     if (audience === null) return denied('No audience parameter was provided, and no default audience has been configured')
     const granted = tenant.grants[audience]
     if (granted === undefined) {
+      // Client Grants page: an API the tenant does not have is "Service not found"; one without a
+      // grant for this app is "Client is not authorized to access".
       if (!(tenant.apis ?? []).includes(audience)) return denied(`Service not found: ${audience}`)
       return denied(`Client is not authorized to access "${audience}". You need to create a "client-grant" associated to this API. See: https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants`)
     }
     const requested = scopesOf(req)
     const refused = requested.filter((s) => !granted.includes(s))
+    // Client Grants page: a scope outside the app's grant for this API is refused, whole request.
     if (refused.length > 0) return denied(`Client has not been granted scopes: ${refused.join(' ')}`)
-    // No scope asked: the token carries every scope of the grant.
+    // Client credentials flow page: no scope asked, the token carries every scope of the grant;
+    // the answer is { access_token, expires_in, token_type } with the scopes in the JWT only.
     const scope = (requested.length > 0 ? requested : granted).join(' ')
     return json(200, {
       access_token: jwt({ iss: `${server.url}/`, sub: `${tenant.clientId}@clients`, aud: audience, azp: tenant.clientId, scope, gty: 'client-credentials' }, 86400),

@@ -31,10 +31,13 @@ export async function startEntra (tenant: EntraTenant): Promise<FaultServer & { 
   })
   const server = await startProviderFake((req) => {
     const client = clientOf(req)
+    // Error codes reference: AADSTS700016 (unknown app id), AADSTS7000215 (a wrong secret, 401).
     if (client.id !== tenant.clientId) return fail(400, 'unauthorized_client', 700016, `Application with identifier '${client.id ?? ''}' was not found in the directory '${tenant.tenant}'.`)
     if (client.secret !== tenant.clientSecret) return fail(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.')
+    // AADSTS901002: the v2.0 endpoint takes no `resource` parameter.
     if (req.form.has('resource')) return fail(400, 'invalid_request', 901002, "The 'resource' request parameter is not supported.")
     const scopes = scopesOf(req)
+    // Client credentials page: one resource per request (AADSTS70011 otherwise), as `<resource>/.default` (AADSTS1002012).
     if (scopes.length > 1) return fail(400, 'invalid_scope', 70011, `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scopes.join(' ')} is not valid.`)
     const scope = scopes[0] ?? ''
     if (!scope.endsWith('/.default')) {
@@ -42,6 +45,7 @@ export async function startEntra (tenant: EntraTenant): Promise<FaultServer & { 
     }
     const resource = scope.slice(0, -'/.default'.length)
     const roles = tenant.consented[resource]
+    // AADSTS500011: no service principal for that resource in the tenant.
     if (roles === undefined) return fail(400, 'invalid_resource', 500011, `The resource principal named ${resource} was not found in the tenant named ${tenant.tenant}.`)
     // An app token carries `roles` (when any are consented) and no `scp`.
     const claims = { aud: resource, iss: `https://sts.windows.net/${tenant.tenant}/`, appid: tenant.clientId, tid: tenant.tenant, ...(roles.length > 0 ? { roles } : {}) }

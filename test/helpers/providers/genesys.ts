@@ -17,6 +17,7 @@ export interface GenesysOrg {
 export async function startGenesys (org: GenesysOrg): Promise<FaultServer & { tokenEndpoint: string }> {
   let limited = org.rateLimited?.count ?? 0
   const server = await startProviderFake((req) => {
+    // Rate limits page: 429, Retry-After in seconds, the platform's error body.
     if (limited > 0) {
       limited--
       const retryAfter = org.rateLimited!.retryAfter
@@ -24,9 +25,11 @@ export async function startGenesys (org: GenesysOrg): Promise<FaultServer & { to
         { 'retry-after': String(retryAfter) })
     }
     const client = clientOf(req)
+    // Client Credentials Grant page: an unknown client or wrong secret.
     if (client.id !== org.clientId || client.secret !== org.clientSecret) {
       return json(401, { error: 'invalid_client', description: 'client not found', error_description: 'client not found' })
     }
+    // Client Credentials Grant page: an opaque bearer token, lowercase token_type.
     return json(200, { access_token: opaqueToken(), token_type: 'bearer', expires_in: 86399 })
   })
   return Object.assign(server, { tokenEndpoint: `${server.url}/oauth/token` })

@@ -21,14 +21,18 @@ export interface KeycloakRealm {
 export async function startKeycloak (realm: KeycloakRealm): Promise<FaultServer & { tokenEndpoint: string }> {
   const server = await startProviderFake((req) => {
     const client = clientOf(req)
+    // Service accounts chapter: bad client credentials.
     if (client.id !== realm.clientId || client.secret !== realm.clientSecret) {
       return json(401, { error: 'unauthorized_client', error_description: 'Invalid client or Invalid client credentials' })
     }
+    // Service accounts chapter: client_credentials needs "Service accounts roles".
     if (realm.serviceAccounts === false) return json(400, { error: 'unauthorized_client', error_description: 'Client not enabled to retrieve service account' })
     const requested = scopesOf(req)
     const known = new Set(['openid', ...realm.defaultScopes, ...realm.optionalScopes])
     const invalid = requested.filter((s) => !known.has(s))
+    // Client scopes chapter: a scope not linked to the client refuses the request, naming what was asked.
     if (invalid.length > 0) return json(400, { error: 'invalid_scope', error_description: `Invalid scopes: ${requested.join(' ')}` })
+    // Client scopes chapter: default scopes always come with the token.
     const scope = [...new Set([...requested, ...realm.defaultScopes])].join(' ')
     return json(200, {
       access_token: jwt({ iss: `${server.url}/realms/${realm.realm}`, azp: realm.clientId, typ: 'Bearer', scope }, 300),
