@@ -10,5 +10,6 @@ export const tokenFetcher: TokenFetcher = async (request) => {
     scopes: fetched.grantedFrom === 'requested' ? [] : [...fetched.token.scopes],
     grantedFrom: fetched.grantedFrom === 'requested' ? 'none' : fetched.grantedFrom,
     fingerprint: fetched.token.fingerprint,
+    roles: [...fetched.token.roles],
   }
 }

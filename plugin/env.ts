@@ -20,7 +20,9 @@ export const EnvSchema = Type.Object({
   APP_TOKEN_ENDPOINT: text('tokenEndpoint'),
   APP_TOKEN_SCOPES: text('scopes, space-delimited'),
   APP_TOKEN_POLICY: text('policy folder'),
-  APP_TOKEN_ENV: text('environment')
+  APP_TOKEN_ENV: text('environment'),
+  APP_TOKEN_PROVIDER: text('provider'),
+  APP_TOKEN_AUDIENCE: text('audience')
 })
 
 export type AppTokenEnv = Static<typeof EnvSchema>

@@ -35,6 +35,8 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
     clientSecret: secret?.clientSecret ?? settings.clientSecret as NonNullable<ResolvedOptions['clientSecret']>,
     ...(settings.authMethod === undefined ? {} : { authMethod: settings.authMethod }),
     logger: log,
+    provider: settings.provider,
+    expectedRoles: settings.roles,
     scopeHint: policyHint(settings),
     onInvalidClient: secret === undefined
       ? settings.passThrough.onInvalidClient
@@ -47,7 +49,7 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
   })
 
   // get() arguments → checked requests, memoised: a refused one rejects with ScopePolicyError (nothing sent).
-  const requests = tokenRequests({ scopes: settings.scopes, resource: settings.resource }, decide)
+  const requests = tokenRequests({ scopes: settings.scopes, resource: settings.resource, audience: settings.audience }, decide)
   const byDefault = requests.resolve(undefined)
   const defaultRequest = 'violations' in byDefault ? undefined : byDefault
   const api: AppTokenDecorator = {
@@ -67,7 +69,7 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
   fastify.decorate(name, api)
   fastify.decorateRequest(name, null)
 
-  const plan = routePlanner({ key: name, global: settings.global, scopes: settings.scopes, resource: settings.resource, decide })
+  const plan = routePlanner({ key: name, global: settings.global, scopes: settings.scopes, resource: settings.resource, audience: settings.audience, decide })
   const kPlan = Symbol(`${PLUGIN}:${name}`)
   // Collected, reported by ready(): throwing in onRoute would make app.get() throw.
   // Keyed by URL and scopes: the HEAD route Fastify adds for a GET joins its entry.

@@ -5,7 +5,8 @@ import { Type, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { loadPolicySet, PolicyLoadError } from '../service/policy/index.js'
 import { AUTH_METHODS, credentialKind, DEFAULT_AUTH_METHOD } from '../service/policy/rules/auth-method.js'
-import type { AppPolicy, AuthMethod, EnvironmentPolicy, PolicySet } from '../service/policy/types.js'
+import { PROVIDER_NAMES } from '../service/policy/provider-schema.js'
+import type { AppPolicy, AuthMethod, EnvironmentPolicy, PolicySet, ProviderName } from '../service/policy/types.js'
 import type { ClientSecret, TokenCacheOptions } from './token/index.js'
 import { SIGNING_ALGS } from './token/assertion.js'
 import { CACHE_TUNING, resolveTuning, type CacheTuning } from './token/options.js'
@@ -36,6 +37,14 @@ export interface AppTokenOptions extends CoreOptions {
   authMethod?: AuthMethod
   /** RFC 8707 resource. Default: the policy entry's. */
   resource?: string
+  /** Whose rules apply without a policy (docs/providers.md); with one, the policy file's `provider:`. Env APP_TOKEN_PROVIDER. */
+  provider?: ProviderName
+  /** Sent as the `audience` form parameter. Default: the policy entry's. Env APP_TOKEN_AUDIENCE. */
+  audience?: string
+  /** Without a policy: further resources a route or get() may ask for. */
+  resources?: string[]
+  /** Without a policy: further audiences a route or get() may ask for. */
+  audiences?: string[]
   /** Name of both decorators (request.<name>, app.<name>) and of the route config key. */
   name?: string
   /** Hook that resolves request tokens. */
@@ -58,6 +67,13 @@ export interface ResolvedOptions {
   /** True when the default scopes were configured (option or env), so they are checked at register. */
   scopesGiven: boolean
   resource: string | undefined
+  audience: string | undefined
+  provider: ProviderName
+  /** What a route or get() may ask for besides `resource` / `audience` (without a policy). */
+  resources: readonly string[]
+  audiences: readonly string[]
+  /** The policy entry's `roles:` (Entra): expected in the token's `roles` claim. */
+  roles: readonly string[]
   tokenEndpoint: string
   authMethod: AuthMethod | undefined
   environment: string | undefined
@@ -82,6 +98,10 @@ const OptionsSchema = Type.Object({
   alg: Type.Optional(Type.Union(SIGNING_ALGS.map((alg) => Type.Literal(alg)), { description: SIGNING_ALGS.map((alg) => `'${alg}'`).join(' or ') })),
   certificate: Type.Optional(Type.String({ minLength: 1, description: 'a PEM certificate of the private key' })),
   assertionAudience: Type.Optional(Type.String({ minLength: 1, description: 'a non-empty string: the aud of the client assertion, e.g. https://<tenant>/ for Auth0' })),
+  provider: Type.Optional(Type.Union(PROVIDER_NAMES.map((p) => Type.Literal(p)), { description: PROVIDER_NAMES.map((p) => `'${p}'`).join(', ') + ' (or env APP_TOKEN_PROVIDER)' })),
+  audience: Type.Optional(Type.String({ minLength: 1, description: 'a non-empty string, e.g. the API identifier (or env APP_TOKEN_AUDIENCE)' })),
+  resources: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'an array of absolute URIs (RFC 8707 resource indicators)' })),
+  audiences: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'an array of non-empty strings' })),
   name: Type.Optional(Type.String({ pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$', description: 'a JavaScript identifier, e.g. "billingToken"' })),
   hook: Type.Optional(Type.Union([Type.Literal('onRequest'), Type.Literal('preHandler')], { description: "'onRequest' or 'preHandler'" })),
   global: Type.Optional(Type.Boolean({ description: 'true or false' })),
@@ -155,6 +175,17 @@ async function loadPolicy (policy: string | PolicySet): Promise<PolicySet> {
   }
 }
 
+function checkProvider (value: string | undefined): ProviderName | undefined {
+  if (value === undefined || (PROVIDER_NAMES as readonly string[]).includes(value)) return value as ProviderName | undefined
+  fail('APP_TOKEN_PROVIDER', `must be one of ${PROVIDER_NAMES.join(', ')} (got ${show(value)})`)
+}
+
+/** An option that differs from the policy entry fails at register, as tokenEndpoint does. */
+function sameAsPolicy (option: string, value: string | undefined, entry: string | undefined, clientId: string, at: string): void {
+  if (value === undefined || value === entry) return
+  fail(option, `${show(value)} differs from the policy entry of ${clientId} (${entry === undefined ? 'none set' : show(entry)}, ${at}): drop the option, or change the policy in a reviewed pull request`)
+}
+
 export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): Promise<ResolvedOptions> {
   checkShape(opts)
   const clientId = opts.clientId ?? env.APP_TOKEN_CLIENT_ID
@@ -186,11 +217,27 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     fail(endpointOption, `${tokenEndpoint} differs from the policy entry of ${clientId} (${policy.entry.tokenEndpoint}, ${policy.entry.at.file}:${policy.entry.at.line}): drop the option, or change the policy in a reviewed pull request`)
   }
 
+  const provider = opts.provider ?? checkProvider(env.APP_TOKEN_PROVIDER)
+  const audience = opts.audience ?? env.APP_TOKEN_AUDIENCE
+  if (policy !== undefined) {
+    const { app, entry } = policy
+    const at = `${entry.at.file}:${entry.at.line}`
+    // The policy entry is the reviewed source: an option may repeat it, never change it.
+    sameAsPolicy(opts.provider !== undefined ? 'provider' : 'APP_TOKEN_PROVIDER', provider, app.provider, clientId, `${app.file}`)
+    sameAsPolicy('resource', opts.resource, entry.resource, clientId, at)
+    sameAsPolicy(opts.audience !== undefined ? 'audience' : 'APP_TOKEN_AUDIENCE', audience, entry.audience, clientId, at)
+    sameAsPolicy('authMethod', opts.authMethod, entry.authMethod, clientId, at)
+    if (opts.resources !== undefined || opts.audiences !== undefined) {
+      fail(opts.resources !== undefined ? 'resources' : 'audiences', `comes from the policy entry of ${clientId} (${at}) when policy is given: drop the option, or list the values under resources:/audiences: there`)
+    }
+  }
   const resource = opts.resource ?? policy?.entry.resource
-  try {
-    checkResource(resource)
-  } catch (err) {
-    fail('resource', (err as Error).message)
+  for (const value of [resource, ...opts.resources ?? []]) {
+    try {
+      checkResource(value)
+    } catch (err) {
+      fail(value === resource ? 'resource' : 'resources', (err as Error).message)
+    }
   }
 
   const authMethod = opts.authMethod ?? policy?.entry.authMethod
@@ -208,6 +255,11 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     scopes: scopesOption ?? [],
     scopesGiven: scopesOption !== undefined,
     resource,
+    audience: audience ?? policy?.entry.audience,
+    provider: policy?.app.provider ?? provider ?? 'generic',
+    resources: policy?.entry.resources ?? opts.resources ?? [],
+    audiences: policy?.entry.audiences ?? opts.audiences ?? [],
+    roles: [...policy?.entry.roles?.keys() ?? []],
     tokenEndpoint,
     authMethod,
     environment,

@@ -1,5 +1,5 @@
 // get()'s arguments → the checked token request, memoised per (scope set,
-// resource): a cached get() neither re-runs the policy check nor allocates.
+// resource, audience): a cached get() neither re-runs the policy check nor allocates.
 // The policy entry is fixed at register, so a decision never goes stale.
 import { ScopePolicyError } from './errors.js'
 import type { ScopeDecider, ScopeDecision, Scopes, TokenRequest } from './route-scopes.js'
@@ -12,9 +12,10 @@ export type Resolved = TokenRequest | ScopeDecision
 interface Node {
   next: Map<unknown, Node> | undefined
   decision: ScopeDecision | undefined
-  /** For the default resource. */
+  /** For the default resource and audience. */
   request: Resolved | undefined
-  byResource: Map<string, Resolved> | undefined
+  /** resource ('' for the default) → audience ('' for the default) → request. */
+  byTarget: Map<string, Map<string, Resolved>> | undefined
 }
 
 /** Nodes kept at most: get() may be called with caller-built scope sets. */
@@ -25,7 +26,7 @@ export interface TokenRequests {
   resolve (opts: AppTokenRequestOptions | undefined): Resolved
 }
 
-export function tokenRequests (defaults: { scopes: Scopes; resource: string | undefined }, decide: ScopeDecider): TokenRequests {
+export function tokenRequests (defaults: { scopes: Scopes; resource: string | undefined; audience: string | undefined }, decide: ScopeDecider): TokenRequests {
   let size = 0
   let root = newNode()
   let strings = new Map<string, Node>()
@@ -33,7 +34,7 @@ export function tokenRequests (defaults: { scopes: Scopes; resource: string | un
 
   function newNode (): Node {
     size++
-    return { next: undefined, decision: undefined, request: undefined, byResource: undefined }
+    return { next: undefined, decision: undefined, request: undefined, byTarget: undefined }
   }
 
   function nodeOf (scopes: Scopes): Node | undefined {
@@ -58,10 +59,12 @@ export function tokenRequests (defaults: { scopes: Scopes; resource: string | un
     return node
   }
 
-  function requestOf (node: Node, scopes: Scopes, resource: string | undefined): Resolved {
-    const decision = node.decision ??= decide(scopes)
+  function requestOf (node: Node, scopes: Scopes, resource: string | undefined, audience: string | undefined): Resolved {
+    // A call's own resource or audience is checked too: one not allowed is refused, nothing sent.
+    const decision = resource === undefined && audience === undefined ? node.decision ??= decide(scopes) : decide(scopes, { resource, audience })
+    if (decision.violations.length > 0) return decision
     // Frozen: the cache keys it once and for all.
-    return decision.violations.length > 0 ? decision : { scopes: Object.freeze(decision.scopes) as string[], resource: resource ?? defaults.resource }
+    return { scopes: Object.freeze(decision.scopes) as string[], resource: resource ?? defaults.resource, audience: audience ?? defaults.audience }
   }
 
   return {
@@ -71,12 +74,19 @@ export function tokenRequests (defaults: { scopes: Scopes; resource: string | un
       const given = scopes ?? defaults.scopes
       if (node === undefined) return decide(given) // not an array or a string: the check says what is wrong
       const resource = opts?.resource
-      if (resource === undefined) {
-        node.request ??= requestOf(node, given, undefined)
+      const audience = opts?.audience
+      if (resource === undefined && audience === undefined) {
+        node.request ??= requestOf(node, given, undefined, undefined)
         return node.request
       }
-      let found = node.byResource?.get(resource)
-      if (found === undefined) (node.byResource ??= new Map()).set(resource, found = requestOf(node, given, resource))
+      node.byTarget ??= new Map()
+      let byAudience = node.byTarget.get(resource ?? '')
+      if (byAudience === undefined) node.byTarget.set(resource ?? '', byAudience = new Map())
+      let found = byAudience.get(audience ?? '')
+      if (found === undefined) {
+        size++ // caller-built values count against MEMO_LIMIT like scope sets
+        byAudience.set(audience ?? '', found = requestOf(node, given, resource, audience))
+      }
       return found
     }
   }

@@ -6,8 +6,10 @@ import type { TokenStats } from './token/index.js'
 export interface AppTokenRequestOptions {
   /** Replace the default scopes (array or space-delimited string). */
   scopes?: string[] | string
-  /** RFC 8707 resource; default: the option `resource` or the policy entry's. */
+  /** RFC 8707 resource; default: the option `resource` or the policy entry's. Another must be allowed (`resources`). */
   resource?: string
+  /** The `audience` form parameter; default: the option `audience` or the policy entry's. Another must be allowed (`audiences`). */
+  audience?: string
 }
 
 /** `app.appToken`: tokens for background jobs, upstream 401s and health checks. */

@@ -12,6 +12,8 @@ export interface AppTokenInit {
   accessToken: string
   tokenType: string
   scopes: string[]
+  /** The JWT `roles` claim; default empty (not a readable JWT). */
+  roles?: string[]
   expiresAt: Date | number
 }
 
@@ -21,6 +23,8 @@ export class AppToken {
   readonly tokenType: string
   /** Granted scopes. */
   readonly scopes: string[]
+  /** The JWT `roles` claim (Entra's application permissions); empty when the token is not a readable JWT. */
+  readonly roles: string[]
   /** The server's expiry as best known. */
   readonly expiresAt: Date
 
@@ -29,6 +33,7 @@ export class AppToken {
     this.tokenType = init.tokenType
     this.#authorization = `${init.tokenType} ${init.accessToken}`
     this.scopes = Object.freeze([...init.scopes]) as string[]
+    this.roles = Object.freeze([...init.roles ?? []]) as string[]
     this.expiresAt = new Date(init.expiresAt)
     Object.freeze(this)
   }
@@ -41,8 +46,8 @@ export class AppToken {
   /** sha256 prefix of the token, for logs. */
   get fingerprint (): string { return tokenFingerprint(this.#accessToken) }
 
-  toJSON (): { tokenType: string; scopes: string[]; expiresAt: string; fingerprint: string } {
-    return { tokenType: this.tokenType, scopes: this.scopes, expiresAt: this.expiresAt.toISOString(), fingerprint: this.fingerprint }
+  toJSON (): { tokenType: string; scopes: string[]; roles: string[]; expiresAt: string; fingerprint: string } {
+    return { tokenType: this.tokenType, scopes: this.scopes, roles: this.roles, expiresAt: this.expiresAt.toISOString(), fingerprint: this.fingerprint }
   }
 
   [inspect.custom] (_depth: number, options: Parameters<typeof inspect>[1]): string {

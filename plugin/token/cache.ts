@@ -17,7 +17,8 @@ import { errorFields, silentLogger, type TokenLogger } from './logger.js'
 import { MAX_TIMER, resolveCacheOptions, type ResolvedCacheOptions, type TokenCacheOptions } from './options.js'
 import { RetryingFetcher } from './retrying-fetcher.js'
 import { ScopeKeys } from './scope-keys.js'
-import { checkResource, toScopeSet } from './scopes.js'
+import { checkAudience, checkResource, toScopeSet } from './scopes.js'
+import { consoleHint } from './fetch-token.js'
 import { SharedLayer } from './shared-layer.js'
 import { SharedRefresh } from './shared-refresh.js'
 import { entryStats, type TokenStats } from './stats.js'
@@ -30,6 +31,8 @@ export interface GetTokenOptions {
   scopes?: readonly string[]
   /** RFC 8707 resource indicator. */
   resource?: string
+  /** The `audience` form parameter (docs/providers.md). */
+  audience?: string
 }
 
 /** No background refresh sooner than this after a fetch: no fetch storm, whatever the server says. */
@@ -75,7 +78,7 @@ export class TokenCache {
   /** A usable token for these scopes and resource: cached, or fetched once for all concurrent callers. */
   get (opts?: GetTokenOptions): Promise<AppToken> {
     const key = this.#scopeKeys.keyOf(opts?.scopes)
-    const entry = this.#entries.find(opts?.resource, key)
+    const entry = this.#entries.find(opts?.resource, opts?.audience, key)
     const promise = entry?.promise
     if (promise !== undefined && (entry!.fresh || Date.now() < entry!.usableUntil)) {
       entry!.used = true
@@ -97,7 +100,7 @@ export class TokenCache {
     }
     let key: string
     try { key = toScopeSet(opts.scopes).join(' ') } catch { return }
-    const entry = this.#entries.find(opts.resource, key)
+    const entry = this.#entries.find(opts.resource, opts.audience, key)
     if (entry !== undefined) this.#drop(entry, true)
   }
 
@@ -133,15 +136,17 @@ export class TokenCache {
 
   #createEntry (opts: GetTokenOptions | undefined): Entry {
     const scopes = toScopeSet(opts?.scopes)
-    const resource = opts?.resource
+    const { resource, audience } = opts ?? {}
     checkResource(resource)
+    checkAudience(audience)
     const key = scopes.join(' ')
-    const existing = this.#entries.find(resource, key)
+    const existing = this.#entries.find(resource, audience, key)
     if (existing !== undefined) return existing
     const { tokenEndpoint, clientId, authMethod } = this.#opt
-    // No secret in the key; the store adds its own prefix.
-    const storeKey = createHash('sha256').update(JSON.stringify([tokenEndpoint.href, clientId, authMethod, key, resource ?? null])).digest('hex')
-    const entry = newEntry(key, scopes, resource, storeKey)
+    // No secret in the key; the store adds its own prefix. The audience only when there is one: keys without stay as they were.
+    const identity = [tokenEndpoint.href, clientId, authMethod, key, resource ?? null, ...(audience !== undefined ? [audience] : [])]
+    const storeKey = createHash('sha256').update(JSON.stringify(identity)).digest('hex')
+    const entry = newEntry(key, scopes, resource, audience, storeKey)
     const evicted = this.#entries.add(entry)
     if (evicted !== undefined) this.#evicted(evicted)
     return entry
@@ -178,11 +183,13 @@ export class TokenCache {
     // Tokens that cannot be cached would otherwise be fetched back to back.
     const floor = entry.uncachedAt + MIN_REFRESH_INTERVAL - Date.now()
     if (floor > 0) await this.#fetcher.sleep(floor)
-    const fetched = await this.#fetcher.fetch(entry.scopes, entry.resource)
-    const { token } = fetched
-    if (fetched.missingScopes.length > 0) {
-      if (this.#opt.onScopeNarrowed === 'error') throw new ScopeNarrowedError(fetched.requestedScopes, token.scopes)
-      this.#log.warn({ requested: fetched.requestedScopes, granted: token.scopes, missing: fetched.missingScopes },
+    const fetched = await this.#fetcher.fetch(entry.scopes, entry.resource, entry.audience)
+    const { token, missingRoles } = fetched
+    if (fetched.missingScopes.length > 0 || missingRoles.length > 0) {
+      if (this.#opt.onScopeNarrowed === 'error') {
+        throw new ScopeNarrowedError(fetched.requestedScopes, token.scopes, missingRoles, consoleHint(this.#opt.profile))
+      }
+      this.#log.warn({ requested: fetched.requestedScopes, granted: token.scopes, missing: fetched.missingScopes, ...(missingRoles.length > 0 ? { missingRoles } : {}) },
         'the token endpoint granted fewer scopes than requested')
     }
     const now = Date.now()

@@ -1,4 +1,4 @@
-// One cache entry per (scope set, resource), and the table that holds at most
+// One cache entry per (scope set, resource, audience), and the table that holds at most
 // maxEntries of them: least recently inserted or refreshed first out, a hit
 // reorders nothing (a Set keeps insertion order; a refresh re-inserts).
 import type { AppToken } from './app-token.js'
@@ -10,6 +10,8 @@ export interface Entry {
   readonly resourceKey: string
   readonly scopes: string[]
   readonly resource: string | undefined
+  /** The `audience` form parameter (docs/providers.md); the shared-store key reads it too. */
+  readonly audience: string | undefined
   /** The key the shared store sees: a sha256, no secret. */
   readonly storeKey: string
   token: AppToken | undefined
@@ -41,12 +43,13 @@ export interface Entry {
   evicted: boolean
 }
 
-export function newEntry (key: string, scopes: string[], resource: string | undefined, storeKey: string): Entry {
+export function newEntry (key: string, scopes: string[], resource: string | undefined, audience: string | undefined, storeKey: string): Entry {
   return {
     key,
     resourceKey: resource ?? '',
     scopes,
     resource,
+    audience,
     storeKey,
     token: undefined,
     promise: undefined,
@@ -70,8 +73,8 @@ export function newEntry (key: string, scopes: string[], resource: string | unde
 }
 
 export class EntryTable {
-  /** resource ('' for none) → scope key → entry. */
-  readonly #byResource = new Map<string, Map<string, Entry>>()
+  /** audience ('' for none) → resource ('' for none) → scope key → entry. */
+  readonly #byAudience = new Map<string, Map<string, Map<string, Entry>>>()
   /** Least recently inserted or refreshed first. */
   readonly #order = new Set<Entry>()
   readonly #max: number
@@ -80,22 +83,27 @@ export class EntryTable {
     this.#max = maxEntries
   }
 
-  find (resource: string | undefined, key: string): Entry | undefined {
-    return this.#byResource.get(resource ?? '')?.get(key)
+  find (resource: string | undefined, audience: string | undefined, key: string): Entry | undefined {
+    return this.#byAudience.get(audience ?? '')?.get(resource ?? '')?.get(key)
   }
 
   /** Files the entry; returns the one evicted to stay within maxEntries, if any. */
   add (entry: Entry): Entry | undefined {
-    let byKey = this.#byResource.get(entry.resourceKey)
-    if (byKey === undefined) this.#byResource.set(entry.resourceKey, byKey = new Map())
+    const audienceKey = entry.audience ?? ''
+    let byResource = this.#byAudience.get(audienceKey)
+    if (byResource === undefined) this.#byAudience.set(audienceKey, byResource = new Map())
+    let byKey = byResource.get(entry.resourceKey)
+    if (byKey === undefined) byResource.set(entry.resourceKey, byKey = new Map())
     byKey.set(entry.key, entry)
     this.#order.add(entry)
     if (this.#order.size <= this.#max) return undefined
     const oldest = this.#order.values().next().value as Entry
     this.#order.delete(oldest)
-    const oldByKey = this.#byResource.get(oldest.resourceKey)
+    const oldByResource = this.#byAudience.get(oldest.audience ?? '')
+    const oldByKey = oldByResource?.get(oldest.resourceKey)
     oldByKey?.delete(oldest.key)
-    if (oldByKey?.size === 0) this.#byResource.delete(oldest.resourceKey)
+    if (oldByKey?.size === 0) oldByResource?.delete(oldest.resourceKey)
+    if (oldByResource?.size === 0) this.#byAudience.delete(oldest.audience ?? '')
     oldest.evicted = true
     return oldest
   }

@@ -15,6 +15,8 @@ export interface AppTokenErrorDetails {
   error_description?: string
   /** What a person can do about it. */
   hint?: string
+  /** The provider's own code when it has one, e.g. Entra's `AADSTS1002012` (docs/providers.md). */
+  providerCode?: string
   /** True when trying again later can succeed (network, timeout, 5xx, 429). */
   transient?: boolean
   /** Seconds the server asked us to wait (Retry-After). */
@@ -36,6 +38,7 @@ export class AppTokenError extends Error {
   declare serverError?: string
   declare error_description?: string
   declare hint?: string
+  declare providerCode?: string
   declare transient: boolean
   declare retryAfter?: number
   declare option?: string
@@ -58,6 +61,7 @@ export function errorClass<C extends string> (code: C, statusCode: number) {
       if (details.serverError !== undefined) this.serverError = details.serverError
       if (details.error_description !== undefined) this.error_description = details.error_description
       if (details.hint !== undefined) this.hint = details.hint
+      if (details.providerCode !== undefined) this.providerCode = details.providerCode
       if (details.retryAfter !== undefined) this.retryAfter = details.retryAfter
       if (details.option !== undefined) this.option = details.option
     }
@@ -67,21 +71,32 @@ export function errorClass<C extends string> (code: C, statusCode: number) {
 /** The token endpoint answered with an RFC 6749 §5.2 error body (any status, 200 included). */
 export class OAuthError extends errorClass('FST_APP_TOKEN_OAUTH_ERROR', 503) {}
 
-/** The server granted fewer scopes than were requested (RFC 6749 §5.1 `scope`, RFC 9068 `scope` claim). */
+/**
+ * The server granted fewer scopes than were requested (RFC 6749 §5.1 `scope`, RFC 9068 `scope` claim),
+ * or (Entra) the token's `roles` claim lacks roles the policy lists (docs/providers.md).
+ */
 export class ScopeNarrowedError extends errorClass('FST_APP_TOKEN_SCOPE_NARROWED', 503) {
   readonly requested: string[]
   readonly granted: string[]
-  constructor (requested: string[], granted: string[]) {
+  /** Policy roles the token's `roles` claim does not hold (Entra); empty otherwise. */
+  readonly missingRoles: string[]
+  constructor (requested: string[], granted: string[], missingRoles: string[] = [], consoleHint?: string) {
     const missing = requested.filter((s) => !granted.includes(s))
+    const what = [
+      ...(missing.length > 0 ? [`fewer scopes than requested: missing ${missing.join(' ')}`] : []),
+      ...(missingRoles.length > 0 ? [`a token without the roles ${missingRoles.join(' ')} that the policy lists`] : [])
+    ]
     super(
-      `the token endpoint granted fewer scopes than requested: missing ${missing.join(' ')}`,
+      `the token endpoint granted ${what.join('; and ')}`,
       {
         hint: 'The scopes whitelisted for this client in the provider\'s portal and the policy have drifted: ' +
-          'whitelist the missing scopes for the client (scopes are case-sensitive), or stop requesting them.'
+          'whitelist the missing scopes for the client (scopes are case-sensitive), or stop requesting them.' +
+          (consoleHint !== undefined ? ` Where: ${consoleHint}.` : '')
       }
     )
     this.requested = requested
     this.granted = granted
+    this.missingRoles = missingRoles
   }
 }
 

@@ -11,6 +11,7 @@ import { readTokenResponse } from './response.js'
 import { serverWords } from './server-words.js'
 import { resolveRequestOptions, type FetchTokenOptions, type ResolvedRequestOptions } from './options.js'
 import { checkResource, toScopeSet } from './scopes.js'
+import type { ProviderProfile } from '../../service/policy/providers/index.js'
 
 export interface FetchedToken {
   token: AppToken
@@ -31,6 +32,8 @@ export interface FetchedToken {
   grantedFrom: 'response' | 'jwt' | 'requested'
   /** Requested scopes the server did not grant (only with onScopeNarrowed: 'warn'). */
   missingScopes: string[]
+  /** expectedRoles the token's `roles` claim lacks (only with onScopeNarrowed: 'warn'). */
+  missingRoles: string[]
 }
 
 /** One token request: the options checked, then sent (docs/token-core.md). */
@@ -43,6 +46,7 @@ export async function fetchToken (options: FetchTokenOptions): Promise<FetchedTo
     return await requestToken(resolved, {
       scopes: toScopeSet(options.scopes),
       resource: options.resource,
+      audience: options.audience,
       dispatcher: tlsAgent ?? options.dispatcher,
       signal: options.signal
     })
@@ -55,13 +59,15 @@ export interface SendOptions {
   /** Normalised (toScopeSet). */
   scopes: string[]
   resource: string | undefined
+  /** The `audience` form parameter (docs/providers.md). */
+  audience: string | undefined
   dispatcher: Dispatcher | undefined
   signal: AbortSignal | undefined
 }
 
 /** One token request with options already checked: what the cache sends on every attempt. */
 export async function requestToken (options: ResolvedRequestOptions, req: SendOptions): Promise<FetchedToken> {
-  const { tokenEndpoint: url, authMethod, timeout, maxResponseBytes: maxBytes } = options
+  const { tokenEndpoint: url, authMethod, timeout, maxResponseBytes: maxBytes, profile } = options
   const { scopes, signal } = req
   checkResource(req.resource)
 
@@ -82,7 +88,9 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
 
     const form = new URLSearchParams({ grant_type: 'client_credentials' })
     if (scopes.length > 0) form.set('scope', scopes.join(' ')) // §3.3: space-delimited, omitted when empty
-    if (req.resource !== undefined) form.set('resource', req.resource) // RFC 8707
+    // RFC 8707; Entra's v2.0 endpoint refuses it (AADSTS901002): the resource is in its /.default scope.
+    if (req.resource !== undefined && profile.name !== 'entra') form.set('resource', req.resource)
+    if (req.audience !== undefined) form.set('audience', req.audience)
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json'
@@ -112,7 +120,7 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
   }
 
   const words = serverWords(credentials?.words ?? [])
-  const fields = readTokenResponse(raw, { scopes, authMethod, scopeHint: options.scopeHint, words })
+  const fields = readTokenResponse(raw, { scopes, authMethod, scopeHint: options.scopeHint, words, profile })
   const claims = decodeJwtClaims(fields.accessToken)
   let granted = scopes
   let grantedFrom: FetchedToken['grantedFrom'] = 'requested'
@@ -123,8 +131,18 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
     granted = claims.scopes
     grantedFrom = 'jwt' // RFC 9068 §2.2.3
   }
-  const missingScopes = scopes.filter((s) => !granted.includes(s))
-  if (missingScopes.length > 0 && options.onScopeNarrowed !== 'warn') throw new ScopeNarrowedError(scopes, granted)
+  const reading = profile.readGrant({
+    requested: scopes,
+    scope: grantedFrom === 'requested' ? undefined : granted.join(' '),
+    tokenRoles: claims?.roles ?? [],
+    policyRoles: options.expectedRoles
+  })
+  const { missingScopes } = reading
+  // Not a readable JWT: its roles are unknown, not missing.
+  const missingRoles = claims === undefined ? [] : reading.missingRoles
+  if ((missingScopes.length > 0 || missingRoles.length > 0) && options.onScopeNarrowed !== 'warn') {
+    throw new ScopeNarrowedError(scopes, granted, missingRoles, consoleHint(profile))
+  }
 
   const lifetime = tokenLifetime({
     sentAt,
@@ -135,7 +153,7 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
     maxLifetime: options.maxLifetime
   })
   return {
-    token: new AppToken({ accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: granted, expiresAt: lifetime.expiresAt }),
+    token: new AppToken({ accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: granted, roles: claims?.roles ?? [], expiresAt: lifetime.expiresAt }),
     sentAt,
     ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
     usableUntil: lifetime.usableUntil,
@@ -144,8 +162,14 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
     clamped: lifetime.clamped,
     requestedScopes: scopes,
     grantedFrom,
-    missingScopes
+    missingScopes,
+    missingRoles
   }
+}
+
+/** Where the provider's console fixes a grant; generic says nothing more than its hint already does. */
+export function consoleHint (profile: ProviderProfile): string | undefined {
+  return profile.name === 'generic' ? undefined : profile.hint
 }
 
 async function readBounded (body: Dispatcher.ResponseData['body'], contentLength: string | string[] | undefined, max: number, status: number): Promise<string> {

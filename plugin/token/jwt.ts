@@ -5,6 +5,8 @@ export interface AccessTokenClaims {
   scopes?: string[]
   /** `exp` in epoch seconds. */
   exp?: number
+  /** The `roles` claim: Entra's application permissions (docs/providers.md). */
+  roles?: string[]
 }
 
 export function decodeJwtClaims (token: string): AccessTokenClaims | undefined {
@@ -18,11 +20,12 @@ export function decodeJwtClaims (token: string): AccessTokenClaims | undefined {
     return undefined
   }
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return undefined
-  const { scope, scp, exp } = payload as Record<string, unknown>
+  const { scope, scp, exp, roles } = payload as Record<string, unknown>
   const claims: AccessTokenClaims = {}
   const scopes = parseScopeValue(scope) ?? parseScopeValue(scp)
   if (scopes !== undefined) claims.scopes = scopes
   if (typeof exp === 'number' && Number.isFinite(exp)) claims.exp = exp
+  if (Array.isArray(roles)) claims.roles = roles.filter((r): r is string => typeof r === 'string')
   return claims
 }
 

@@ -3,7 +3,8 @@
 // that names the option.
 import type { Dispatcher } from 'undici'
 import { authMethodProblem, DEFAULT_AUTH_METHOD } from '../../service/policy/rules/auth-method.js'
-import type { AuthMethod } from '../../service/policy/types.js'
+import { PROFILES, profileOf, type ProviderProfile } from '../../service/policy/providers/index.js'
+import type { AuthMethod, ProviderName } from '../../service/policy/types.js'
 import { checkTlsDispatcher, resolveClientAuth, type ClientAuth, type ClientAuthOptions } from './client-auth.js'
 import { InvalidOptionError } from './errors.js'
 import { parseTokenEndpoint } from './endpoint.js'
@@ -32,12 +33,18 @@ export interface TokenRequestOptions extends ClientAuthOptions {
   onScopeNarrowed?: 'error' | 'warn'
   /** Policy text for the invalid_scope hint. */
   scopeHint?: (scopes: readonly string[]) => string | undefined
+  /** Whose rules the request and the answer follow (docs/providers.md). Default 'generic': RFC 6749 only. */
+  provider?: ProviderName
+  /** Roles the token's JWT `roles` claim must hold (Entra, the policy's `roles:`); a missing one is a narrowing. */
+  expectedRoles?: readonly string[]
 }
 
 export interface FetchTokenOptions extends TokenRequestOptions {
   scopes?: readonly string[]
   /** RFC 8707 resource indicator. */
   resource?: string
+  /** Sent as the `audience` form parameter (Auth0 and others; docs/providers.md). */
+  audience?: string
   /** Default: undici's global dispatcher (with tls: an Agent for this request). Not with tls. */
   dispatcher?: Dispatcher
   signal?: AbortSignal
@@ -91,6 +98,8 @@ export interface ResolvedRequestOptions {
   maxLifetime: number
   onScopeNarrowed: 'error' | 'warn'
   scopeHint: ((scopes: readonly string[]) => string | undefined) | undefined
+  profile: ProviderProfile
+  expectedRoles: readonly string[]
 }
 
 export interface ResolvedCacheOptions extends ResolvedRequestOptions {
@@ -109,7 +118,7 @@ export const CACHE_TUNING = ['dispatcher', 'store', 'onScopeNarrowed', 'defaultL
 
 export type CacheTuning = Pick<TokenCacheOptions, typeof CACHE_TUNING[number]>
 
-type RequestTuning = Omit<ResolvedRequestOptions, 'tokenEndpoint' | 'clientId' | 'clientAuth' | 'authMethod' | 'scopeHint'>
+type RequestTuning = Omit<ResolvedRequestOptions, 'tokenEndpoint' | 'clientId' | 'clientAuth' | 'authMethod' | 'scopeHint' | 'profile' | 'expectedRoles'>
 type Tuning = RequestTuning & Omit<ResolvedCacheOptions, keyof ResolvedRequestOptions>
 
 export function resolveRequestOptions (options: TokenRequestOptions, who: string): ResolvedRequestOptions {
@@ -121,7 +130,19 @@ export function resolveRequestOptions (options: TokenRequestOptions, who: string
   if (authProblem !== null) throw new InvalidOptionError(authProblem, { option: 'authMethod' })
   const clientAuth = resolveClientAuth(options, authMethod, tokenEndpoint)
   if (options.scopeHint !== undefined && typeof options.scopeHint !== 'function') throw invalid('scopeHint', 'must be a function')
-  return { tokenEndpoint, clientId: options.clientId, clientAuth, authMethod, scopeHint: options.scopeHint, ...requestTuning(options) }
+  const { provider, expectedRoles = [] } = options
+  if (provider !== undefined && !Object.hasOwn(PROFILES, provider)) throw invalid('provider', `must be one of ${Object.keys(PROFILES).join(', ')}`)
+  if (!Array.isArray(expectedRoles) || !expectedRoles.every((r) => typeof r === 'string')) throw invalid('expectedRoles', 'must be an array of role names')
+  return {
+    tokenEndpoint,
+    clientId: options.clientId,
+    clientAuth,
+    authMethod,
+    scopeHint: options.scopeHint,
+    profile: profileOf(provider),
+    expectedRoles,
+    ...requestTuning(options)
+  }
 }
 
 export function resolveCacheOptions (options: TokenCacheOptions): ResolvedCacheOptions {

@@ -2,6 +2,7 @@
 // or a typed error for everything else (§5.2 bodies, HTML pages, empty or
 // malformed bodies, 5xx/429, redirects).
 import { USER_SCOPES_NOTE } from '../../service/policy/rules/scope-messages.js'
+import type { ProviderError, ProviderProfile } from '../../service/policy/providers/index.js'
 import type { AuthMethod } from '../../service/policy/types.js'
 import { BadResponseError, HttpError, OAuthError, RedirectError } from './errors.js'
 import { invalidClientHint } from './client-auth.js'
@@ -26,6 +27,8 @@ export interface ResponseContext {
   scopeHint?: ((scopes: readonly string[]) => string | undefined) | undefined
   /** Cleans what the server says before it is kept (default: capped only). */
   words?: ServerWords
+  /** Reads the provider's own error answers (docs/providers.md); generic or absent: RFC 6749 only. */
+  profile?: ProviderProfile
 }
 
 export interface RawResponse {
@@ -75,7 +78,8 @@ export function readTokenResponse (res: RawResponse, ctx: ResponseContext): Toke
       status,
       transient: true,
       ...(retryAfter !== undefined ? { retryAfter } : {}),
-      hint: status === 429 ? 'The token endpoint is rate limiting this client.' : 'The token endpoint failed; it is retried with backoff.'
+      hint: providerError(ctx, status, json)?.hint ??
+        (status === 429 ? 'The token endpoint is rate limiting this client.' : 'The token endpoint failed; it is retried with backoff.')
     })
   }
   if (status < 200 || status >= 300) {
@@ -113,9 +117,17 @@ function tokenFields (status: number, json: Record<string, unknown>): TokenField
   return fields
 }
 
+/** The provider profile's reading of an answer; none for generic, whose reading is RFC 6749's below. */
+function providerError (ctx: ResponseContext, status: number, json: Record<string, unknown> | undefined): ProviderError | null {
+  return ctx.profile === undefined || ctx.profile.name === 'generic' ? null : ctx.profile.readError(status, json)
+}
+
 function oauthError (status: number, json: Record<string, unknown>, headers: RawResponse['headers'], ctx: ResponseContext, words: ServerWords): OAuthError {
   const serverError = words(String(json.error))
-  const error = STANDARD_CODES.get(serverError.toLowerCase()) ?? serverError.toLowerCase()
+  const read = providerError(ctx, status, json)
+  // The provider's code for what it means (Auth0's 403 access_denied "not been granted scopes" is invalid_scope).
+  const code = read !== null ? words(read.error) : serverError
+  const error = STANDARD_CODES.get(code.toLowerCase()) ?? code.toLowerCase()
   const description = typeof json.error_description === 'string' ? words(json.error_description) : undefined
   const named = typeof json.scope === 'string' ? words(json.scope) : undefined
   const retryAfter = parseRetryAfter(headers['retry-after'])
@@ -129,8 +141,20 @@ function oauthError (status: number, json: Record<string, unknown>, headers: Raw
     ...(description !== undefined ? { error_description: description } : {}),
     transient,
     ...(retryAfter !== undefined ? { retryAfter } : {}),
-    hint: hintFor(error, description, named, ctx)
+    ...(read?.providerCode !== undefined ? { providerCode: words(read.providerCode) } : {}),
+    hint: read === null ? hintFor(error, description, named, ctx) : providerHint(error, read.hint, named, ctx)
   })
+}
+
+/** The profile's console page; for invalid_scope also what was sent and what the policy allows. */
+function providerHint (error: string, consolePage: string, scope: string | undefined, ctx: ResponseContext): string {
+  if (error !== 'invalid_scope') return `${consolePage}.`
+  return `${sentScopes(scope, ctx)} ${consolePage}.${ctx.scopeHint?.(ctx.scopes) !== undefined ? ` ${ctx.scopeHint(ctx.scopes)}` : ''}`
+}
+
+function sentScopes (scope: string | undefined, ctx: ResponseContext): string {
+  const sent = ctx.scopes.length === 0 ? 'no scope' : `scope "${ctx.scopes.join(' ')}"`
+  return `Sent ${sent}.${scope !== undefined ? ` The server named: "${scope}".` : ''}`
 }
 
 const BASIC_ENCODING = 'Some servers do not decode form-encoded Basic credentials (RFC 6749 §2.3.1), which matters ' +
@@ -139,11 +163,9 @@ const BASIC_ENCODING = 'Some servers do not decode form-encoded Basic credential
 function hintFor (error: string, description: string | undefined, scope: string | undefined, ctx: ResponseContext): string {
   switch (error) {
     case 'invalid_scope': {
-      const sent = ctx.scopes.length === 0 ? 'no scope' : `scope "${ctx.scopes.join(' ')}"`
-      const named = scope !== undefined ? ` The server named: "${scope}".` : ''
       const policy = ctx.scopeHint?.(ctx.scopes) ??
         `Scopes are case-sensitive and must be whitelisted for this client in the provider's portal; ${USER_SCOPES_NOTE}.`
-      return `Sent ${sent}.${named} ${policy}`
+      return `${sentScopes(scope, ctx)} ${policy}`
     }
     case 'invalid_client':
       return invalidClientHint(ctx.authMethod, BASIC_ENCODING)

@@ -33,12 +33,12 @@ export class RetryingFetcher {
 
   get closed (): boolean { return this.#abort.signal.aborted }
 
-  async fetch (scopes: string[], resource: string | undefined): Promise<FetchedToken> {
+  async fetch (scopes: string[], resource: string | undefined, audience: string | undefined): Promise<FetchedToken> {
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new ClosedError('the token cache is closed')
       this.fetches++
       try {
-        return await requestToken(this.#request, { scopes, resource, dispatcher: this.#dispatcher, signal: this.#abort.signal })
+        return await requestToken(this.#request, { scopes, resource, audience, dispatcher: this.#dispatcher, signal: this.#abort.signal })
       } catch (caught) {
         this.failures++
         if (this.closed) throw new ClosedError('the token cache is closed')

@@ -25,3 +25,9 @@ export function checkResource (resource: string | undefined): void {
   const problem = typeof resource === 'string' ? resourceProblem(resource) : { message: 'resource must be a string' }
   if (problem !== null) throw new InvalidOptionError(problem.message)
 }
+
+/** The `audience` form parameter (docs/providers.md): a non-empty string, as the policy field is. */
+export function checkAudience (audience: string | undefined): void {
+  if (audience === undefined) return
+  if (typeof audience !== 'string' || audience === '') throw new InvalidOptionError('audience must be a non-empty string (e.g. the API identifier)')
+}

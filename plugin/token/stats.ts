@@ -7,6 +7,8 @@ export interface TokenEntryStats {
   key: string
   scopes: string[]
   resource: string | null
+  /** The `audience` form parameter of the entry (docs/providers.md). */
+  audience: string | null
   expiresAt: Date | null
   usableUntil: Date | null
   refreshAt: Date | null
@@ -29,6 +31,7 @@ export function entryStats (entry: Entry): TokenEntryStats {
     key: entry.storeKey,
     scopes: [...entry.scopes],
     resource: entry.resource ?? null,
+    audience: entry.audience ?? null,
     expiresAt: token === undefined ? null : new Date(token.expiresAt),
     usableUntil: token === undefined ? null : new Date(entry.usableUntil),
     refreshAt: token === undefined || entry.timer === undefined ? null : new Date(entry.refreshAt)

@@ -119,20 +119,23 @@ function genericViolation(scope: string, userScopeRule = true): Violation | null
   return null
 }
 
-function genericViolations(scopes: readonly string[], violations: Violation[]): void {
+function genericViolations(scopes: readonly string[], violations: Violation[], userScopeRule = true): void {
   for (const scope of scopes) {
-    const v = genericViolation(scope)
+    const v = genericViolation(scope, userScopeRule)
     if (v) violations.push(v)
   }
 }
 
-/** Checks without a policy (the plugin without `policy`): only the generic rules apply. */
-export function checkGeneric(input: unknown): { scopes: string[]; violations: Violation[] } {
+/**
+ * Checks without a policy (the plugin without `policy`): only the generic rules apply, `user_scope`
+ * unless the provider accepts user scopes (Keycloak).
+ */
+export function checkGeneric(input: unknown, userScopeRule = true): { scopes: string[]; violations: Violation[] } {
   try {
     const { scopes, bad } = normalise(input)
     const violations: Violation[] = []
     badItems(bad, violations)
-    genericViolations(scopes, violations)
+    genericViolations(scopes, violations, userScopeRule)
     return { scopes, violations }
   } catch {
     return { scopes: [], violations: [unreadable()] }

@@ -144,14 +144,15 @@ t.test('per-route and per-call resource (RFC 8707): the token is for that audien
     JSON.parse(Buffer.from(token.accessToken.split('.')[1] ?? '', 'base64url').toString()).aud
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: oidc.tokenEndpoint, scopes: ['read:interaction'], global: false })
+  // Without a policy, a route's or call's resource must be the option's or listed in `resources` (docs/providers.md).
+  await app.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: oidc.tokenEndpoint, scopes: ['read:interaction'], global: false, resources: [resource] })
   app.get('/api', { config: { appToken: { resource } } }, async (request) => audience(request.appToken))
   app.get('/bad', { config: { appToken: { resource: 'not a uri' } } }, async () => 'x')
   await t.rejects(async () => { await app.ready() }, { code: 'FST_APP_TOKEN_ROUTE_SCOPES', message: /GET, HEAD \/bad .*config.appToken.resource must be an absolute URI \(RFC 8707 §2\)/ })
 
   const good = Fastify()
   t.teardown(() => good.close())
-  await good.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: oidc.tokenEndpoint, scopes: ['read:interaction'] })
+  await good.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: oidc.tokenEndpoint, scopes: ['read:interaction'], resources: [resource] })
   good.get('/api', { config: { appToken: { resource } } }, async (request) => audience(request.appToken))
   good.get('/plain', async (request) => request.appToken.scopes)
   t.equal((await good.inject('/api')).body, resource)

@@ -1,6 +1,6 @@
 // What verify needs from a token client (docs/verify.md). The service never imports the plugin:
 // the `scope-policy` bin hands in the token core's one-request `fetchToken` behind this shape.
-import type { AuthMethod } from '../types.js'
+import type { AuthMethod, ProviderName } from '../types.js'
 
 export interface TokenRequest {
   tokenEndpoint: string
@@ -12,6 +12,10 @@ export interface TokenRequest {
   authMethod: AuthMethod
   scopes: string[]
   resource?: string
+  /** Sent as the `audience` form parameter (docs/providers.md). */
+  audience?: string
+  /** Whose rules the request and its errors follow (Entra sends no `resource`). */
+  provider: ProviderName
   /** ms for the whole exchange. */
   timeout: number
 }

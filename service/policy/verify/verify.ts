@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { AppPolicy, EnvironmentPolicy, PolicySet } from '../types.js'
 import { classifyFailure, classifyGrant, type Entry } from './classify.js'
 import { asFailure, type TokenFetchFailure, type TokenFetcher, type TokenGrant } from './fetcher.js'
-import { profileFor } from './profile.js'
+import { profileFor, type VerifyProfile } from './profile.js'
 import { lookUpSecret } from './secret.js'
 import { FAILING, STATUSES, type FailOn, type VerifyReport, type VerifyResult, type VerifyStatus } from './types.js'
 
@@ -64,6 +64,7 @@ async function verifyEntry (target: Target, policies: PolicySet, options: Verify
   }
   const request = {
     ...profile.request(env),
+    provider: app.provider,
     tokenEndpoint: env.tokenEndpoint,
     clientId: env.clientId,
     ...lookup.credentials,
@@ -87,9 +88,14 @@ async function verifyEntry (target: Target, policies: PolicySet, options: Verify
     }
   }
   const outcome = 'grant' in result
-    ? classifyGrant(result.grant, profile.compare(whitelist, result.grant.scopes), entry)
+    ? classifyRead(profile.read(env, result.grant), entry)
     : classifyFailure(result.failure, requests, entry)
   return { ...head, ...outcome, requests }
+}
+
+/** The grant as the provider profile reads it, classified. */
+function classifyRead (read: ReturnType<VerifyProfile['read']>, entry: Entry): ReturnType<typeof classifyGrant> {
+  return classifyGrant(read.grant, read, entry)
 }
 
 /** Runs `worker` over `items` with at most `limit` at once; results keep the items' order. */

@@ -1,0 +1,50 @@
+// A fake Okta org with one custom authorization server. Sources:
+// - "Implement authorization by grant type: Client Credentials"
+//   (developer.okta.com/docs/guides/implement-grant-type/clientcreds/main/): POST to the custom
+//   authorization server's /oauth2/<id>/v1/token with at least one custom scope; the answer
+//   { token_type, expires_in, access_token, scope }; the JWT carries `scp` as an array.
+// - "Authorization servers" (developer.okta.com/docs/concepts/auth-servers/): the org server
+//   (/oauth2/v1/token) mints no custom scopes: invalid_scope "Custom scopes are not allowed for this request."
+// - "OpenID Connect & OAuth 2.0 API", /token error responses: invalid_scope "One or more scopes are not
+//   configured for the authorization server resource."; invalid_client for a wrong secret.
+import type { FaultServer } from '../fault-server.js'
+import { clientOf, json, jwt, scopesOf, startProviderFake } from './common.js'
+
+export interface OktaOrg {
+  clientId: string
+  clientSecret: string
+  /** The custom authorization server's id, e.g. `default`. */
+  server: string
+  /** Scopes its access policy grants this client. */
+  allowed: string[]
+}
+
+export async function startOkta (org: OktaOrg): Promise<FaultServer & { tokenEndpoint: string; orgEndpoint: string }> {
+  const invalidScope = (description: string) => json(400, { error: 'invalid_scope', error_description: description })
+  const server = await startProviderFake((req) => {
+    const client = clientOf(req)
+    // OIDC & OAuth 2.0 API, /token errors: a wrong secret is 401 invalid_client.
+    if (client.id !== org.clientId || client.secret !== org.clientSecret) {
+      return json(401, { error: 'invalid_client', error_description: 'The client secret supplied for a confidential client is invalid.' })
+    }
+    const scopes = scopesOf(req)
+    // Authorization servers page: the org server mints only okta.* scopes.
+    if (req.url.startsWith('/oauth2/v1/')) {
+      if (scopes.some((s) => !s.startsWith('okta.'))) return invalidScope('Custom scopes are not allowed for this request.')
+    } else if (!req.url.startsWith(`/oauth2/${org.server}/v1/`)) {
+      return json(404, { errorCode: 'E0000022', errorSummary: 'The endpoint does not support the provided HTTP method' })
+    }
+    // Client credentials guide: at least one scope, unless the server has default scopes.
+    if (scopes.length === 0) return invalidScope("The authorization server resource does not have any configured default scopes, 'scope' must be provided.")
+    // One scope the policy does not allow refuses the whole request.
+    if (scopes.some((s) => !org.allowed.includes(s))) return invalidScope('One or more scopes are not configured for the authorization server resource.')
+    // Client credentials guide: the answer and its JWT (`scp` an array).
+    return json(200, {
+      token_type: 'Bearer',
+      expires_in: 3600,
+      access_token: jwt({ ver: 1, iss: `${server.url}/oauth2/${org.server}`, aud: 'api://default', cid: org.clientId, sub: org.clientId, scp: scopes }),
+      scope: scopes.join(' ')
+    })
+  })
+  return Object.assign(server, { tokenEndpoint: `${server.url}/oauth2/${org.server}/v1/token`, orgEndpoint: `${server.url}/oauth2/v1/token` })
+}
