@@ -4,26 +4,30 @@
 // down or slow Redis costs a request at most `commandTimeout`, and the token
 // core falls back to its own memory cache.
 import { createRequire } from 'node:module'
-import type { Redis, RedisOptions } from 'ioredis'
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { withDeadline } from '../token/deadline.js'
 import { InvalidOptionError } from '../token/errors.js'
 import { asStoredToken, type SharedTokenStore, type StoredToken } from '../token/shared-store.js'
-import { parseSealKey, seal, unseal } from './seal.js'
+import { parseSealKeys, passphraseKey, seal, unseal, type SealKeyInput } from './seal.js'
 
 export type { SharedTokenStore, StoredToken } from '../token/shared-store.js'
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` URL: the store opens (and closes) its own connections. */
   url?: string
-  /** An ioredis client of the caller's: used as is and never closed by the store. */
-  client?: Redis
+  /** An ioredis client of the caller's (`Redis`, Sentinel included, or `Cluster`): used as is and never closed by the store. */
+  client?: Redis | Cluster
   /** Prefix of every key and channel (default `'fastify-app-token:'`). */
   keyPrefix?: string
   /**
-   * 32-byte key sealing values with AES-256-GCM: a Buffer, 64 hex digits or
-   * base64. Default: env `APP_TOKEN_STORE_KEY`; neither → values are stored as JSON.
+   * 32 random bytes sealing values with AES-256-GCM: a Buffer, 64 hex digits or base64;
+   * or a list of them — the first seals, every one opens (key rotation). Default: env
+   * `APP_TOKEN_STORE_KEY` (comma-separated). Without a key, values are JSON authenticated
+   * by the token cache with a key derived from the client secret.
    */
-  encryptionKey?: string | Uint8Array
+  encryptionKey?: SealKeyInput | readonly SealKeyInput[]
+  /** Instead of encryptionKey: a passphrase of 16+ characters, stretched with scrypt (docs/redis.md). */
+  encryptionPassphrase?: string
   /** Expiry of the refresh lock in ms, replacing the one the token cache asks for. */
   lockTtl?: number
   /** Longest wait in ms for another replica's token, replacing the one the token cache asks for. */
@@ -59,17 +63,17 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
   if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') throw new InvalidOptionError('redisStore option keyPrefix must be a string')
   const prefix = options.keyPrefix ?? DEFAULT_PREFIX
   const commandTimeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT
-  const keyInput = options.encryptionKey ?? nonEmpty(process.env.APP_TOKEN_STORE_KEY)
-  const sealKey = keyInput === undefined ? undefined : parseSealKey(keyInput)
+  const sealKeys = sealKeysOf(options)
   const ownsClient = options.client === undefined
   const client = options.client ?? createClient(options.url as string)
   const channel = `${prefix}stored`
-  const tokenKey = (key: string): string => `${prefix}token:${key}`
-  const lockKey = (key: string): string => `${prefix}lock:${key}`
+  // Key format v2: the `{…}` hash tag puts an entry's token and lock in one Redis Cluster slot.
+  const tokenKey = (key: string): string => `${prefix}v2:{${key}}:token`
+  const lockKey = (key: string): string => `${prefix}v2:{${key}}:lock`
 
   /** In-process waiters per cache key, woken by the pub/sub message for it. */
   const waiters = new Map<string, Set<() => void>>()
-  let subscriber: Redis | undefined
+  let subscriber: Redis | Cluster | undefined
   let closed = false
   /** Resolves when the connection being opened is ready. */
   let opening: Promise<void> | undefined
@@ -110,15 +114,16 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
       scopes: value.scopes,
       usableUntil: value.usableUntil,
       expiresAt: value.expiresAt,
-      refreshAt: value.refreshAt
+      refreshAt: value.refreshAt,
+      mac: value.mac
     })
-    return sealKey === undefined ? json : seal(sealKey, json, redisKey)
+    return sealKeys === undefined ? json : seal(sealKeys[0] as Buffer, json, redisKey)
   }
 
   /** Anything but a well-formed token (sealed with our key for this key name, when sealing) is a miss. */
   function decode (redisKey: string, raw: string | null): StoredToken | undefined {
     if (raw === null) return undefined
-    const json = sealKey === undefined ? raw : unseal(sealKey, raw, redisKey)
+    const json = sealKeys === undefined ? raw : unseal(sealKeys, raw, redisKey)
     if (json === undefined) return undefined
     try {
       return asStoredToken(JSON.parse(json))
@@ -279,6 +284,13 @@ function checkReplies (op: string, replies: Array<[Error | null, unknown]> | nul
   return replies.map(([, result]) => result)
 }
 
-function nonEmpty (value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value
+/** The sealing keys (the first seals), from the options or env APP_TOKEN_STORE_KEY; undefined: values are not encrypted. */
+function sealKeysOf (options: RedisStoreOptions): Buffer[] | undefined {
+  if (options.encryptionPassphrase !== undefined) {
+    if (options.encryptionKey !== undefined) throw new InvalidOptionError('redisStore takes encryptionKey or encryptionPassphrase, not both')
+    return [passphraseKey(options.encryptionPassphrase)]
+  }
+  if (options.encryptionKey !== undefined) return parseSealKeys(options.encryptionKey)
+  const env = process.env.APP_TOKEN_STORE_KEY
+  return env === undefined || env.trim() === '' ? undefined : parseSealKeys(env.split(',').map((key) => key.trim()))
 }

@@ -10,7 +10,7 @@ export interface Entry {
   readonly resourceKey: string
   readonly scopes: string[]
   readonly resource: string | undefined
-  /** The key the shared store sees: a sha256, no secret. */
+  /** What the shared store's key is made from, with the credential fingerprint (store-key.ts). */
   readonly storeKey: string
   token: AppToken | undefined
   /** Settled promise of `token`: what the hot path hands out. */

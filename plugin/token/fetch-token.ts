@@ -33,7 +33,7 @@ export interface FetchedToken {
 }
 
 /** The secret, from a string or a function; the attempt's signal bounds a function that never settles. */
-async function resolveSecret (source: ClientSecret, signal: AbortSignal): Promise<string> {
+export async function resolveSecret (source: ClientSecret, signal: AbortSignal): Promise<string> {
   let secret: unknown
   if (typeof source === 'function') {
     let onAbort = (): void => {}

@@ -15,6 +15,8 @@ export interface StoredToken {
   expiresAt: number
   /** Epoch ms at which a background refresh should start. */
   refreshAt: number
+  /** Set by the cache: HMAC of the other fields, keyed from the credential; a value without a valid one is never served. */
+  mac?: string
 }
 
 export interface SharedTokenStore {
@@ -46,7 +48,9 @@ export function asStoredToken (value: unknown): StoredToken | undefined {
   if (!Array.isArray(v.scopes) || !v.scopes.every((s) => typeof s === 'string')) return undefined
   const { usableUntil, expiresAt, refreshAt } = v
   if (!isTime(usableUntil) || !isTime(expiresAt) || !isTime(refreshAt)) return undefined
-  return { accessToken: v.accessToken, tokenType: v.tokenType, scopes: [...v.scopes as string[]], usableUntil, expiresAt, refreshAt }
+  const token: StoredToken = { accessToken: v.accessToken, tokenType: v.tokenType, scopes: [...v.scopes as string[]], usableUntil, expiresAt, refreshAt }
+  if (typeof v.mac === 'string') token.mac = v.mac
+  return token
 }
 
 function isTime (value: unknown): value is number {
