@@ -14,6 +14,9 @@ interface TestLike {
   teardown(fn: () => unknown): void
 }
 
+/** No persistence, and replicas synced at once (diskless sync waits 5 s by default to batch replicas). */
+const NO_DISK = ['--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0']
+
 export interface Node {
   port: number
   /** Kills it like a crash (SIGKILL) and waits for the exit. */
@@ -104,7 +107,7 @@ export async function startCluster (t: TestLike): Promise<LocalCluster> {
     return startNode(['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
       '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000',
       // A replica idle for long (no writes) must still take over: no data-age limit.
-      '--cluster-replica-validity-factor', '0', '--save', '', '--appendonly', 'no'], port, dir, procs)
+      '--cluster-replica-validity-factor', '0', ...NO_DISK], port, dir, procs)
   }))
   const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'],
     { encoding: 'utf8', timeout: 30_000 })
@@ -144,7 +147,25 @@ export async function startCluster (t: TestLike): Promise<LocalCluster> {
     }
   }
   await cluster.healthy()
+  await Promise.all(nodes.map((node) => linkUp(node.port, true)))
   return cluster
+}
+
+/** Resolves when the replica on port has synced with its master (or at once for a master, when `mastersToo`). */
+async function linkUp (port: number, mastersToo = false): Promise<void> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 })
+  client.on('error', () => {})
+  try {
+    const deadline = Date.now() + 20_000
+    for (;;) {
+      const info = await client.info('replication')
+      if (info.includes('master_link_status:up') || (mastersToo && info.includes('role:master'))) return
+      if (Date.now() > deadline) throw new Error(`the replica on port ${port} did not sync`)
+      await sleep(100)
+    }
+  } finally {
+    client.disconnect()
+  }
 }
 
 export interface LocalSentinel {
@@ -161,9 +182,10 @@ export async function startSentinel (t: TestLike): Promise<LocalSentinel> {
   const { dir, procs } = await workspace(t, 'sentinel')
   const base = await freeBase(26400, 5, false)
   const name = 'fatmaster'
-  const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
+  const common = ['--bind', '127.0.0.1', ...NO_DISK]
   const master = await startNode(['--port', String(base), ...common], base, dir, procs)
   const replica = await startNode(['--port', String(base + 1), ...common, '--replicaof', '127.0.0.1', String(base)], base + 1, dir, procs)
+  await linkUp(replica.port)
   const sentinels: Array<{ host: string, port: number }> = []
   for (let i = 0; i < 3; i++) {
     const port = base + 2 + i
