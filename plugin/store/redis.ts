@@ -48,6 +48,12 @@ const UNLOCK_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0`
 
+/** Replaces the value only if it is still the one read, keeping its expiry (Redis ≥ 6). */
+const RESEAL_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('set', KEYS[1], ARGV[2], 'KEEPTTL')
+end
+return 0`
+
 const noop = (): void => {}
 
 export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
@@ -132,6 +138,16 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
     }
   }
 
+  /**
+   * A value sealed with an older key of the list is sealed again with the first, in
+   * place (same ttl) and only if unchanged: once a rolled replica has read an entry,
+   * replicas that hold only the new key can open it (docs/redis.md, key rotation).
+   */
+  function reseal (redisKey: string, raw: string, value: StoredToken): void {
+    if (unseal(sealKeys?.[0] as Buffer, raw, redisKey) !== undefined) return
+    run('reseal', () => client.eval(RESEAL_SCRIPT, 1, redisKey, raw, encode(redisKey, value))).catch(noop)
+  }
+
   /** The raw token value and whether the lock is held, in one round trip. */
   async function peek (key: string): Promise<{ raw: string | null, locked: boolean }> {
     const replies = await run('waitFor', () => client.pipeline().get(tokenKey(key)).exists(lockKey(key)).exec())
@@ -195,7 +211,10 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
   return {
     async get (key) {
       const redisKey = tokenKey(key)
-      return decode(redisKey, await run('get', () => client.get(redisKey)))
+      const raw = await run('get', () => client.get(redisKey))
+      const value = decode(redisKey, raw)
+      if (value !== undefined && raw !== null && sealKeys !== undefined && sealKeys.length > 1) reseal(redisKey, raw, value)
+      return value
     },
 
     async set (key, value, ttlMs) {
