@@ -38,8 +38,14 @@ export interface RedisStoreOptions {
 
 const DEFAULT_PREFIX = 'fastify-app-token:'
 const DEFAULT_COMMAND_TIMEOUT = 500
-/** How often a waiter looks at Redis itself: a lock that expired sends no message. */
+/**
+ * How often a waiter looks at Redis itself: a lock that expired sends no message. While
+ * the pub/sub connection is subscribed, messages do the waking and polling is a back-up;
+ * without it, polling is the only way (hundreds of waiters polling fast would crowd out
+ * the holders' own commands).
+ */
 const POLL_MS = 100
+const SUBSCRIBED_POLL_MS = 1000
 /** Deletes the lock only when `owner` holds it, then wakes the waiters. */
 const UNLOCK_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then
   redis.call('del', KEYS[1])
@@ -80,6 +86,7 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
   /** In-process waiters per cache key, woken by the pub/sub message for it. */
   const waiters = new Map<string, Set<() => void>>()
   let subscriber: Redis | Cluster | undefined
+  let subscribed = false
   let closed = false
   /** Resolves when the connection being opened is ready. */
   let opening: Promise<void> | undefined
@@ -164,13 +171,15 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
     sub.on('message', (from: string, key: string) => {
       if (from === channel) for (const wake of waiters.get(key) ?? []) wake()
     })
-    // Subscribe on every (re)connection: polling covers the gaps.
-    sub.on('ready', () => { sub.subscribe(channel).catch(noop) })
+    // Subscribe on every (re)connection: fast polling covers the gaps.
+    const listen = (): void => { sub.subscribe(channel).then(() => { subscribed = true }, noop) }
+    sub.on('ready', listen)
+    sub.on('close', () => { subscribed = false })
     if (sub.status === 'wait') sub.connect().catch(noop)
-    else if (sub.status === 'ready') sub.subscribe(channel).catch(noop)
+    else if (sub.status === 'ready') listen()
   }
 
-  async function waitLoop (key: string, timeoutMs: number, stop: { stopped: boolean }): Promise<StoredToken | undefined> {
+  async function waitLoop (key: string, timeoutMs: number, stop: { stopped: boolean }, accept: (value: StoredToken) => boolean): Promise<StoredToken | undefined> {
     const deadline = Date.now() + timeoutMs
     let wake: () => void = noop
     let woken = false
@@ -183,12 +192,14 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
       const first = await peek(key)
       // No lock: no one is fetching, what is stored (if anything) is the answer.
       if (!first.locked) return decode(tokenKey(key), first.raw)
+      const initial = decode(tokenKey(key), first.raw)
+      if (initial !== undefined && accept(initial)) return initial
       for (;;) {
         const left = deadline - Date.now()
         if (left <= 0 || stop.stopped || closed) return undefined
         if (!woken) {
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, Math.min(POLL_MS, left))
+            const timer = setTimeout(resolve, Math.min(subscribed ? SUBSCRIBED_POLL_MS : POLL_MS, left))
             wake = () => { clearTimeout(timer); resolve() }
           })
         }
@@ -235,13 +246,13 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
       await run('unlock', () => client.eval(UNLOCK_SCRIPT, 1, lockKey(key), owner, channel, key))
     },
 
-    async waitFor (key, timeoutMs) {
+    async waitFor (key, timeoutMs, accept = () => false) {
       const limit = Math.max(0, options.waitTimeout ?? timeoutMs)
       const stop = { stopped: false }
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), limit) })
       try {
-        return await Promise.race([waitLoop(key, limit, stop), timeout])
+        return await Promise.race([waitLoop(key, limit, stop, accept), timeout])
       } finally {
         stop.stopped = true
         clearTimeout(timer)

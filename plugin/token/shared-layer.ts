@@ -50,8 +50,10 @@ export class SharedLayer {
     await this.#call('unlock', () => this.#store.unlock(key, owner), this.#timeout)
   }
 
-  async waitFor (slot: StoreSlot, timeoutMs: number): Promise<StoredToken | undefined> {
-    return this.#authentic(slot, await this.#call('waitFor', () => this.#store.waitFor(slot.name, timeoutMs), timeoutMs + this.#timeout))
+  /** `accept` sees only authentic values (checked quietly: the result is checked, and warned about, once). */
+  async waitFor (slot: StoreSlot, timeoutMs: number, accept: (value: StoredToken) => boolean): Promise<StoredToken | undefined> {
+    const authenticAndAccepted = (value: StoredToken): boolean => macMatches(slot.macKey, slot.name, value) && accept(value)
+    return this.#authentic(slot, await this.#call('waitFor', () => this.#store.waitFor(slot.name, timeoutMs, authenticAndAccepted), timeoutMs + this.#timeout))
   }
 
   /** The value when its MAC verifies; otherwise a miss, and a warning that names no part of the value. */

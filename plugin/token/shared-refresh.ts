@@ -80,7 +80,7 @@ export class SharedRefresh {
         // Another holder is fetching: wait for its token. A refresh waits no longer
         // than the current token lasts, so callers never queue behind it.
         const patience = background ? Math.max(100, Math.min(lockTtl, entry.usableUntil - Date.now())) : lockTtl
-        stored = await shared.waitFor(key, patience)
+        stored = await shared.waitFor(key, patience, (value) => worthAdopting(entry, value, background))
       }
     }
     if (locked === false && worthAdopting(entry, stored, background)) return this.#adopt(entry, stored)

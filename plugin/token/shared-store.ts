@@ -30,9 +30,11 @@ export interface SharedTokenStore {
   unlock(key: string, owner: string): Promise<void>
   /**
    * Waits until another holder stores a token for key (or its lock goes away),
-   * at most timeoutMs; resolves with the stored token or undefined.
+   * at most timeoutMs; resolves with the stored token or undefined. With `accept`,
+   * any stored token it takes ends the wait at once, even while the lock is still
+   * held (a holder whose unlock was lost must not keep its waiters until the lock expires).
    */
-  waitFor(key: string, timeoutMs: number): Promise<StoredToken | undefined>
+  waitFor(key: string, timeoutMs: number, accept?: (value: StoredToken) => boolean): Promise<StoredToken | undefined>
   /** Releases connections and timers the store opened. */
   close(): Promise<void>
 }

@@ -74,6 +74,17 @@ if (url !== undefined) {
     t.ok(pttl > 0 && pttl <= 2_000, `lock pttl ${pttl}`)
   })
 
+  t.test('waitFor ends at once on a stored token the caller accepts, though the lock stays (a holder whose unlock was lost)', async (t) => {
+    const { store: s } = store(t)
+    await s.lock('k', 'lost-unlock', 60_000)
+    const value = token()
+    await s.set('k', value, 10_000)
+    const started = Date.now()
+    t.same(await s.waitFor('k', 5_000, (v) => v.accessToken === value.accessToken), value)
+    t.ok(Date.now() - started < 1_000, `at once (${Date.now() - started} ms), not when the lock expires`)
+    t.equal(await s.waitFor('k', 300, () => false), undefined, 'a token the caller does not take: waits on, to its timeout')
+  })
+
   t.test('waitFor wakes when the holder stores its token', async (t) => {
     // Two stores (two replicas' connections) on one prefix.
     const prefix = uniquePrefix('wait')
