@@ -229,3 +229,25 @@ export async function startSentinel (t: TestLike): Promise<LocalSentinel> {
   }
   return { master, replica, sentinels, name, currentMaster: ask }
 }
+
+/**
+ * Requests through a failover: the running replicas ask for a token every 20 ms for `ms`,
+ * and a replica made 500 ms in (it has no token yet, so it may fetch one) joins them.
+ */
+export async function serveThroughFailover (running: Array<{ get(): Promise<unknown> }>, late: () => { get(): Promise<unknown> }, ms = 6_000): Promise<{ served: number, failed: number }> {
+  const replicas = [...running]
+  let served = 0
+  let failed = 0
+  const end = Date.now() + ms
+  const joining = sleep(500).then(() => { replicas.push(late()) })
+  await Promise.all([joining, ...Array.from({ length: running.length + 1 }, async (_, i) => {
+    while (Date.now() < end) {
+      const replica = replicas[i]
+      if (replica !== undefined) {
+        try { await replica.get(); served++ } catch { failed++ }
+      }
+      await sleep(20)
+    }
+  })])
+  return { served, failed }
+}

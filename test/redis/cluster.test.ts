@@ -10,7 +10,7 @@ import { TokenCache } from '../../plugin/token/cache.js'
 import type { SharedTokenStore, StoredToken } from '../../plugin/token/shared-store.js'
 import { startFaultServer, type FaultServer } from '../helpers/fault-server.js'
 import { sleep, uniquePrefix } from '../helpers/redis.js'
-import { startCluster, topologyAvailable, type LocalCluster } from '../helpers/redis-topology.js'
+import { serveThroughFailover, startCluster, topologyAvailable, type LocalCluster } from '../helpers/redis-topology.js'
 
 /** The options docs/redis.md recommends for a Cluster client. */
 const CLUSTER_OPTIONS: ClusterOptions = {
@@ -132,21 +132,7 @@ async function failover (t: Test, cluster: LocalCluster): Promise<void> {
   const master = await cluster.masterOf(tokenKey as string)
   await master.stop()
 
-  let served = 0
-  let failed = 0
-  const replicas = [a, b]
-  const end = Date.now() + 6_000
-  // A replica that starts during the failover has no token yet: it may fetch one for itself.
-  const late = sleep(500).then(() => { replicas.push(make()) })
-  await Promise.all([late, ...[0, 1, 2].map(async (i) => {
-    while (Date.now() < end) {
-      const replica = replicas[i]
-      if (replica !== undefined) {
-        try { await replica.get(); served++ } catch { failed++ }
-      }
-      await sleep(20)
-    }
-  })])
+  const { served, failed } = await serveThroughFailover([a, b], make)
   t.equal(failed, 0, `no failed request (${served} served) while the master was down`)
   t.ok(server.requests.length <= 2, `${server.requests.length} token requests: at most one extra`)
   await cluster.healthy()

@@ -16,9 +16,9 @@ if (own !== undefined) {
     const tokens = new Set<string>()
     let failed = 0
     let served = 0
-    let running = true
+    const load = { running: true }
     const traffic = Promise.all(replicas.map(async (replica) => {
-      while (running) {
+      while (load.running) {
         const { status, token } = await call(replica)
         if (status === 200 && token !== undefined) { served++; tokens.add(token) } else failed++
         await sleep(25)
@@ -36,7 +36,7 @@ if (own !== undefined) {
     await sleep(3_000)
     const windowStart = Date.now()
     await sleep(6_000)
-    running = false
+    load.running = false
     await traffic
     const at = server.tokenRequests.map((r) => r.at)
     const during = at.filter((ms) => ms >= stoppedAt && ms < restartedAt).length

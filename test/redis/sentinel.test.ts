@@ -10,7 +10,7 @@ import type { TokenLogger } from '../../plugin/token/logger.js'
 import { startFaultServer, type FaultServer } from '../helpers/fault-server.js'
 import { assertNoSecrets, logCapture } from '../helpers/log-capture.js'
 import { sleep, uniquePrefix } from '../helpers/redis.js'
-import { startSentinel, topologyAvailable, type LocalSentinel } from '../helpers/redis-topology.js'
+import { serveThroughFailover, startSentinel, topologyAvailable, type LocalSentinel } from '../helpers/redis-topology.js'
 
 /** The options docs/redis.md recommends for a Sentinel client. */
 function sentinelOptions (setup: LocalSentinel): RedisOptions {
@@ -58,19 +58,7 @@ if (topologyAvailable(t, 'Redis Sentinel')) {
     await sleep(300) // the token reaches the replica
     await setup.master.stop()
 
-    let served = 0
-    let failed = 0
-    const end = Date.now() + 6_000
-    const late = sleep(500).then(() => { replicas.push(replica(t, server, prefix)) })
-    await Promise.all([late, ...[0, 1, 2].map(async (i) => {
-      while (Date.now() < end) {
-        const cache = replicas[i]
-        if (cache !== undefined) {
-          try { await cache.get(); served++ } catch { failed++ }
-        }
-        await sleep(20)
-      }
-    })])
+    const { served, failed } = await serveThroughFailover(replicas, () => replica(t, server, prefix))
     t.equal(failed, 0, `no failed request (${served} served) while the master was down`)
     t.ok(server.requests.length <= 2, `${server.requests.length} token requests: at most one extra`)
 
