@@ -10,7 +10,7 @@ export interface Entry {
   readonly resourceKey: string
   readonly scopes: string[]
   readonly resource: string | undefined
-  /** What the shared store's key is made from, with the credential fingerprint (store-key.ts). */
+  /** sha256 of the entry's identity, no secret; the shared store's key adds the credential fingerprint (store-key.ts). */
   readonly storeKey: string
   token: AppToken | undefined
   /** Settled promise of `token`: what the hot path hands out. */

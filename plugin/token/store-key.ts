@@ -21,9 +21,13 @@ export function credentialKeys (secret: string): CredentialKeys {
   return { fingerprint: derive('key name').toString('hex'), macKey: derive('value mac') }
 }
 
-/** An entry's identity without the credential; JSON, so no two identities run together. `audience` is '' when absent. */
+/**
+ * An entry's identity without the credential (what stats() shows as its key): sha256 of the
+ * JSON of its parts, so no two identities run together. `audience` is '' when absent.
+ */
 export function storeIdentity (parts: { endpoint: string, clientId: string, authMethod: string, scopes: string, resource?: string, audience?: string }): string {
-  return JSON.stringify([parts.endpoint, parts.clientId, parts.authMethod, parts.scopes, parts.resource ?? '', parts.audience ?? ''])
+  const json = JSON.stringify([parts.endpoint, parts.clientId, parts.authMethod, parts.scopes, parts.resource ?? '', parts.audience ?? ''])
+  return createHash('sha256').update(json).digest('hex')
 }
 
 /** The name the store files the entry under: sha256 of the identity and the credential fingerprint. */
