@@ -343,6 +343,36 @@ if (url !== undefined) {
       t.same(await fromEnv.get('k'), value, 'key from the environment')
     })
 
+    t.test('a list in APP_TOKEN_STORE_KEY (comma-separated): the first seals, every one opens', async (t) => {
+      const prefix = uniquePrefix('env-list')
+      const newKey = randomBytes(32)
+      const { store: old } = store(t, { keyPrefix: prefix, encryptionKey: key })
+      const value = token()
+      await old.set('k', value, 10_000)
+      const saved = process.env.APP_TOKEN_STORE_KEY
+      t.teardown(() => { if (saved === undefined) delete process.env.APP_TOKEN_STORE_KEY; else process.env.APP_TOKEN_STORE_KEY = saved })
+      process.env.APP_TOKEN_STORE_KEY = `${newKey.toString('base64')}, ${key.toString('hex')}`
+      const { store: rolled } = store(t, { keyPrefix: prefix })
+      t.same(await rolled.get('k'), value, 'opens what the old key sealed')
+      await rolled.set('k2', value, 10_000)
+      const { store: onlyNew } = store(t, { keyPrefix: prefix, encryptionKey: newKey })
+      t.same(await onlyNew.get('k2'), value, 'sealed with the first key')
+    })
+
+    t.test('encryptionPassphrase: replicas with the same passphrase share; not together with encryptionKey', async (t) => {
+      const prefix = uniquePrefix('passphrase')
+      const passphrase = 'the fleet passphrase, long enough'
+      const { store: a } = store(t, { keyPrefix: prefix, encryptionPassphrase: passphrase })
+      const { store: b } = store(t, { keyPrefix: prefix, encryptionPassphrase: passphrase })
+      const value = token()
+      await a.set('k', value, 10_000)
+      t.same(await b.get('k'), value)
+      t.match(await redis.get(`${prefix}v2:{k}:token`), /^s1:/, 'sealed')
+      const err = t.throws(() => redisStore({ url, encryptionKey: key, encryptionPassphrase: passphrase })) as Error
+      t.match(err.message, /not both/)
+      t.notOk(err.message.includes(passphrase))
+    })
+
     t.test('a key that is not 32 bytes is refused without being echoed', async (t) => {
       for (const bad of ['too-short-secret', randomBytes(16).toString('hex'), randomBytes(31).toString('base64'), randomBytes(33)]) {
         const err = t.throws(() => redisStore({ url, encryptionKey: bad })) as Error
