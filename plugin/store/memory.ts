@@ -43,7 +43,7 @@ export function memoryStore (): SharedTokenStore {
         wake(key)
       }
     },
-    waitFor (key, timeoutMs) {
+    waitFor (key, timeoutMs, accept = () => false) {
       return new Promise((resolve) => {
         let set = waiters.get(key)
         if (set === undefined) waiters.set(key, set = new Set())
@@ -56,9 +56,14 @@ export function memoryStore (): SharedTokenStore {
           resolve(value === undefined ? undefined : structuredClone(value))
         }
         const timer = setTimeout(done, timeoutMs)
-        // A holder that dies leaves its lock to expire: stop waiting then.
-        const lockWatch = setInterval(() => { if (live(locks, key) === undefined) done() }, 50)
+        // A holder that dies leaves its lock to expire: stop waiting then, or as soon as a token the caller takes is there.
+        const accepted = (): boolean => {
+          const value = live(tokens, key)
+          return value !== undefined && accept(structuredClone(value))
+        }
+        const lockWatch = setInterval(() => { if (live(locks, key) === undefined || accepted()) done() }, 50)
         set.add(done)
+        if (accepted()) done()
       })
     },
     async close () {

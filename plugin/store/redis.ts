@@ -4,26 +4,30 @@
 // down or slow Redis costs a request at most `commandTimeout`, and the token
 // core falls back to its own memory cache.
 import { createRequire } from 'node:module'
-import type { Redis, RedisOptions } from 'ioredis'
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { withDeadline } from '../token/deadline.js'
 import { InvalidOptionError } from '../token/errors.js'
 import { asStoredToken, type SharedTokenStore, type StoredToken } from '../token/shared-store.js'
-import { parseSealKey, seal, unseal } from './seal.js'
+import { parseSealKeys, passphraseKey, seal, unseal, type SealKeyInput } from './seal.js'
 
 export type { SharedTokenStore, StoredToken } from '../token/shared-store.js'
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` URL: the store opens (and closes) its own connections. */
   url?: string
-  /** An ioredis client of the caller's: used as is and never closed by the store. */
-  client?: Redis
+  /** An ioredis client of the caller's (`Redis`, Sentinel included, or `Cluster`): used as is and never closed by the store. */
+  client?: Redis | Cluster
   /** Prefix of every key and channel (default `'fastify-app-token:'`). */
   keyPrefix?: string
   /**
-   * 32-byte key sealing values with AES-256-GCM: a Buffer, 64 hex digits or
-   * base64. Default: env `APP_TOKEN_STORE_KEY`; neither → values are stored as JSON.
+   * 32 random bytes sealing values with AES-256-GCM: a Buffer, 64 hex digits or base64;
+   * or a list of them — the first seals, every one opens (key rotation). Default: env
+   * `APP_TOKEN_STORE_KEY` (comma-separated). Without a key, values are JSON authenticated
+   * by the token cache with a key derived from the client secret.
    */
-  encryptionKey?: string | Uint8Array
+  encryptionKey?: SealKeyInput | readonly SealKeyInput[]
+  /** Instead of encryptionKey: a passphrase of 16+ characters, stretched with scrypt (docs/redis.md). */
+  encryptionPassphrase?: string
   /** Expiry of the refresh lock in ms, replacing the one the token cache asks for. */
   lockTtl?: number
   /** Longest wait in ms for another replica's token, replacing the one the token cache asks for. */
@@ -34,13 +38,25 @@ export interface RedisStoreOptions {
 
 const DEFAULT_PREFIX = 'fastify-app-token:'
 const DEFAULT_COMMAND_TIMEOUT = 500
-/** How often a waiter looks at Redis itself: a lock that expired sends no message. */
+/**
+ * How often a waiter looks at Redis itself: a lock that expired sends no message. While
+ * the pub/sub connection is subscribed, messages do the waking and polling is a back-up;
+ * without it, polling is the only way (hundreds of waiters polling fast would crowd out
+ * the holders' own commands).
+ */
 const POLL_MS = 100
+const SUBSCRIBED_POLL_MS = 1000
 /** Deletes the lock only when `owner` holds it, then wakes the waiters. */
 const UNLOCK_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then
   redis.call('del', KEYS[1])
   redis.call('publish', ARGV[2], ARGV[3])
   return 1
+end
+return 0`
+
+/** Replaces the value only if it is still the one read, keeping its expiry (Redis ≥ 6). */
+const RESEAL_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('set', KEYS[1], ARGV[2], 'KEEPTTL')
 end
 return 0`
 
@@ -59,17 +75,18 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
   if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') throw new InvalidOptionError('redisStore option keyPrefix must be a string')
   const prefix = options.keyPrefix ?? DEFAULT_PREFIX
   const commandTimeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT
-  const keyInput = options.encryptionKey ?? nonEmpty(process.env.APP_TOKEN_STORE_KEY)
-  const sealKey = keyInput === undefined ? undefined : parseSealKey(keyInput)
+  const sealKeys = sealKeysOf(options)
   const ownsClient = options.client === undefined
   const client = options.client ?? createClient(options.url as string)
   const channel = `${prefix}stored`
-  const tokenKey = (key: string): string => `${prefix}token:${key}`
-  const lockKey = (key: string): string => `${prefix}lock:${key}`
+  // Key format v2: the `{…}` hash tag puts an entry's token and lock in one Redis Cluster slot.
+  const tokenKey = (key: string): string => `${prefix}v2:{${key}}:token`
+  const lockKey = (key: string): string => `${prefix}v2:{${key}}:lock`
 
   /** In-process waiters per cache key, woken by the pub/sub message for it. */
   const waiters = new Map<string, Set<() => void>>()
-  let subscriber: Redis | undefined
+  let subscriber: Redis | Cluster | undefined
+  let subscribed = false
   let closed = false
   /** Resolves when the connection being opened is ready. */
   let opening: Promise<void> | undefined
@@ -110,21 +127,32 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
       scopes: value.scopes,
       usableUntil: value.usableUntil,
       expiresAt: value.expiresAt,
-      refreshAt: value.refreshAt
+      refreshAt: value.refreshAt,
+      mac: value.mac
     })
-    return sealKey === undefined ? json : seal(sealKey, json, redisKey)
+    return sealKeys === undefined ? json : seal(sealKeys[0] as Buffer, json, redisKey)
   }
 
   /** Anything but a well-formed token (sealed with our key for this key name, when sealing) is a miss. */
   function decode (redisKey: string, raw: string | null): StoredToken | undefined {
     if (raw === null) return undefined
-    const json = sealKey === undefined ? raw : unseal(sealKey, raw, redisKey)
+    const json = sealKeys === undefined ? raw : unseal(sealKeys, raw, redisKey)
     if (json === undefined) return undefined
     try {
       return asStoredToken(JSON.parse(json))
     } catch {
       return undefined
     }
+  }
+
+  /**
+   * A value sealed with an older key of the list is sealed again with the first, in
+   * place (same ttl) and only if unchanged: once a rolled replica has read an entry,
+   * replicas that hold only the new key can open it (docs/redis.md, key rotation).
+   */
+  function reseal (redisKey: string, raw: string, value: StoredToken): void {
+    if (unseal(sealKeys?.[0] as Buffer, raw, redisKey) !== undefined) return
+    run('reseal', () => client.eval(RESEAL_SCRIPT, 1, redisKey, raw, encode(redisKey, value))).catch(noop)
   }
 
   /** The raw token value and whether the lock is held, in one round trip. */
@@ -143,13 +171,15 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
     sub.on('message', (from: string, key: string) => {
       if (from === channel) for (const wake of waiters.get(key) ?? []) wake()
     })
-    // Subscribe on every (re)connection: polling covers the gaps.
-    sub.on('ready', () => { sub.subscribe(channel).catch(noop) })
+    // Subscribe on every (re)connection: fast polling covers the gaps.
+    const listen = (): void => { sub.subscribe(channel).then(() => { subscribed = true }, noop) }
+    sub.on('ready', listen)
+    sub.on('close', () => { subscribed = false })
     if (sub.status === 'wait') sub.connect().catch(noop)
-    else if (sub.status === 'ready') sub.subscribe(channel).catch(noop)
+    else if (sub.status === 'ready') listen()
   }
 
-  async function waitLoop (key: string, timeoutMs: number, stop: { stopped: boolean }): Promise<StoredToken | undefined> {
+  async function waitLoop (key: string, timeoutMs: number, stop: { stopped: boolean }, accept: (value: StoredToken) => boolean): Promise<StoredToken | undefined> {
     const deadline = Date.now() + timeoutMs
     let wake: () => void = noop
     let woken = false
@@ -162,12 +192,14 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
       const first = await peek(key)
       // No lock: no one is fetching, what is stored (if anything) is the answer.
       if (!first.locked) return decode(tokenKey(key), first.raw)
+      const initial = decode(tokenKey(key), first.raw)
+      if (initial !== undefined && accept(initial)) return initial
       for (;;) {
         const left = deadline - Date.now()
         if (left <= 0 || stop.stopped || closed) return undefined
         if (!woken) {
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, Math.min(POLL_MS, left))
+            const timer = setTimeout(resolve, Math.min(subscribed ? SUBSCRIBED_POLL_MS : POLL_MS, left))
             wake = () => { clearTimeout(timer); resolve() }
           })
         }
@@ -190,7 +222,10 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
   return {
     async get (key) {
       const redisKey = tokenKey(key)
-      return decode(redisKey, await run('get', () => client.get(redisKey)))
+      const raw = await run('get', () => client.get(redisKey))
+      const value = decode(redisKey, raw)
+      if (value !== undefined && raw !== null && sealKeys !== undefined && sealKeys.length > 1) reseal(redisKey, raw, value)
+      return value
     },
 
     async set (key, value, ttlMs) {
@@ -211,13 +246,13 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
       await run('unlock', () => client.eval(UNLOCK_SCRIPT, 1, lockKey(key), owner, channel, key))
     },
 
-    async waitFor (key, timeoutMs) {
+    async waitFor (key, timeoutMs, accept = () => false) {
       const limit = Math.max(0, options.waitTimeout ?? timeoutMs)
       const stop = { stopped: false }
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), limit) })
       try {
-        return await Promise.race([waitLoop(key, limit, stop), timeout])
+        return await Promise.race([waitLoop(key, limit, stop, accept), timeout])
       } finally {
         stop.stopped = true
         clearTimeout(timer)
@@ -279,6 +314,13 @@ function checkReplies (op: string, replies: Array<[Error | null, unknown]> | nul
   return replies.map(([, result]) => result)
 }
 
-function nonEmpty (value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value
+/** The sealing keys (the first seals), from the options or env APP_TOKEN_STORE_KEY; undefined: values are not encrypted. */
+function sealKeysOf (options: RedisStoreOptions): Buffer[] | undefined {
+  if (options.encryptionPassphrase !== undefined) {
+    if (options.encryptionKey !== undefined) throw new InvalidOptionError('redisStore takes encryptionKey or encryptionPassphrase, not both')
+    return [passphraseKey(options.encryptionPassphrase)]
+  }
+  if (options.encryptionKey !== undefined) return parseSealKeys(options.encryptionKey)
+  const env = process.env.APP_TOKEN_STORE_KEY
+  return env === undefined || env.trim() === '' ? undefined : parseSealKeys(env.split(',').map((key) => key.trim()))
 }

@@ -3,7 +3,7 @@
 // refresh at 75–85 % of the usable lifetime; at most maxEntries entries. The
 // requests and their retries are RetryingFetcher's, failure memory is
 // failure-memory's, the cross-replica protocol SharedRefresh's.
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { Agent, type Dispatcher } from 'undici'
 import type { AppToken } from './app-token.js'
 import { tlsConnectOptions } from './client-auth.js'
@@ -20,8 +20,9 @@ import { ScopeKeys } from './scope-keys.js'
 import { checkAudience, checkResource, toScopeSet } from './scopes.js'
 import { consoleHint } from './fetch-token.js'
 import { SharedLayer } from './shared-layer.js'
-import { SharedRefresh } from './shared-refresh.js'
+import { lockTtlFor, SharedRefresh } from './shared-refresh.js'
 import { entryStats, type TokenStats } from './stats.js'
+import { storeIdentity } from './store-key.js'
 
 export type { TokenCacheOptions } from './options.js'
 export type { TokenEntryStats, TokenStats } from './stats.js'
@@ -65,7 +66,9 @@ export class TokenCache {
       const layer = new SharedLayer(options.store, this.#log, this.#opt.storeTimeout)
       this.#shared = new SharedRefresh(layer, {
         owner: randomUUID(),
-        lockTtl: this.#opt.timeout + 1000,
+        lockTtl: lockTtlFor(this.#opt),
+        clientAuth: this.#opt.clientAuth,
+        secretTimeout: this.#opt.timeout,
         maxLifetime: this.#opt.maxLifetime,
         minRefreshInterval: MIN_REFRESH_INTERVAL
       }, this.#log, {
@@ -143,9 +146,8 @@ export class TokenCache {
     const existing = this.#entries.find(resource, audience, key)
     if (existing !== undefined) return existing
     const { tokenEndpoint, clientId, authMethod } = this.#opt
-    // No secret in the key; the store adds its own prefix. The audience only when there is one: keys without stay as they were.
-    const identity = [tokenEndpoint.href, clientId, authMethod, key, resource ?? null, ...(audience !== undefined ? [audience] : [])]
-    const storeKey = createHash('sha256').update(JSON.stringify(identity)).digest('hex')
+    // The shared store's key adds the credential fingerprint to this (SharedRefresh).
+    const storeKey = storeIdentity({ endpoint: tokenEndpoint.href, clientId, authMethod, scopes: key, resource, audience })
     const entry = newEntry(key, scopes, resource, audience, storeKey)
     const evicted = this.#entries.add(entry)
     if (evicted !== undefined) this.#evicted(evicted)

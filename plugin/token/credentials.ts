@@ -58,6 +58,18 @@ export async function clientCredentials (auth: ClientAuth, clientId: string, aut
   return { form: [['client_id', clientId], ['client_secret', secret]], words }
 }
 
+/**
+ * The credential itself as text (the secret, the private key, the client certificate and key):
+ * what the shared store derives its key name and value MAC from (docs/redis.md).
+ */
+export async function credentialMaterial (auth: ClientAuth, signal: AbortSignal): Promise<string> {
+  if (auth.kind === 'tls') return `${auth.tls.cert}\n${auth.tls.key}`
+  const value = await resolveSource(auth.source, signal, auth.kind === 'secret' ? 'clientSecret' : 'privateKey')
+  if (typeof value === 'string' && value !== '') return value
+  if (auth.kind === 'private-key' && typeof value === 'object' && value !== null) return JSON.stringify(value)
+  throw new SecretUnavailableError(`the ${auth.kind === 'secret' ? 'client secret' : 'private key'} is empty or not a ${auth.kind === 'secret' ? 'string' : 'PEM string or JWK'}`)
+}
+
 /** A value, or what a function returns; the signal bounds a function that never settles. */
 async function resolveSource (source: unknown, signal: AbortSignal, option: string): Promise<unknown> {
   if (typeof source !== 'function') return source

@@ -12,7 +12,7 @@ export interface Entry {
   readonly resource: string | undefined
   /** The `audience` form parameter (docs/providers.md); the shared-store key reads it too. */
   readonly audience: string | undefined
-  /** The key the shared store sees: a sha256, no secret. */
+  /** sha256 of the entry's identity, no secret; the shared store's key adds the credential fingerprint (store-key.ts). */
   readonly storeKey: string
   token: AppToken | undefined
   /** Settled promise of `token`: what the hot path hands out. */

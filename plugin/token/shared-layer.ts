@@ -1,9 +1,17 @@
 // The cache's side of the shared store (docs/redis.md): every call bounded in time,
 // and any failure read as a miss so the cache fetches for itself — slower,
-// never down. One warning per outage, one info line on recovery.
+// never down. One warning per outage, one info line on recovery. Values are
+// authenticated here, whatever the store: a value without a valid MAC is a miss.
 import { withDeadline } from './deadline.js'
 import type { TokenLogger } from './logger.js'
 import { asStoredToken, type SharedTokenStore, type StoredToken } from './shared-store.js'
+import { macMatches, valueMac } from './store-key.js'
+
+/** Where an entry lives in the store, and the key its values are authenticated with. */
+export interface StoreSlot {
+  name: string
+  macKey: Buffer
+}
 
 /** Outage state per store object, so caches sharing one store log an outage once. */
 const outages = new WeakMap<SharedTokenStore, { down: boolean }>()
@@ -23,12 +31,13 @@ export class SharedLayer {
     this.#state = state
   }
 
-  async get (key: string): Promise<StoredToken | undefined> {
-    return asStoredToken(await this.#call('get', () => this.#store.get(key), this.#timeout))
+  async get (slot: StoreSlot): Promise<StoredToken | undefined> {
+    return this.#authentic(slot, await this.#call('get', () => this.#store.get(slot.name), this.#timeout))
   }
 
-  async set (key: string, value: StoredToken, ttlMs: number): Promise<void> {
-    await this.#call('set', () => this.#store.set(key, value, ttlMs), this.#timeout)
+  async set (slot: StoreSlot, value: StoredToken, ttlMs: number): Promise<void> {
+    const signed = { ...value, mac: valueMac(slot.macKey, slot.name, value) }
+    await this.#call('set', () => this.#store.set(slot.name, signed, ttlMs), this.#timeout)
   }
 
   /** True: we hold the lock; false: someone else does; undefined: the store failed. */
@@ -41,8 +50,19 @@ export class SharedLayer {
     await this.#call('unlock', () => this.#store.unlock(key, owner), this.#timeout)
   }
 
-  async waitFor (key: string, timeoutMs: number): Promise<StoredToken | undefined> {
-    return asStoredToken(await this.#call('waitFor', () => this.#store.waitFor(key, timeoutMs), timeoutMs + this.#timeout))
+  /** `accept` sees only authentic values (checked quietly: the result is checked, and warned about, once). */
+  async waitFor (slot: StoreSlot, timeoutMs: number, accept: (value: StoredToken) => boolean): Promise<StoredToken | undefined> {
+    const authenticAndAccepted = (value: StoredToken): boolean => macMatches(slot.macKey, slot.name, value) && accept(value)
+    return this.#authentic(slot, await this.#call('waitFor', () => this.#store.waitFor(slot.name, timeoutMs, authenticAndAccepted), timeoutMs + this.#timeout))
+  }
+
+  /** The value when its MAC verifies; otherwise a miss, and a warning that names no part of the value. */
+  #authentic (slot: StoreSlot, raw: unknown): StoredToken | undefined {
+    const value = asStoredToken(raw)
+    if (value === undefined || macMatches(slot.macKey, slot.name, value)) return value
+    this.#log.warn({ key: slot.name.slice(0, 12) },
+      'a value in the shared token store failed its authentication check and was ignored (written by something without this client secret?); fetching a token instead')
+    return undefined
   }
 
   async #call<T> (op: string, fn: () => Promise<T>, timeout: number): Promise<T | undefined> {

@@ -15,6 +15,8 @@ export interface StoredToken {
   expiresAt: number
   /** Epoch ms at which a background refresh should start. */
   refreshAt: number
+  /** Set by the cache: HMAC of the other fields, keyed from the credential; a value without a valid one is never served. */
+  mac?: string
 }
 
 export interface SharedTokenStore {
@@ -28,9 +30,11 @@ export interface SharedTokenStore {
   unlock(key: string, owner: string): Promise<void>
   /**
    * Waits until another holder stores a token for key (or its lock goes away),
-   * at most timeoutMs; resolves with the stored token or undefined.
+   * at most timeoutMs; resolves with the stored token or undefined. With `accept`,
+   * any stored token it takes ends the wait at once, even while the lock is still
+   * held (a holder whose unlock was lost must not keep its waiters until the lock expires).
    */
-  waitFor(key: string, timeoutMs: number): Promise<StoredToken | undefined>
+  waitFor(key: string, timeoutMs: number, accept?: (value: StoredToken) => boolean): Promise<StoredToken | undefined>
   /** Releases connections and timers the store opened. */
   close(): Promise<void>
 }
@@ -46,7 +50,9 @@ export function asStoredToken (value: unknown): StoredToken | undefined {
   if (!Array.isArray(fields.scopes) || !fields.scopes.every((s) => typeof s === 'string')) return undefined
   const { usableUntil, expiresAt, refreshAt } = fields
   if (!isTime(usableUntil) || !isTime(expiresAt) || !isTime(refreshAt)) return undefined
-  return { accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: [...fields.scopes as string[]], usableUntil, expiresAt, refreshAt }
+  const token: StoredToken = { accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: [...fields.scopes as string[]], usableUntil, expiresAt, refreshAt }
+  if (typeof fields.mac === 'string') token.mac = fields.mac
+  return token
 }
 
 function isTime (value: unknown): value is number {

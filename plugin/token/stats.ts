@@ -3,7 +3,7 @@ import type { Entry } from './entry.js'
 import type { LastError } from './retrying-fetcher.js'
 
 export interface TokenEntryStats {
-  /** The entry's key as the shared store sees it: a sha256, no secret. */
+  /** The entry's key: a sha256, no secret; the shared store's key name adds the credential fingerprint (docs/redis.md). */
   key: string
   scopes: string[]
   resource: string | null

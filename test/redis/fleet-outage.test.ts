@@ -16,9 +16,9 @@ if (own !== undefined) {
     const tokens = new Set<string>()
     let failed = 0
     let served = 0
-    let running = true
+    const load = { running: true }
     const traffic = Promise.all(replicas.map(async (replica) => {
-      while (running) {
+      while (load.running) {
         const { status, token } = await call(replica)
         if (status === 200 && token !== undefined) { served++; tokens.add(token) } else failed++
         await sleep(25)
@@ -36,7 +36,7 @@ if (own !== undefined) {
     await sleep(3_000)
     const windowStart = Date.now()
     await sleep(6_000)
-    running = false
+    load.running = false
     await traffic
     const at = server.tokenRequests.map((r) => r.at)
     const during = at.filter((ms) => ms >= stoppedAt && ms < restartedAt).length
@@ -48,7 +48,7 @@ if (own !== undefined) {
     // Shared: one fleet refresh every ≥1.35 s → ≤ 5 in 6 s (a race may add one); four replicas on their own: ~16.
     t.ok(after <= 8, `sharing resumed: ${after} token requests in the last 6 s`)
     const held = await dump(inspector(t, own.url), prefix)
-    t.ok([...held.keys()].some((key) => key.startsWith(`${prefix}token:`)), 'the token is in Redis again')
+    t.ok([...held.keys()].some((key) => key.startsWith(`${prefix}v2:`) && key.endsWith(':token')), 'the token is in Redis again')
 
     for (const [i, replica] of replicas.entries()) {
       const entries = replica.logs.map((line) => JSON.parse(line) as { level: number, msg: string })

@@ -102,4 +102,3 @@ if (url !== undefined) {
     t.ok(server.requests.length - 1 <= others.length, 'at most one request per waiting replica')
   })
 }
-

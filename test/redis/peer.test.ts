@@ -2,28 +2,28 @@
 // `fastify-app-token/redis` works and redisStore({ url }) says what to install.
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import ts from 'typescript'
 
 const run = promisify(execFile)
 
-/**
- * The Redis store and the token-core modules it imports, compiled into a folder where
- * node_modules holds only @fastify/error (a dependency), never ioredis.
- */
+/** plugin/store/ and the plugin/token/ modules it imports, compiled into a folder where no node_modules can be found. */
 async function storeWithoutIoredis (): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'no-ioredis-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  for (const file of ['store/redis', 'store/seal', 'token/deadline', 'token/errors', 'token/shared-store']) {
-    const source = await readFile(new URL(`../../plugin/${file}.ts`, import.meta.url), 'utf8')
-    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
-    await mkdir(join(dir, dirname(file)), { recursive: true })
-    await writeFile(join(dir, `${file}.js`), outputText)
+  for (const folder of ['store', 'token']) {
+    await mkdir(join(dir, folder))
+    for (const name of (await readdir(new URL(`../../plugin/${folder}/`, import.meta.url))).filter((file) => file.endsWith('.ts'))) {
+      const source = await readFile(new URL(`../../plugin/${folder}/${name}`, import.meta.url), 'utf8')
+      const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
+      await writeFile(join(dir, folder, name.replace(/\.ts$/, '.js')), outputText)
+    }
   }
+  // The plugin's own dependency (the errors' base), without ioredis beside it.
   await mkdir(join(dir, 'node_modules', '@fastify'), { recursive: true })
   await symlink(fileURLToPath(new URL('../../node_modules/@fastify/error', import.meta.url)), join(dir, 'node_modules', '@fastify', 'error'))
   await writeFile(join(dir, 'package.json'), '{ "type": "module" }')

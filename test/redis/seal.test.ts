@@ -3,7 +3,8 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
-import { parseSealKey, seal, unseal } from '../../plugin/store/seal.js'
+import { scryptSync } from 'node:crypto'
+import { PASSPHRASE_COST, PASSPHRASE_SALT, parseSealKey, parseSealKeys, passphraseKey, seal, unseal } from '../../plugin/store/seal.js'
 
 const key = randomBytes(32)
 
@@ -38,10 +39,46 @@ t.test('the format: s1: and base64 of a 12-byte IV, a 16-byte tag and the cipher
 })
 
 t.test('parseSealKey: 32 bytes in any of its spellings, surrounding whitespace ignored', async (t) => {
-  for (const spelling of [key, new Uint8Array(key), key.toString('hex'), key.toString('hex').toUpperCase(), key.toString('base64'), key.toString('base64url'), ` ${key.toString('base64')}\n`]) {
+  for (const spelling of [key, new Uint8Array(key), key.toString('hex'), key.toString('hex').toUpperCase(), key.toString('base64'), key.toString('base64url') + '=', ` ${key.toString('base64')}\n`]) {
     t.same(parseSealKey(spelling), key)
   }
-  for (const bad of ['', 'x'.repeat(64), randomBytes(32).toString('hex').slice(1), randomBytes(24).toString('base64'), randomBytes(48).toString('base64'), randomBytes(31)]) {
-    t.throws(() => parseSealKey(bad), /32 bytes/)
+  for (const bad of ['', 'x'.repeat(64), key.toString('base64').slice(0, 43), key.toString('base64url'), randomBytes(32).toString('hex').slice(1), randomBytes(24).toString('base64'), randomBytes(48).toString('base64'), randomBytes(31)]) {
+    t.throws(() => parseSealKey(bad), /32 random bytes/)
   }
+})
+
+t.test('a passphrase or made-up text of the right length is refused as a key, without being echoed', async (t) => {
+  const typed = [
+    'correct horse battery staple 32!', // 32 printable bytes as a Buffer
+    'Sup3rSecretPassw0rdForTheTokenStoreABCDEFGH', // 43 letters: decodes as base64 to 32 bytes
+    'A'.repeat(43) + '=', // base64 of 32 nearly equal bytes
+    '00'.repeat(32) // hex of zeros
+  ]
+  for (const text of typed) {
+    for (const input of [text, Buffer.from(text)]) {
+      const err = t.throws(() => parseSealKey(input)) as Error
+      t.equal((err as { code?: string }).code, 'FST_APP_TOKEN_INVALID_OPTION')
+      t.notOk(err.message.includes(text), 'the text is not in the message')
+    }
+  }
+  t.match((t.throws(() => parseSealKey(typed[1] as string)) as Error).message, /encryptionPassphrase/, 'says what to use instead')
+})
+
+t.test('a list of keys: the first seals, every one opens; another key opens nothing', async (t) => {
+  const [newKey, oldKey] = [randomBytes(32), randomBytes(32)]
+  const keys = parseSealKeys([newKey.toString('base64'), oldKey.toString('hex')])
+  t.same(keys, [newKey, oldKey])
+  t.equal(unseal(keys, seal(oldKey, 'old', 'k'), 'k'), 'old', 'a value sealed with the old key opens')
+  t.equal(unseal(newKey, seal(keys[0] as Buffer, 'new', 'k'), 'k'), 'new', 'the first key seals')
+  t.equal(unseal(keys, seal(randomBytes(32), 'x', 'k'), 'k'), undefined)
+  t.throws(() => parseSealKeys([]), /32 random bytes/)
+  t.match((t.throws(() => parseSealKeys([newKey, 'nope'])) as Error).message, /key 2 of 2/, 'names which key is wrong')
+})
+
+t.test('encryptionPassphrase: scrypt with the documented salt and cost; short ones refused', async (t) => {
+  const passphrase = 'a long shared passphrase for the fleet'
+  t.same(passphraseKey(passphrase), scryptSync(passphrase, PASSPHRASE_SALT, 32, PASSPHRASE_COST))
+  t.same(PASSPHRASE_COST, { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 })
+  t.not(passphraseKey(passphrase).toString('hex'), passphraseKey(passphrase + '.').toString('hex'))
+  for (const bad of ['short', '', 42]) t.throws(() => passphraseKey(bad), /at least 16 characters/)
 })

@@ -35,7 +35,7 @@ if (url !== undefined) {
   t.test('a value expires from Redis with its ttl', async (t) => {
     const { store: s, prefix } = store(t)
     await s.set('k', token(), 300)
-    const pttl = await redis.pttl(`${prefix}token:k`)
+    const pttl = await redis.pttl(`${prefix}v2:{k}:token`)
     t.ok(pttl > 0 && pttl <= 300, `PX set (${pttl} ms)`)
     await sleep(450)
     t.equal(await s.get('k'), undefined)
@@ -70,8 +70,19 @@ if (url !== undefined) {
   t.test('lockTtl replaces the expiry the cache asks for', async (t) => {
     const { store: s, prefix } = store(t, { lockTtl: 2_000 })
     await s.lock('k', 'a', 60_000)
-    const pttl = await redis.pttl(`${prefix}lock:k`)
+    const pttl = await redis.pttl(`${prefix}v2:{k}:lock`)
     t.ok(pttl > 0 && pttl <= 2_000, `lock pttl ${pttl}`)
+  })
+
+  t.test('waitFor ends at once on a stored token the caller accepts, though the lock stays (a holder whose unlock was lost)', async (t) => {
+    const { store: s } = store(t)
+    await s.lock('k', 'lost-unlock', 60_000)
+    const value = token()
+    await s.set('k', value, 10_000)
+    const started = Date.now()
+    t.same(await s.waitFor('k', 5_000, (v) => v.accessToken === value.accessToken), value)
+    t.ok(Date.now() - started < 1_000, `at once (${Date.now() - started} ms), not when the lock expires`)
+    t.equal(await s.waitFor('k', 300, () => false), undefined, 'a token the caller does not take: waits on, to its timeout')
   })
 
   t.test('waitFor wakes when the holder stores its token', async (t) => {
@@ -221,17 +232,17 @@ if (url !== undefined) {
     }
   })
 
-  t.test('key layout: prefix, token:<key>, lock:<key>, and the default prefix', async (t) => {
+  t.test('key layout v2: prefix, v2:{<key>}:token and v2:{<key>}:lock (one Cluster slot), and the default prefix', async (t) => {
     const { store: s, prefix } = store(t)
     await s.set('abc', token(), 10_000)
     await s.lock('abc', 'o', 10_000)
-    t.same([...(await dump(redis, prefix)).keys()].sort(), [`${prefix}lock:abc`, `${prefix}token:abc`])
+    t.same([...(await dump(redis, prefix)).keys()].sort(), [`${prefix}v2:{abc}:lock`, `${prefix}v2:{abc}:token`])
 
     const key = `default-prefix-${randomBytes(8).toString('hex')}`
     const d = redisStore({ url })
-    t.teardown(async () => { await d.close(); await redis.del(`fastify-app-token:token:${key}`) })
+    t.teardown(async () => { await d.close(); await redis.del(`fastify-app-token:v2:{${key}}:token`) })
     await d.set(key, token(), 10_000)
-    t.equal(await redis.exists(`fastify-app-token:token:${key}`), 1)
+    t.equal(await redis.exists(`fastify-app-token:v2:{${key}}:token`), 1)
   })
 
   t.test('without encryption, garbage or a wrong shape reads as a miss', async (t) => {
@@ -239,11 +250,11 @@ if (url !== undefined) {
     const bad = ['not json', '{"accessToken":', '[]', 'null', '{}', JSON.stringify({ ...token(), accessToken: 42 }),
       JSON.stringify({ ...token(), usableUntil: 'soon' }), JSON.stringify({ ...token(), scopes: 'read:a' }), 's1:AAAA']
     for (const value of bad) {
-      await redis.set(`${prefix}token:k`, value)
+      await redis.set(`${prefix}v2:{k}:token`, value)
       t.equal(await s.get('k'), undefined, value)
     }
-    await redis.del(`${prefix}token:k`)
-    await redis.hset(`${prefix}token:k`, 'a', 'b')
+    await redis.del(`${prefix}v2:{k}:token`)
+    await redis.hset(`${prefix}v2:{k}:token`, 'a', 'b')
     await t.rejects(s.get('k'), /redis store get/, 'a key of another type rejects: the core treats it as a miss')
   })
 
@@ -254,7 +265,7 @@ if (url !== undefined) {
       const { store: s, prefix } = store(t, { encryptionKey: key })
       const value = token()
       await s.set('k', value, 10_000)
-      const held = await redis.get(`${prefix}token:k`) ?? ''
+      const held = await redis.get(`${prefix}v2:{k}:token`) ?? ''
       t.match(held, /^s1:/)
       t.notOk(held.includes(value.accessToken), 'the token is not in Redis')
       t.notOk(held.includes('read:a'), 'nor the scopes')
@@ -265,9 +276,9 @@ if (url !== undefined) {
       const { store: s, prefix } = store(t, { encryptionKey: key })
       const value = token()
       await s.set('k', value, 10_000)
-      const first = await redis.get(`${prefix}token:k`)
+      const first = await redis.get(`${prefix}v2:{k}:token`)
       await s.set('k', value, 10_000)
-      t.not(await redis.get(`${prefix}token:k`), first)
+      t.not(await redis.get(`${prefix}v2:{k}:token`), first)
     })
 
     t.test('another key reads a miss, as does a store without a key', async (t) => {
@@ -284,25 +295,25 @@ if (url !== undefined) {
       const { store: s, prefix } = store(t, { encryptionKey: key })
       const value = token()
       await s.set('k', value, 10_000)
-      const sealed = await redis.get(`${prefix}token:k`) ?? ''
+      const sealed = await redis.get(`${prefix}v2:{k}:token`) ?? ''
       const body = Buffer.from(sealed.slice(3), 'base64')
       for (const at of [0, 13, 30, body.length - 1]) {
         const copy = Buffer.from(body)
         copy[at] = (copy[at] ?? 0) ^ 1
-        await redis.set(`${prefix}token:k`, `s1:${copy.toString('base64')}`)
+        await redis.set(`${prefix}v2:{k}:token`, `s1:${copy.toString('base64')}`)
         t.equal(await s.get('k'), undefined, `byte ${at} flipped`)
       }
-      await redis.set(`${prefix}token:k`, sealed.slice(0, 20))
+      await redis.set(`${prefix}v2:{k}:token`, sealed.slice(0, 20))
       t.equal(await s.get('k'), undefined, 'truncated')
-      await redis.set(`${prefix}token:other`, sealed)
+      await redis.set(`${prefix}v2:{other}:token`, sealed)
       t.equal(await s.get('other'), undefined, 'moved to another key (associated data)')
-      await redis.set(`${prefix}token:k`, JSON.stringify(value))
+      await redis.set(`${prefix}v2:{k}:token`, JSON.stringify(value))
       t.equal(await s.get('k'), undefined, 'plain JSON is not accepted when sealing is on')
       for (const garbage of ['', 's1:', 's1:!!!!', 'garbage', 's2:' + sealed.slice(3)]) {
-        await redis.set(`${prefix}token:k`, garbage)
+        await redis.set(`${prefix}v2:{k}:token`, garbage)
         t.equal(await s.get('k'), undefined, JSON.stringify(garbage))
       }
-      await redis.set(`${prefix}token:k`, sealed)
+      await redis.set(`${prefix}v2:{k}:token`, sealed)
       t.same(await s.get('k'), value, 'the original still opens')
     })
 
@@ -321,7 +332,7 @@ if (url !== undefined) {
       const { store: writer } = store(t, { keyPrefix: prefix, encryptionKey: key })
       const value = token()
       await writer.set('k', value, 10_000)
-      for (const form of [key.toString('hex'), key.toString('base64'), key.toString('base64url'), new Uint8Array(key)]) {
+      for (const form of [key.toString('hex'), key.toString('base64'), key.toString('base64url') + '=', new Uint8Array(key)]) {
         const { store: reader } = store(t, { keyPrefix: prefix, encryptionKey: form })
         t.same(await reader.get('k'), value, typeof form === 'string' ? `${form.length} characters` : 'Uint8Array')
       }
@@ -332,10 +343,40 @@ if (url !== undefined) {
       t.same(await fromEnv.get('k'), value, 'key from the environment')
     })
 
+    t.test('a list in APP_TOKEN_STORE_KEY (comma-separated): the first seals, every one opens', async (t) => {
+      const prefix = uniquePrefix('env-list')
+      const newKey = randomBytes(32)
+      const { store: old } = store(t, { keyPrefix: prefix, encryptionKey: key })
+      const value = token()
+      await old.set('k', value, 10_000)
+      const saved = process.env.APP_TOKEN_STORE_KEY
+      t.teardown(() => { if (saved === undefined) delete process.env.APP_TOKEN_STORE_KEY; else process.env.APP_TOKEN_STORE_KEY = saved })
+      process.env.APP_TOKEN_STORE_KEY = `${newKey.toString('base64')}, ${key.toString('hex')}`
+      const { store: rolled } = store(t, { keyPrefix: prefix })
+      t.same(await rolled.get('k'), value, 'opens what the old key sealed')
+      await rolled.set('k2', value, 10_000)
+      const { store: onlyNew } = store(t, { keyPrefix: prefix, encryptionKey: newKey })
+      t.same(await onlyNew.get('k2'), value, 'sealed with the first key')
+    })
+
+    t.test('encryptionPassphrase: replicas with the same passphrase share; not together with encryptionKey', async (t) => {
+      const prefix = uniquePrefix('passphrase')
+      const passphrase = 'the fleet passphrase, long enough'
+      const { store: a } = store(t, { keyPrefix: prefix, encryptionPassphrase: passphrase })
+      const { store: b } = store(t, { keyPrefix: prefix, encryptionPassphrase: passphrase })
+      const value = token()
+      await a.set('k', value, 10_000)
+      t.same(await b.get('k'), value)
+      t.match(await redis.get(`${prefix}v2:{k}:token`), /^s1:/, 'sealed')
+      const err = t.throws(() => redisStore({ url, encryptionKey: key, encryptionPassphrase: passphrase })) as Error
+      t.match(err.message, /not both/)
+      t.notOk(err.message.includes(passphrase))
+    })
+
     t.test('a key that is not 32 bytes is refused without being echoed', async (t) => {
       for (const bad of ['too-short-secret', randomBytes(16).toString('hex'), randomBytes(31).toString('base64'), randomBytes(33)]) {
         const err = t.throws(() => redisStore({ url, encryptionKey: bad })) as Error
-        t.match(err.message, /32 bytes/)
+        t.match(err.message, /32 random bytes/)
         if (typeof bad === 'string') t.notOk(err.message.includes(bad), 'the key is not in the message')
       }
     })

@@ -7,6 +7,7 @@ import { TimeoutError, TokenCache, type TokenCacheOptions } from '../../plugin/t
 import { startFaultServer, tokenBody, type FaultScript } from '../helpers/fault-server.js'
 import { assertNoSecrets, logCapture } from '../helpers/log-capture.js'
 import { memoryStore } from '../../plugin/store/memory.js'
+import { credentialKeys, storeKeyName } from '../../plugin/token/store-key.js'
 
 const clientSecret = 'bounds:secret+/=%&'
 
@@ -195,8 +196,10 @@ t.test('a stored token whose times are no valid dates is a miss, not an adopted 
   const { cache, server } = await setup(t, [() => ({ body: tokenBody() })], { store })
   await cache.get()
   const [entry] = cache.stats().entries
-  const stored = (await store.get(entry!.key))!
-  await store.set(entry!.key, { ...stored, accessToken: 'planted', expiresAt: 1e20 }, 60_000)
+  // The store's key name: the entry's key and the fingerprint of the secret setup() uses.
+  const name = storeKeyName(entry!.key, credentialKeys(clientSecret).fingerprint)
+  const stored = (await store.get(name))!
+  await store.set(name, { ...stored, accessToken: 'planted', expiresAt: 1e20 }, 60_000)
   const { cache: other } = await setup(t, [], { store, tokenEndpoint: server.tokenEndpoint })
   const token = await other.get()
   t.not(token.accessToken, 'planted', 'not adopted')
