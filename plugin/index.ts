@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { TokenCache } from './token/index.js'
+import { TokenCache, tokenMetrics } from './token/index.js'
 import { readEnv, mountedSecret } from './env.js'
 import { resolveOptions, type AppTokenOptions, type ResolvedOptions } from './options.js'
 import { routePlanner, scopeDecider } from './route-scopes.js'
@@ -35,6 +35,7 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
     clientSecret: secret?.clientSecret ?? settings.clientSecret as NonNullable<ResolvedOptions['clientSecret']>,
     ...(settings.authMethod === undefined ? {} : { authMethod: settings.authMethod }),
     logger: log,
+    metrics: await tokenMetrics(name),
     scopeHint: policyHint(settings),
     onInvalidClient: secret === undefined
       ? settings.passThrough.onInvalidClient

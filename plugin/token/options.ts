@@ -7,6 +7,7 @@ import type { AuthMethod } from '../../service/policy/types.js'
 import { InvalidOptionError } from './errors.js'
 import { parseTokenEndpoint } from './endpoint.js'
 import type { TokenLogger } from './logger.js'
+import type { TokenMetrics } from './metrics.js'
 import type { SharedTokenStore } from './shared-store.js'
 
 /** The client secret, or a function called before each token request (rotation). */
@@ -60,6 +61,8 @@ export interface TokenCacheOptions extends TokenRequestOptions {
   storeTimeout?: number
   /** Entries (scope set, resource) kept at most; the least recently fetched goes first. Default 1000. */
   maxEntries?: number
+  /** OpenTelemetry metrics: `await tokenMetrics(name)`. Default: none. */
+  metrics?: TokenMetrics
 }
 
 export const DEFAULTS = {
