@@ -117,12 +117,13 @@ t.test('a broken shared store: each failed call is a store error', async (t) => 
   const refuse = async (): Promise<never> => { calls++; throw new Error('ECONNREFUSED 127.0.0.1:6379') }
   const store: SharedTokenStore = { get: refuse, set: refuse, lock: refuse, unlock: refuse, waitFor: refuse, close: async () => {} }
   const api = await plugin(t, { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: server.tokenEndpoint, store })
-  await api.get()
+  const token = await api.get()
   await sleep(50) // the store write after the fetch is not awaited by get()
   t.ok(calls >= 2, `the store was called ${calls} times`)
   const points = await sdk.collect()
   t.equal(valueOf(points, 'app_token.store.errors', { name: 'appToken' }), calls)
   t.equal(valueOf(points, 'app_token.requests', { name: 'appToken', outcome: 'ok' }), 1, 'the cache fetched for itself')
+  checkAttributes(t, points, 'appToken', [SECRET, token.accessToken, 'ECONNREFUSED'])
 })
 
 t.test('after close() the cache is no longer observed', async (t) => {
