@@ -4,11 +4,14 @@
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import appToken from '../plugin/index.js'
+import { benchOtel } from './otel.js'
 import { benchTokenServer } from './token-server.js'
 
 const variant = process.argv[2]
 if (variant !== 'with' && variant !== 'without') throw new Error('usage: plugin-server.js with|without')
 
+// BENCH_OTEL=1: both servers with an OpenTelemetry SDK, as a host would run them.
+await benchOtel()
 const app = Fastify()
 if (variant === 'with') {
   await app.register(appToken, {

@@ -1,9 +1,11 @@
 // request.appToken (cached) vs the same route without the plugin: autocannon
 // against two servers, each in its own child process, alternating ≥ 5 times.
 // Prints every run, the median throughput ratio (target ≥ 0.95) and its spread.
+// BENCH_OTEL=1: both servers with an OpenTelemetry SDK installed (bench/otel.ts).
 import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import autocannon from 'autocannon'
+import { OTEL } from './otel.js'
 
 const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 9))
 const DURATION = Number(process.env.BENCH_DURATION ?? 2) // seconds per run: short, so load drift hits both sides of a pair alike
@@ -31,7 +33,7 @@ const servers = { with: await start('with'), without: await start('without') }
 try {
   for (const s of Object.values(servers)) await run(s.url, 1) // warm-up: JIT, keep-alive sockets
   const ratios: number[] = []
-  console.log(`${ROUNDS} rounds × ${DURATION} s, ${CONNECTIONS} connections; req/s`)
+  console.log(`${ROUNDS} rounds × ${DURATION} s, ${CONNECTIONS} connections; req/s; OpenTelemetry SDK ${OTEL ? 'installed (BENCH_OTEL=1)' : 'not installed'}`)
   console.log('round  without   with      ratio')
   for (let i = 0; i < ROUNDS; i++) {
     // Alternate which goes first so drift on a noisy machine falls on both sides.

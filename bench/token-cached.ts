@@ -3,11 +3,13 @@
 // call, as users write it), against the physical limit here — a bare
 // `Map.get` + awaited resolved promise. Every loop awaits, as callers do.
 // Targets: default ≥ 0.5 of bare, explicit ≥ 0.25, and ≥ 5 M/s.
+// BENCH_OTEL=1: with an OpenTelemetry SDK installed (bench/otel.ts).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import appToken from '../plugin/index.js'
+import { benchOtel, OTEL } from './otel.js'
 import { benchTokenServer } from './token-server.js'
 
 const CALLS = 2_000_000
@@ -20,6 +22,7 @@ await writeFile(join(dir, 'bench.yaml'), [
   '      clientId: bench-app', `      tokenEndpoint: ${server.url}`, '      authMethod: client_secret_basic', '      scopes:',
   '        read:interaction: calls (BENCH-1)', '        read:analytics: stats (BENCH-1)', ''
 ].join('\n'))
+const stopOtel = await benchOtel()
 const app = Fastify()
 await app.register(appToken, { clientId: 'bench-app', clientSecret: 'bench-secret', policy: dir, scopes: ['read:interaction'] })
 await app.ready()
@@ -51,12 +54,14 @@ for (let i = 0; i < ROUNDS; i++) {
 }
 const requests = server.requests.length
 await app.close()
+await stopOtel()
 await server.close()
 await rm(dir, { recursive: true, force: true })
 if (sink === undefined) throw new Error('unreachable')
 
 const bare = median(results.bare!)
-console.log(`cached path: ${ROUNDS} rounds × ${CALLS.toLocaleString('en-US')} awaited calls each; median (min–max)`)
+console.log(`cached path: ${ROUNDS} rounds × ${CALLS.toLocaleString('en-US')} awaited calls each; median (min–max); ` +
+  `OpenTelemetry SDK ${OTEL ? 'installed (BENCH_OTEL=1)' : 'not installed'}`)
 for (const [name, xs] of Object.entries(results)) {
   const ratio = name === 'bare' ? '' : `  ratio to bare ${(median(xs) / bare).toFixed(2)}`
   console.log(`${name.padEnd(9)} ${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})${ratio}`)

@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { TokenCache } from './token/index.js'
+import { TokenCache, tokenMetrics } from './token/index.js'
 import { readEnv, mountedSecret } from './env.js'
 import { resolveOptions, type AppTokenOptions, type ResolvedOptions } from './options.js'
 import { routePlanner, scopeDecider } from './route-scopes.js'
@@ -37,6 +37,7 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
     logger: log,
     provider: settings.provider,
     expectedRoles: settings.roles,
+    metrics: await tokenMetrics(name),
     scopeHint: policyHint(settings),
     onInvalidClient: secret === undefined
       ? settings.passThrough.onInvalidClient

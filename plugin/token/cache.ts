@@ -14,6 +14,7 @@ import { refreshPoint } from './expiry.js'
 import { forgetFailures, nextRefreshAttempt, rememberFailure } from './failure-memory.js'
 import { LifetimeWatch } from './lifetime-watch.js'
 import { errorFields, silentLogger, type TokenLogger } from './logger.js'
+import { checkMetrics, NO_METRICS } from './metrics.js'
 import { MAX_TIMER, resolveCacheOptions, type ResolvedCacheOptions, type TokenCacheOptions } from './options.js'
 import { RetryingFetcher } from './retrying-fetcher.js'
 import { ScopeKeys } from './scope-keys.js'
@@ -21,7 +22,7 @@ import { checkAudience, checkResource, toScopeSet } from './scopes.js'
 import { consoleHint } from './fetch-token.js'
 import { SharedLayer } from './shared-layer.js'
 import { lockTtlFor, SharedRefresh } from './shared-refresh.js'
-import { entryStats, type TokenStats } from './stats.js'
+import { entryStats, type TokenEntryStats, type TokenStats } from './stats.js'
 import { storeIdentity } from './store-key.js'
 
 export type { TokenCacheOptions } from './options.js'
@@ -50,20 +51,25 @@ export class TokenCache {
   readonly #entries: EntryTable
   readonly #scopeKeys = new ScopeKeys()
   #closed = false
+  #misses = 0
   #waits = 0
+  /** Hits of the entries evicted (the others count their own). */
+  #evictedHits = 0
   #evictionWarnedAt = -Infinity
   readonly #lifetimes: LifetimeWatch
+  readonly #stopMetrics: () => void
 
   constructor (options: TokenCacheOptions) {
     this.#opt = resolveCacheOptions(options)
+    const metrics = checkMetrics(options.metrics) ?? NO_METRICS
     this.#log = options.logger ?? silentLogger
     let dispatcher: Dispatcher | undefined = options.dispatcher
     if (dispatcher === undefined) dispatcher = this.#ownAgent = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: this.#opt.timeout, ...tlsConnectOptions(this.#opt.clientAuth) } })
-    this.#fetcher = new RetryingFetcher(this.#opt, dispatcher, this.#log)
+    this.#fetcher = new RetryingFetcher(this.#opt, dispatcher, this.#log, metrics)
     this.#entries = new EntryTable(this.#opt.maxEntries)
     this.#lifetimes = new LifetimeWatch(this.#log, this.#opt.maxLifetime)
     if (options.store !== undefined) {
-      const layer = new SharedLayer(options.store, this.#log, this.#opt.storeTimeout)
+      const layer = new SharedLayer(options.store, this.#log, this.#opt.storeTimeout, () => metrics.storeError())
       this.#shared = new SharedRefresh(layer, {
         owner: randomUUID(),
         lockTtl: lockTtlFor(this.#opt),
@@ -76,6 +82,7 @@ export class TokenCache {
         install: (entry, token, usableUntil, refreshAt) => this.#install(entry, token, usableUntil, refreshAt)
       })
     }
+    this.#stopMetrics = metrics.observe(() => this.stats())
   }
 
   /** A usable token for these scopes and resource: cached, or fetched once for all concurrent callers. */
@@ -84,7 +91,7 @@ export class TokenCache {
     const entry = this.#entries.find(opts?.resource, opts?.audience, key)
     const promise = entry?.promise
     if (promise !== undefined && (entry!.fresh || Date.now() < entry!.usableUntil)) {
-      entry!.used = true
+      entry!.hits++
       return promise
     }
     return this.#getSlow(opts, entry)
@@ -108,15 +115,21 @@ export class TokenCache {
   }
 
   stats (): TokenStats {
-    const entries = [...this.#entries.values()].map(entryStats)
+    let hits = this.#evictedHits
+    const entries: TokenEntryStats[] = []
+    for (const entry of this.#entries.values()) {
+      hits += entry.hits
+      entries.push(entryStats(entry))
+    }
     const { fetches, failures, lastError } = this.#fetcher
-    return { fetches, failures, waits: this.#waits, lastError, entries }
+    return { fetches, failures, hits, misses: this.#misses, waits: this.#waits, lastError, entries }
   }
 
   /** Stops every timer and request; closes the Agent it created (not a given dispatcher or store). */
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#stopMetrics()
     this.#fetcher.close()
     for (const entry of this.#entries.values()) this.#drop(entry, false)
     await this.#ownAgent?.destroy()
@@ -129,6 +142,7 @@ export class TokenCache {
       try { entry = this.#createEntry(opts) } catch (err) { return Promise.reject(err) }
     }
     if (entry.token !== undefined && Date.now() >= entry.usableUntil) this.#drop(entry, false)
+    this.#misses++
     if (entry.failure !== undefined && entry.inflight === undefined && Date.now() < entry.failure.until) return Promise.reject(entry.failure.error)
     this.#waits++
     // One caller waits at most maxWait; the request goes on for later callers.
@@ -155,6 +169,7 @@ export class TokenCache {
   }
 
   #evicted (entry: Entry): void {
+    this.#evictedHits += entry.hits
     this.#drop(entry, false)
     const now = Date.now()
     if (now - this.#evictionWarnedAt < EVICTION_WARN_INTERVAL) return
@@ -251,7 +266,7 @@ export class TokenCache {
     entry.fresh = true
     entry.freshTimer = setTimeout(() => { entry.fresh = false }, Math.min(MAX_TIMER, 0.75 * (usableUntil - Date.now())))
     entry.freshTimer.unref()
-    entry.used = false
+    entry.hitsAtInstall = entry.hits
     entry.rejected = undefined
     this.#schedule(entry, refreshAt)
   }
@@ -269,7 +284,7 @@ export class TokenCache {
   #refresh (entry: Entry): void {
     entry.timer = undefined
     // An entry nobody asked for since its last token is left to expire.
-    if (this.#closed || entry.inflight !== undefined || !entry.used) return
+    if (this.#closed || entry.inflight !== undefined || entry.hits === entry.hitsAtInstall) return
     void this.#start(entry, true)
   }
 

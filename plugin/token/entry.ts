@@ -25,8 +25,9 @@ export interface Entry {
   /** Usable seconds and token of the last fetch, to notice a server reusing its token. */
   lifetime: number | undefined
   lastAccessToken: string | undefined
-  /** A get() arrived since the last install: worth refreshing. */
-  used: boolean
+  /** get() calls answered from this entry's token (stats().hits); more than at the last install: worth refreshing. */
+  hits: number
+  hitsAtInstall: number
   inflight: Promise<AppToken> | undefined
   timer: NodeJS.Timeout | undefined
   /** A failure get() answers with, without a request, until `until`. */
@@ -59,7 +60,8 @@ export function newEntry (key: string, scopes: string[], resource: string | unde
     refreshAt: 0,
     lifetime: undefined,
     lastAccessToken: undefined,
-    used: false,
+    hits: 0,
+    hitsAtInstall: 0,
     inflight: undefined,
     timer: undefined,
     failure: undefined,

@@ -28,4 +28,6 @@ export {
 } from './errors.js'
 export type { AppTokenErrorDetails } from './errors.js'
 export type { TokenLogger } from './logger.js'
+export { tokenMetrics } from './metrics.js'
+export type { RequestOutcome, TokenMetrics } from './metrics.js'
 export type { SharedTokenStore, StoredToken } from './shared-store.js'

@@ -9,6 +9,7 @@ import { checkTlsDispatcher, resolveClientAuth, type ClientAuth, type ClientAuth
 import { InvalidOptionError } from './errors.js'
 import { parseTokenEndpoint } from './endpoint.js'
 import type { TokenLogger } from './logger.js'
+import type { TokenMetrics } from './metrics.js'
 import type { SharedTokenStore } from './shared-store.js'
 
 export type { ClientSecret } from './client-auth.js'
@@ -66,6 +67,8 @@ export interface TokenCacheOptions extends TokenRequestOptions {
   storeTimeout?: number
   /** Entries (scope set, resource) kept at most; the least recently fetched goes first. Default 1000. */
   maxEntries?: number
+  /** OpenTelemetry metrics: `await tokenMetrics(name)`. Default: none. */
+  metrics?: TokenMetrics
 }
 
 export const DEFAULTS = {

@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici'
 import { AppTokenError, ClosedError, NetworkError } from './errors.js'
 import { requestToken, type FetchedToken } from './fetch-token.js'
 import { errorFields, type TokenLogger } from './logger.js'
+import { outcomeOf, type TokenMetrics } from './metrics.js'
 import type { ResolvedCacheOptions } from './options.js'
 import { backoffDelay } from './retry.js'
 
@@ -21,28 +22,46 @@ export class RetryingFetcher {
   readonly #request: ResolvedCacheOptions
   readonly #dispatcher: Dispatcher
   readonly #log: TokenLogger
+  readonly #metrics: TokenMetrics
   readonly #abort = new AbortController()
   readonly #sleeps = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>()
 
-  constructor (options: ResolvedCacheOptions, dispatcher: Dispatcher, log: TokenLogger) {
+  constructor (options: ResolvedCacheOptions, dispatcher: Dispatcher, log: TokenLogger, metrics: TokenMetrics) {
     this.#opt = options
     this.#request = { ...options, onScopeNarrowed: 'warn' }
     this.#dispatcher = dispatcher
     this.#log = log
+    this.#metrics = metrics
   }
 
   get closed (): boolean { return this.#abort.signal.aborted }
 
+  /** A token, retries included; its duration and each request's outcome go to the metrics (not when cut short by close()). */
   async fetch (scopes: string[], resource: string | undefined, audience: string | undefined): Promise<FetchedToken> {
+    const started = performance.now()
+    try {
+      const fetched = await this.#attempts(scopes, resource, audience)
+      this.#metrics.fetched((performance.now() - started) / 1000, 'ok')
+      return fetched
+    } catch (err) {
+      if (!(err instanceof ClosedError)) this.#metrics.fetched((performance.now() - started) / 1000, outcomeOf(err as AppTokenError))
+      throw err
+    }
+  }
+
+  async #attempts (scopes: string[], resource: string | undefined, audience: string | undefined): Promise<FetchedToken> {
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new ClosedError('the token cache is closed')
       this.fetches++
       try {
-        return await requestToken(this.#request, { scopes, resource, audience, dispatcher: this.#dispatcher, signal: this.#abort.signal })
+        const fetched = await requestToken(this.#request, { scopes, resource, audience, dispatcher: this.#dispatcher, signal: this.#abort.signal })
+        this.#metrics.request('ok')
+        return fetched
       } catch (caught) {
         this.failures++
         if (this.closed) throw new ClosedError('the token cache is closed')
         const err = caught instanceof AppTokenError ? caught : new NetworkError('token request failed', { transient: true, cause: caught })
+        this.#metrics.request(outcomeOf(err))
         this.noteError(err)
         if (err.error === 'invalid_client') this.#invalidClient()
         if (!err.transient || attempt >= this.#opt.retries) throw err

@@ -22,7 +22,7 @@ export class SharedLayer {
   readonly #timeout: number
   readonly #state: { down: boolean }
 
-  constructor (store: SharedTokenStore, log: TokenLogger, timeout: number) {
+  constructor (store: SharedTokenStore, log: TokenLogger, timeout: number, readonly onError = (): void => {}) {
     this.#store = store
     this.#log = log
     this.#timeout = timeout
@@ -74,6 +74,7 @@ export class SharedLayer {
       }
       return value
     } catch (err) {
+      this.onError()
       if (!this.#state.down) {
         this.#state.down = true
         this.#log.warn({ op, reason: err instanceof Error ? err.message : String(err) },

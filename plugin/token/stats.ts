@@ -19,6 +19,10 @@ export interface TokenStats {
   fetches: number
   /** Token requests that failed. */
   failures: number
+  /** get() calls answered with a cached token. */
+  hits: number
+  /** get() calls that found no usable token: they waited for a request, or got the failure it left. */
+  misses: number
   /** get() calls that found no usable token and waited for a request. */
   waits: number
   lastError: LastError | null

@@ -39,8 +39,9 @@ interface Entry {
 const entries: Entry[] = [
   {
     subpath: './token',
-    names: ['TokenCache', 'fetchToken', 'memoryStore', 'AppToken', 'tokenFingerprint', 'AppTokenError', 'OAuthError', 'TimeoutError', 'InvalidOptionError', 'ScopeNarrowedError'],
-    never: ['fastify', 'yaml', '@fastify/swagger']
+    names: ['TokenCache', 'fetchToken', 'memoryStore', 'AppToken', 'tokenFingerprint', 'AppTokenError', 'OAuthError', 'TimeoutError', 'InvalidOptionError', 'ScopeNarrowedError', 'tokenMetrics'],
+    // @opentelemetry/api: only when tokenMetrics() is called.
+    never: ['fastify', 'yaml', '@fastify/swagger', '@opentelemetry/api']
   },
   {
     subpath: './policy',
@@ -48,7 +49,7 @@ const entries: Entry[] = [
     never: ['fastify', '@fastify/swagger', 'undici']
   },
   { subpath: './redis', names: ['redisStore'], never: ['fastify'] },
-  { subpath: '.', names: ['default', 'appToken', 'TokenCache', 'fetchToken', 'memoryStore', 'ScopePolicyError'], never: [] },
+  { subpath: '.', names: ['default', 'appToken', 'TokenCache', 'fetchToken', 'memoryStore', 'ScopePolicyError', 'tokenMetrics'], never: ['@opentelemetry/api'] },
   { subpath: './service', names: ['buildPreflightApp', 'serve', 'check', 'loadPolicyDir', 'diffPolicySets'], never: [] }
 ]
 
