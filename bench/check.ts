@@ -2,7 +2,7 @@
 import { cpus, loadavg } from 'node:os'
 import { check, loadPolicyFiles, type CheckRequest, type PolicySet } from '../service/policy/index.js'
 
-function policyText(app = 'bench-app', provider = 'generic', extra: string[] = []): string {
+function policyText (app = 'bench-app', provider = 'generic', extra: string[] = []): string {
   const lines = [`app: ${app}`, 'owner: "@bench/team"', `provider: ${provider}`, 'environments:']
   for (const env of ['prod', 'staging', 'dev']) {
     lines.push(`  ${env}:`, `    clientId: ${app}-${env}-client`, '    tokenEndpoint: https://auth.example.com/oauth/token', ...extra, '    scopes:')
@@ -18,7 +18,7 @@ const { policies, findings } = loadPolicyFiles([
 ])
 if (!policies) throw new Error(findings.map((f) => f.message).join('\n'))
 
-function opsPerSecond(set: PolicySet, req: CheckRequest, expectAllowed: boolean): number {
+function opsPerSecond (set: PolicySet, req: CheckRequest, expectAllowed: boolean): number {
   if (check(set, req).allowed !== expectAllowed) throw new Error('unexpected result')
   for (let i = 0; i < 50_000; i++) check(set, req) // warm-up
   let n = 0

@@ -8,7 +8,7 @@ import { loadPolicyDir, loadPolicyFiles } from '../service/policy/index.js'
 const ENVIRONMENTS = ['prod', 'staging', 'dev']
 const SCOPES = 20
 
-function policyText(i: number): string {
+function policyText (i: number): string {
   const app = `bench-app-${i}`
   const lines = [`app: ${app}`, `description: generated app ${i}`, `owner: "@bench/team-${i % 50}"`, 'provider: generic', 'environments:']
   for (const env of ENVIRONMENTS) {
@@ -18,17 +18,17 @@ function policyText(i: number): string {
   return `${lines.join('\n')}\n`
 }
 
-async function generate(apps: number): Promise<string> {
+async function generate (apps: number): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'policy-load-'))
   for (let i = 0; i < apps; i += 100) {
     await Promise.all(
-      Array.from({ length: Math.min(100, apps - i) }, (_, k) => writeFile(join(dir, `bench-app-${i + k}.yaml`), policyText(i + k))),
+      Array.from({ length: Math.min(100, apps - i) }, (_, k) => writeFile(join(dir, `bench-app-${i + k}.yaml`), policyText(i + k)))
     )
   }
   return dir
 }
 
-async function timeLoad(dir: string): Promise<{ ms: number; apps: number; errors: number }> {
+async function timeLoad (dir: string): Promise<{ ms: number; apps: number; errors: number }> {
   const t0 = process.hrtime.bigint()
   const { policies, findings } = await loadPolicyDir(dir)
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
@@ -36,7 +36,7 @@ async function timeLoad(dir: string): Promise<{ ms: number; apps: number; errors
 }
 
 /** The same folder already in memory: the share of parsing and checking, without file I/O. */
-async function timeInMemory(dir: string): Promise<number> {
+async function timeInMemory (dir: string): Promise<number> {
   const names = (await readdir(dir)).sort()
   const sources = await Promise.all(names.map(async (file) => ({ file, text: await readFile(join(dir, file), 'utf8') })))
   const t0 = process.hrtime.bigint()
@@ -57,7 +57,7 @@ try {
   const first = runs[0] as { apps: number; errors: number }
   console.log(
     `1,000 apps × ${ENVIRONMENTS.length} envs × ${SCOPES} scopes: median ${fmt(median)} (min ${fmt(times[0] as number)}, max ${fmt(times[4] as number)}, 5 runs); ` +
-      `${first.apps} apps loaded, ${first.errors} errors; target ≤ 1.5 s: ${median <= 1500 ? 'met' : 'MISSED'}`,
+      `${first.apps} apps loaded, ${first.errors} errors; target ≤ 1.5 s: ${median <= 1500 ? 'met' : 'MISSED'}`
   )
   console.log(`  of which YAML parsing and checks (files already in memory): ${fmt(await timeInMemory(small))}`)
 } finally {
@@ -74,7 +74,7 @@ try {
 
 // Duplicate-key detection is linear: one file with 4× the keys takes about 4× as long
 // (the keys are over the scope cap, so this is the parse and the duplicate check alone).
-function oneFile(scopes: number): string {
+function oneFile (scopes: number): string {
   const lines = Array.from({ length: scopes }, (_, s) => `      read:resource-${s}: reason ${s}`)
   return `app: big\nowner: "@bench/team"\nprovider: generic\nenvironments:\n  prod:\n    clientId: big\n    tokenEndpoint: https://auth.example.com/t\n    scopes:\n${lines.join('\n')}\n`
 }

@@ -29,7 +29,7 @@ const BODY = JSON.stringify({ clientId: 'bench-client-5', scopes: SCOPES })
 
 type Variant = 'preflight' | 'bare'
 
-async function start(variant: Variant, dir: string): Promise<{ child: ChildProcess; url: string }> {
+async function start (variant: Variant, dir: string): Promise<{ child: ChildProcess; url: string }> {
   const child = fork(new URL('./preflight-server.js', import.meta.url), [variant, dir], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
@@ -37,7 +37,7 @@ async function start(variant: Variant, dir: string): Promise<{ child: ChildProce
   return { child, url: `http://127.0.0.1:${message.port}/v1/preflight` }
 }
 
-async function run(url: string, duration: number): Promise<{ rps: number; p99: number }> {
+async function run (url: string, duration: number): Promise<{ rps: number; p99: number }> {
   const result = await autocannon({
     url,
     method: 'POST',
@@ -86,7 +86,7 @@ try {
   const hi = Math.max(...ratios)
   console.log(
     `median ratio preflight/bare: ${m.toFixed(3)} (target ≥ ${TARGET}: ${m >= TARGET ? 'met' : 'MISSED'}); ` +
-      `spread ${lo.toFixed(3)}–${hi.toFixed(3)} (±${(((hi - lo) / 2 / m) * 100).toFixed(1)}% of the median)`,
+      `spread ${lo.toFixed(3)}–${hi.toFixed(3)} (±${(((hi - lo) / 2 / m) * 100).toFixed(1)}% of the median)`
   )
 } finally {
   for (const s of Object.values(servers)) s.child.disconnect()

@@ -4,14 +4,14 @@ import { parseArgs } from 'node:util'
 
 /** Wrong invocation: exit 2 with one line and a hint to --help. */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: string) {
+  constructor (message: string, readonly command?: string) {
     super(message)
   }
 }
 
 /** The command could not do its job (unreadable file, git failure): one line, exit 1. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor (message: string, readonly exitCode = 1) {
     super(message)
   }
 }
@@ -24,7 +24,7 @@ export interface ParsedArgs {
 }
 
 /** The one-line reason for a parseArgs error, without its multi-line advice. */
-function parseErrorReason(err: unknown): string {
+function parseErrorReason (err: unknown): string {
   const e = err as { code?: string; message?: string }
   const message = String(e.message ?? err)
   const option = /'(-[^' ]+)/.exec(message)?.[1]
@@ -42,7 +42,7 @@ function parseErrorReason(err: unknown): string {
   }
 }
 
-export function parseCommandArgs(command: string, args: string[], options: OptionSpec): ParsedArgs {
+export function parseCommandArgs (command: string, args: string[], options: OptionSpec): ParsedArgs {
   try {
     const { values, positionals } = parseArgs({
       args,
@@ -56,7 +56,7 @@ export function parseCommandArgs(command: string, args: string[], options: Optio
   }
 }
 
-export function stringOption(parsed: ParsedArgs, name: string, command: string): string | undefined {
+export function stringOption (parsed: ParsedArgs, name: string, command: string): string | undefined {
   const value = parsed.values[name]
   if (value === undefined) return undefined
   if (typeof value !== 'string' || value === '') throw new UsageError(`option '--${name}' needs a value`, command)
@@ -66,7 +66,7 @@ export function stringOption(parsed: ParsedArgs, name: string, command: string):
 export const FORMATS = ['text', 'json', 'github', 'markdown'] as const
 export type Format = (typeof FORMATS)[number]
 
-export function formatOption(parsed: ParsedArgs, command: string): Format {
+export function formatOption (parsed: ParsedArgs, command: string): Format {
   const value = stringOption(parsed, 'format', command) ?? 'text'
   if (!(FORMATS as readonly string[]).includes(value)) {
     throw new UsageError(`unknown format '${value}' (use ${FORMATS.join(', ')})`, command)
@@ -75,11 +75,11 @@ export function formatOption(parsed: ParsedArgs, command: string): Format {
 }
 
 /** docs/cli.md: --policies DIR, else the positional [dir], else POLICY_DIR, else ./policies. */
-export function policyDirOption(
+export function policyDirOption (
   parsed: ParsedArgs,
   command: string,
   env: NodeJS.ProcessEnv,
-  positionalDir = true,
+  positionalDir = true
 ): string {
   const flag = stringOption(parsed, 'policies', command)
   const rest = positionalDir ? parsed.positionals : []
@@ -91,6 +91,6 @@ export function policyDirOption(
   return flag ?? given ?? (env.POLICY_DIR || 'policies')
 }
 
-export function noPositionals(parsed: ParsedArgs, command: string): void {
+export function noPositionals (parsed: ParsedArgs, command: string): void {
   if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`, command)
 }

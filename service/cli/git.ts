@@ -12,21 +12,21 @@ interface GitFailure {
   stderr?: string
 }
 
-function git(args: string[], cwd: string): Promise<string> {
-  return new Promise((done, fail) => {
+function git (args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
     execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: MAX_OUTPUT }, (err, stdout, stderr) => {
-      if (err) fail(Object.assign(err, { stderr }))
-      else done(stdout)
+      if (err) reject(Object.assign(err, { stderr }))
+      else resolve(stdout)
     })
   })
 }
 
 /** All blobs in one git process: a folder of thousands of files must not spawn thousands of gits. */
-function gitBatch(objects: string[], cwd: string): Promise<Buffer> {
-  return new Promise((done, fail) => {
+function gitBatch (objects: string[], cwd: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
     const child = execFile('git', ['cat-file', '--batch'], { cwd, encoding: 'buffer', maxBuffer: MAX_OUTPUT }, (err, stdout, stderr) => {
-      if (err) fail(Object.assign(err, { stderr: stderr.toString('utf8') }))
-      else done(stdout)
+      if (err) reject(Object.assign(err, { stderr: stderr.toString('utf8') }))
+      else resolve(stdout)
     })
     // If git dies early its exit status reports it; the write error would only repeat it.
     child.stdin?.on('error', () => {})
@@ -34,11 +34,11 @@ function gitBatch(objects: string[], cwd: string): Promise<Buffer> {
   })
 }
 
-function firstLine(failure: GitFailure): string {
+function firstLine (failure: GitFailure): string {
   return (failure.stderr ?? '').split('\n').find((l) => l.trim() !== '')?.replace(/^(fatal|error): /, '') ?? 'git failed'
 }
 
-function gitError(err: unknown, what: string): CliError {
+function gitError (err: unknown, what: string): CliError {
   const failure = err as GitFailure
   if (failure.code === 'ENOENT') return new CliError('git is not installed or not on PATH (diff reads the base from git)')
   return new CliError(`git failed while ${what}: ${firstLine(failure)}`)
@@ -52,7 +52,7 @@ export interface RepoFolder {
 }
 
 /** Where `dir` sits in the repository that contains `cwd`. */
-export async function locateFolder(cwd: string, dir: string): Promise<RepoFolder> {
+export async function locateFolder (cwd: string, dir: string): Promise<RepoFolder> {
   let top: string
   try {
     top = (await git(['rev-parse', '--show-toplevel'], cwd)).trim()
@@ -71,7 +71,7 @@ export async function locateFolder(cwd: string, dir: string): Promise<RepoFolder
 }
 
 /** The commit id of `ref`; a ref that does not exist is a usage error. */
-export async function resolveCommit(top: string, ref: string, option: string): Promise<string> {
+export async function resolveCommit (top: string, ref: string, option: string): Promise<string> {
   if (ref.startsWith('-')) throw new UsageError(`${option}: '${ref}' is not a git ref`, 'diff')
   try {
     return (await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], top)).trim()
@@ -85,11 +85,11 @@ export async function resolveCommit(top: string, ref: string, option: string): P
  * The files of one folder (not sub-folders) at `commit` that `keep` accepts, or `null` when the
  * commit has no such folder.
  */
-export async function readTree(
+export async function readTree (
   top: string,
   commit: string,
   dirInRepo: string,
-  keep: (name: string) => boolean,
+  keep: (name: string) => boolean
 ): Promise<PolicySource[] | null> {
   const treeish = dirInRepo === '' ? commit : `${commit}:${dirInRepo}`
   let listing: string

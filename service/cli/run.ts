@@ -13,7 +13,7 @@ import { verify } from './commands/verify.js'
 
 const COMMANDS: readonly Command[] = [lint, check, diff, fmt, schema, verify, serve]
 
-function mainHelp(): string {
+function mainHelp (): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))
   return `Usage: scope-policy <command> [options]
 
@@ -29,7 +29,7 @@ Exit: 0 ok, 1 findings (or denied, or a change at --fail-on), 2 usage error.
 `
 }
 
-function version(): string {
+function version (): string {
   // dist/service/cli/run.js → package.json at the package root.
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
   return pkg.version
@@ -38,13 +38,13 @@ function version(): string {
 /** Reasons quote what the user typed: a line break in it must not split the one line. */
 const oneLine = (text: string): string => text.replace(/\r/g, '\\r').replace(/\n/g, '\\n')
 
-function usageLine(err: UsageError): string {
+function usageLine (err: UsageError): string {
   const help = err.command ? `scope-policy ${err.command} --help` : 'scope-policy --help'
   return `scope-policy: ${oneLine(err.message)} (see '${help}')\n`
 }
 
 /** Runs one invocation; resolves to the exit code. */
-export async function run(argv: string[], io: Io): Promise<number> {
+export async function run (argv: string[], io: Io): Promise<number> {
   try {
     const [name, ...rest] = argv
     if (name === undefined) throw new UsageError('missing command')

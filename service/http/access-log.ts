@@ -11,15 +11,15 @@ export interface Decision {
 
 const decisions = new WeakMap<FastifyRequest, Decision>()
 
-export function recordDecision(request: FastifyRequest, decision: Decision): void {
+export function recordDecision (request: FastifyRequest, decision: Decision): void {
   decisions.set(request, decision)
 }
 
 /** Replaces Fastify's two lines per request ("incoming", "completed") with one line. */
 export class AccessLog extends LogController {
-  override incomingRequest(): void {}
+  override incomingRequest (): void {}
 
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     // remoteAddress beside `req`, not in it: Fastify's `req` serializer expects a request
     // and would drop it from a plain object.
     const line = {

@@ -58,14 +58,14 @@ declare module 'fastify' {
   }
 }
 
-function loggerOptions(logger: PreflightAppOptions['logger']): FastifyServerOptions['logger'] {
+function loggerOptions (logger: PreflightAppOptions['logger']): FastifyServerOptions['logger'] {
   if (!logger) return false
   const own = logger === true ? {} : logger
   const ownPaths = Array.isArray(own.redact) ? own.redact : (own.redact?.paths ?? [])
   return { ...own, redact: { paths: [...redactPaths, ...ownPaths], censor: '[redacted]' } }
 }
 
-export function buildPreflightApp(options: PreflightAppOptions): PreflightApp {
+export function buildPreflightApp (options: PreflightAppOptions): PreflightApp {
   const apiKeys = options.apiKeys ?? []
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: loggerOptions(options.logger) }),
@@ -108,7 +108,7 @@ export function buildPreflightApp(options: PreflightAppOptions): PreflightApp {
       code: 'FST_ERR_NOT_FOUND',
       error: 'Not Found',
       message: `Route ${request.method}:${request.url} not found`,
-    }),
+    })
   )
 
   app.register(async () => {

@@ -34,7 +34,7 @@ export interface ServeConfig {
 export class ServeConfigError extends Error {
   override name = 'ServeConfigError'
   readonly variables: string[]
-  constructor(variables: string[], reasons: string[]) {
+  constructor (variables: string[], reasons: string[]) {
     super(`invalid environment: ${reasons.join('; ')}`)
     this.variables = variables
   }
@@ -47,7 +47,7 @@ interface AjvError {
   params: Record<string, unknown>
 }
 
-function reasonFor(e: AjvError, value: string | undefined): string {
+function reasonFor (e: AjvError, value: string | undefined): string {
   if (e.keyword === 'enum') return `must be one of ${(e.params.allowedValues as string[]).join(', ')}`
   if (e.keyword !== 'pattern') return e.message ?? e.keyword
   // Empty is refused, not read as "no keys": a missing secret must not open the API.
@@ -56,7 +56,7 @@ function reasonFor(e: AjvError, value: string | undefined): string {
   return problem ? `holds ${problem.replace(/^a key/, 'a key that')}` : 'must be a comma-separated list of keys without spaces inside a key'
 }
 
-function toConfigError(err: unknown, env: NodeJS.ProcessEnv): Error {
+function toConfigError (err: unknown, env: NodeJS.ProcessEnv): Error {
   const errors = (err as { errors?: AjvError[] }).errors
   if (!Array.isArray(errors)) return err as Error
   const byVariable = new Map<string, string>()
@@ -67,7 +67,7 @@ function toConfigError(err: unknown, env: NodeJS.ProcessEnv): Error {
   return new ServeConfigError([...byVariable.keys()], [...byVariable.values()])
 }
 
-export async function readServeConfig(env: NodeJS.ProcessEnv = process.env): Promise<ServeConfig> {
+export async function readServeConfig (env: NodeJS.ProcessEnv = process.env): Promise<ServeConfig> {
   const probe = Fastify({ logger: false })
   try {
     // env-schema sets additionalProperties on the schema it is given: give it a copy.

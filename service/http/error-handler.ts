@@ -4,13 +4,13 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 
-function clientStatus(error: FastifyError): number | null {
+function clientStatus (error: FastifyError): number | null {
   if (error.validation) return 400
   const status = error.statusCode
   return typeof status === 'number' && status >= 400 && status < 500 ? status : null
 }
 
-export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+export function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = clientStatus(error)
   if (status !== null) {
     void reply.code(status).send({

@@ -24,10 +24,10 @@ export class OffThreadLoader {
   #settle: ((result: LoadResult) => void) | null = null
   #onMessage: ((message: ToMain) => void) | null = null
 
-  constructor(readonly dir: string) {}
+  constructor (readonly dir: string) {}
 
   /** loadPolicyDir(dir), off the event loop. Never rejects. */
-  load(): Promise<LoadResult> {
+  load (): Promise<LoadResult> {
     return new Promise((resolve) => {
       if (this.#settle) return resolve(failed('a load is already running'))
       const worker = this.#start()
@@ -68,13 +68,13 @@ export class OffThreadLoader {
   }
 
   /** Stops the worker; a load in flight ends as a load-failed result. */
-  close(): void {
+  close (): void {
     this.#settle?.(failed('closed'))
     void this.#worker?.terminate()
     this.#worker = null
   }
 
-  #start(): Worker {
+  #start (): Worker {
     if (this.#worker) return this.#worker
     const worker = new Worker(new URL('./policy-worker.js', import.meta.url))
     worker.on('message', (message: ToMain) => this.#onMessage?.(message))

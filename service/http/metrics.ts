@@ -22,16 +22,18 @@ export class PreflightMetrics {
   readonly #lastReload: Gauge
 
   /** `clientLabels` adds a client_id label to the decisions (METRICS_CLIENT_LABELS). */
-  constructor({ clientLabels = false }: { clientLabels?: boolean } = {}) {
+  constructor ({ clientLabels = false }: { clientLabels?: boolean } = {}) {
     this.#clientLabels = clientLabels
     const registers = [this.registry]
     const decisions = this.#decisions
+    // The counter registers itself; its collect() reads the plain Map at scrape time.
+    // eslint-disable-next-line no-new
     new Counter({
       name: 'scope_policy_decisions_total',
       help: 'Preflight decisions by outcome; code is the first violation of a denial, "none" when allowed',
       labelNames: clientLabels ? ['outcome', 'code', 'client_id'] : ['outcome', 'code'],
       registers,
-      collect() {
+      collect () {
         this.reset()
         for (const { labels, count } of decisions.values()) this.inc(labels, count)
       },
@@ -61,12 +63,12 @@ export class PreflightMetrics {
    * of a denial is its first violation (a closed set, so the labels stay bounded); the access
    * log lists them all. A clientId becomes a label only when the policy set knows it.
    */
-  countDecision(clientId: string, { allowed, app, violations }: CheckResult): void {
+  countDecision (clientId: string, { allowed, app, violations }: CheckResult): void {
     const client = this.#clientLabels ? (app === null ? UNKNOWN_CLIENT : clientId) : undefined
     this.#add(allowed ? 'allowed' : 'denied', allowed ? 'none' : (violations[0]?.code ?? 'none'), client, 1)
   }
 
-  #add(outcome: string, code: string, client: string | undefined, n: number): void {
+  #add (outcome: string, code: string, client: string | undefined, n: number): void {
     const key = client === undefined ? `${outcome} ${code}` : `${outcome} ${code} ${client}`
     const entry = this.#decisions.get(key)
     if (entry) entry.count += n
@@ -74,14 +76,14 @@ export class PreflightMetrics {
   }
 
   /** For PolicyStore's onLoad: `current` is the set in force after the load. */
-  countLoad(outcome: ReloadOutcome, current: PolicySet | null): void {
+  countLoad (outcome: ReloadOutcome, current: PolicySet | null): void {
     this.#reloads.inc({ result: outcome.applied ? 'ok' : 'refused' })
     if (outcome.applied) this.#lastReload.set(Date.now() / 1000)
     if (current) this.#apps.set(current.apps.size)
   }
 
   /** The Prometheus text exposition and its content type. */
-  async exposition(): Promise<{ contentType: string; text: string }> {
+  async exposition (): Promise<{ contentType: string; text: string }> {
     return { contentType: this.registry.contentType, text: await this.registry.metrics() }
   }
 }

@@ -40,7 +40,7 @@ export class PolicyStore {
   readonly #loader: OffThreadLoader
 
   /** `onLoad` is called after each load (docs/metrics.md counts them). */
-  constructor(dir: string, log: FastifyBaseLogger, onLoad?: LoadListener) {
+  constructor (dir: string, log: FastifyBaseLogger, onLoad?: LoadListener) {
     this.dir = dir
     this.#log = log
     this.#onLoad = onLoad
@@ -48,12 +48,12 @@ export class PolicyStore {
   }
 
   /** The set in force. Read it once per request. */
-  get current(): PolicySet {
+  get current (): PolicySet {
     if (!this.#current) throw new Error('no policy set loaded yet')
     return this.#current
   }
 
-  status(): PolicyStatus {
+  status (): PolicyStatus {
     if (this.#refused) {
       return {
         ready: false,
@@ -67,7 +67,7 @@ export class PolicyStore {
   }
 
   /** The first load: a folder with errors is a PolicyLoadError, and nothing is served. */
-  async start(): Promise<void> {
+  async start (): Promise<void> {
     const outcome = await this.reload('start')
     if (!outcome.applied) throw new PolicyLoadError(this.dir, outcome.findings)
   }
@@ -76,7 +76,7 @@ export class PolicyStore {
    * Loads the folder again. Calls made while a load runs share one further load, so a
    * burst of changes costs at most two loads and the last one sees the final files.
    */
-  reload(cause: string): Promise<ReloadOutcome> {
+  reload (cause: string): Promise<ReloadOutcome> {
     if (this.#queued) return this.#queued
     const next = this.#last.then(() => {
       this.#queued = null
@@ -92,12 +92,12 @@ export class PolicyStore {
    * After each load the watch is renewed if the path now names another folder (a
    * symlink re-pointed, the folder re-created) or the watch broke.
    */
-  watch(debounceMs: number): void {
+  watch (debounceMs: number): void {
     this.#watchMs = debounceMs
     this.#renewWatch()
   }
 
-  close(): void {
+  close (): void {
     this.#closed = true
     this.#loader.close()
     if (this.#debounce) clearTimeout(this.#debounce)
@@ -105,7 +105,7 @@ export class PolicyStore {
     this.#closeWatcher()
   }
 
-  #schedule(debounceMs: number): void {
+  #schedule (debounceMs: number): void {
     if (this.#debounce) clearTimeout(this.#debounce)
     this.#debounce = setTimeout(() => {
       this.#debounce = null
@@ -113,7 +113,7 @@ export class PolicyStore {
     }, debounceMs)
   }
 
-  #renewWatch(): void {
+  #renewWatch (): void {
     const debounceMs = this.#watchMs
     if (this.#closed || debounceMs === null) return
     try {
@@ -132,12 +132,12 @@ export class PolicyStore {
     }
   }
 
-  #closeWatcher(): void {
+  #closeWatcher (): void {
     this.#watcher?.close()
     this.#watcher = null
   }
 
-  async #loadOnce(cause: string): Promise<ReloadOutcome> {
+  async #loadOnce (cause: string): Promise<ReloadOutcome> {
     if (this.#closed) return { applied: false, findings: [] }
     const { policies, findings } = await this.#read()
     if (this.#closed) return { applied: false, findings }
@@ -152,7 +152,7 @@ export class PolicyStore {
       for (const f of findings) this.#log.error({ cause }, formatFinding(f, this.dir))
       this.#log.error(
         { cause, dir: this.dir, errors: this.#refused.length },
-        this.#current ? 'policy set refused; the last good set keeps serving' : 'policy set refused',
+        this.#current ? 'policy set refused; the last good set keeps serving' : 'policy set refused'
       )
     }
     this.#renewWatch()
@@ -165,7 +165,7 @@ export class PolicyStore {
   // meanwhile. The first load, before any request is served, runs here. The loader reports
   // problems as findings; should it throw all the same, the service keeps its last good set
   // rather than stop reloading.
-  async #read(): Promise<LoadResult> {
+  async #read (): Promise<LoadResult> {
     try {
       return await (this.#current ? this.#loader.load() : loadPolicyDir(this.dir))
     } catch (err) {

@@ -9,7 +9,7 @@ import type { ToMain, ToWorker } from './load-off-thread.js'
 /** Scopes per batch: what the main thread reads in one go, about a millisecond. */
 const BATCH_SCOPES = 1000
 
-function batches(apps: Iterable<AppPolicy>): AppPolicy[][] {
+function batches (apps: Iterable<AppPolicy>): AppPolicy[][] {
   const out: AppPolicy[][] = []
   let batch: AppPolicy[] = []
   let scopes = 0
@@ -38,7 +38,7 @@ port?.on('message', (message: ToWorker) => {
         pending = { batches: policies ? batches(policies.apps.values()) : [], done: { type: 'done', valid: policies !== null, findings } }
         send({ type: 'ready' })
       },
-      (err: unknown) => send({ type: 'failed', message: err instanceof Error ? err.name : 'error' }),
+      (err: unknown) => send({ type: 'failed', message: err instanceof Error ? err.name : 'error' })
     )
   } else if (pending) {
     // 'next': the main thread has read the previous batch.

@@ -46,12 +46,12 @@ export const PreflightBody = Type.Object(
         Type.String({ maxLength: scopeStringLength, description: 'space-delimited scopes' }),
         Type.Array(Type.String({ maxLength: LIMITS.scopeLength }), { maxItems: LIMITS.scopes }),
       ],
-      { description: 'the scopes the client would request' },
+      { description: 'the scopes the client would request' }
     ),
     resource: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.targetLength, description: 'RFC 8707 resource instead of the entry\'s: it must be the entry\'s or in its `resources`' })),
     audience: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.targetLength, description: 'audience instead of the entry\'s: it must be the entry\'s or in its `audiences`' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false }
 )
 
 export const PreflightAllowed = Type.Object(
@@ -61,7 +61,7 @@ export const PreflightAllowed = Type.Object(
     environment: Type.String(),
     scopes: Type.Array(Type.String(), { description: 'normalised, de-duplicated scopes that would be sent' }),
   },
-  { description: 'The request would pass' },
+  { description: 'The request would pass' }
 )
 
 const ViolationSchema = Type.Object({
@@ -78,14 +78,14 @@ export const PreflightDenied = Type.Object(
     error_description: Type.String(),
     violations: Type.Array(ViolationSchema),
   },
-  { description: 'The request would be refused: each violation says what to change' },
+  { description: 'The request would be refused: each violation says what to change' }
 )
 
 /** Fastify's own error shape, kept for every error but the 422. */
 const errorBody = (description: string) =>
   Type.Object(
     { statusCode: Type.Integer(), code: Type.String(), error: Type.String(), message: Type.String() },
-    { description },
+    { description }
   )
 
 export const Errors = {
@@ -98,7 +98,7 @@ export const Errors = {
 
 export const ClientParams = Type.Object(
   { clientId: Type.String({ minLength: 1, maxLength: LIMITS.clientIdLength }) },
-  { additionalProperties: false },
+  { additionalProperties: false }
 )
 
 export const ClientPolicy = Type.Object(
@@ -121,14 +121,14 @@ export const ClientPolicy = Type.Object(
     }),
     source: Type.String({ description: 'file:line of the whitelist, where a change is made' }),
   },
-  { description: 'What the policy lets this clientId request' },
+  { description: 'What the policy lets this clientId request' }
 )
 
 export const Health = Type.Object({ status: Type.Literal('ok') }, { description: 'The process is up' })
 
 export const Ready = Type.Object(
   { status: Type.Literal('ready'), apps: Type.Integer(), loadedAt: Type.String({ format: 'date-time' }) },
-  { description: 'The policy folder is valid and in force' },
+  { description: 'The policy folder is valid and in force' }
 )
 
 export const NotReady = Type.Object(
@@ -138,7 +138,7 @@ export const NotReady = Type.Object(
     files: Type.Array(Type.String()),
     findings: Type.Array(Type.String(), { description: 'file:line:col: severity code (no message, no text of the file)' }),
   },
-  { description: 'The last reload was refused: the last good set serves, these findings block the new one' },
+  { description: 'The last reload was refused: the last good set serves, these findings block the new one' }
 )
 
 const CatalogueScopeSchema = Type.Object({
@@ -167,8 +167,8 @@ export const AppList = Type.Object(
         description: Type.Optional(Type.String()),
         file: Type.String(),
         environments: Type.Array(CatalogueEnvironmentSchema),
-      }),
+      })
     ),
   },
-  { description: 'Every app of the policy set in force, by name' },
+  { description: 'Every app of the policy set in force, by name' }
 )

@@ -15,7 +15,7 @@ export interface ServeOptions {
  * exit 0. Rejects on a bad environment (the message names the variable) or an invalid
  * policy folder (each finding logged as file:line:col).
  */
-export async function serve(options: ServeOptions = {}): Promise<void> {
+export async function serve (options: ServeOptions = {}): Promise<void> {
   const config = await readServeConfig(options.env ?? process.env)
   const app = buildPreflightApp({
     policyDir: options.policyDir ?? config.policyDir,
@@ -47,7 +47,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       (err: unknown) => {
         app.log.error({ err }, 'shutdown failed')
         process.exit(1)
-      },
+      }
     )
   }
   process.on('SIGHUP', reload)

@@ -3,9 +3,9 @@
 // branch that fits what they sent.
 import type { FastifySchemaValidationError } from 'fastify'
 
-export function formatValidationErrors(
+export function formatValidationErrors (
   errors: FastifySchemaValidationError[],
-  dataVar: string,
+  dataVar: string
 ): Error {
   const specific = errors.filter((e) => e.keyword !== 'anyOf')
   // A branch that accepted the type but broke a limit, or failed deeper down, says more
@@ -13,7 +13,7 @@ export function formatValidationErrors(
   const beyondType = specific.filter((e) => e.keyword !== 'type')
   const candidates = beyondType.length > 0 ? beyondType : specific
   const chosen = candidates.filter(
-    (e) => e.keyword !== 'type' || !candidates.some((o) => o.instancePath.startsWith(`${e.instancePath}/`)),
+    (e) => e.keyword !== 'type' || !candidates.some((o) => o.instancePath.startsWith(`${e.instancePath}/`))
   )
   const reasons = new Map<string, string[]>()
   for (const e of chosen) {
@@ -26,13 +26,13 @@ export function formatValidationErrors(
     .map(([path, list]) =>
       list.every((r) => r.startsWith('must be '))
         ? `${path} must be ${list.map((r) => r.slice('must be '.length)).join(' or ')}`
-        : `${path} ${list.join(', ')}`,
+        : `${path} ${list.join(', ')}`
     )
     .join('; ')
   return new Error(message || `${dataVar} is malformed`)
 }
 
-function describe(e: FastifySchemaValidationError): string {
+function describe (e: FastifySchemaValidationError): string {
   const params = e.params as Record<string, unknown>
   if (e.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
     return `must NOT have the property '${params.additionalProperty}'`

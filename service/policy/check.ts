@@ -12,7 +12,7 @@ const WHITESPACE = /\s+/
 /** Above this many scopes, de-duplication switches from a scan to a Set. */
 const SCAN_LIMIT = 16
 
-function typeName(value: unknown): string {
+function typeName (value: unknown): string {
   if (value === null) return 'null'
   if (value === undefined) return 'nothing'
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`
@@ -24,7 +24,7 @@ interface Normalised {
   bad: unknown[]
 }
 
-function addToken(token: string, out: string[], seen: { set: Set<string> | null }): void {
+function addToken (token: string, out: string[], seen: { set: Set<string> | null }): void {
   if (seen.set === null) {
     if (out.includes(token)) return
     out.push(token)
@@ -35,9 +35,10 @@ function addToken(token: string, out: string[], seen: { set: Set<string> | null 
   }
 }
 
+// eslint-disable-next-line no-control-regex -- the ASCII range starts at NUL
 const NON_ASCII = /[^\x00-\x7f]/
 
-function addTokens(text: string, out: string[], seen: { set: Set<string> | null }): void {
+function addTokens (text: string, out: string[], seen: { set: Set<string> | null }): void {
   if (NON_ASCII.test(text)) {
     // Unicode whitespace (NBSP, U+2028, …) separates too: let the regex engine find it.
     for (const token of text.split(WHITESPACE)) if (token !== '') addToken(token, out, seen)
@@ -56,7 +57,7 @@ function addTokens(text: string, out: string[], seen: { set: Set<string> | null 
   }
 }
 
-function normalise(input: unknown): Normalised {
+function normalise (input: unknown): Normalised {
   const scopes: string[] = []
   const bad: unknown[] = []
   const seen = { set: null as Set<string> | null }
@@ -75,12 +76,12 @@ function normalise(input: unknown): Normalised {
  * The scopes that would be sent: a space-delimited string (any whitespace run) or an array,
  * split, de-duplicated in request order. Anything that is not a string is dropped.
  */
-export function normaliseScopes(input: unknown): string[] {
+export function normaliseScopes (input: unknown): string[] {
   return normalise(input).scopes
 }
 
 /** One violation for every element that is not a string: a garbage array gives one line, not a million. */
-function badItems(bad: readonly unknown[], violations: Violation[]): void {
+function badItems (bad: readonly unknown[], violations: Violation[]): void {
   if (bad.length === 0) return
   const more = bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''
   violations.push({
@@ -91,7 +92,7 @@ function badItems(bad: readonly unknown[], violations: Violation[]): void {
 }
 
 /** The rules that need no policy: RFC 6749 §3.3 grammar and user scopes (unless the profile accepts them). */
-function genericViolation(scope: string, userScopeRule = true): Violation | null {
+function genericViolation (scope: string, userScopeRule = true): Violation | null {
   const parts = commaListParts(scope)
   if (parts !== null) {
     const split = parts.join(' ')
@@ -119,7 +120,7 @@ function genericViolation(scope: string, userScopeRule = true): Violation | null
   return null
 }
 
-function genericViolations(scopes: readonly string[], violations: Violation[], userScopeRule = true): void {
+function genericViolations (scopes: readonly string[], violations: Violation[], userScopeRule = true): void {
   for (const scope of scopes) {
     const v = genericViolation(scope, userScopeRule)
     if (v) violations.push(v)
@@ -130,7 +131,7 @@ function genericViolations(scopes: readonly string[], violations: Violation[], u
  * Checks without a policy (the plugin without `policy`): only the generic rules apply, `user_scope`
  * unless the provider accepts user scopes (Keycloak).
  */
-export function checkGeneric(input: unknown, userScopeRule = true): { scopes: string[]; violations: Violation[] } {
+export function checkGeneric (input: unknown, userScopeRule = true): { scopes: string[]; violations: Violation[] } {
   try {
     const { scopes, bad } = normalise(input)
     const violations: Violation[] = []
@@ -143,7 +144,7 @@ export function checkGeneric(input: unknown, userScopeRule = true): { scopes: st
 }
 
 /** One edit apart: insert, delete, substitute, or swap two neighbours. */
-export function oneEditApart(a: string, b: string): boolean {
+export function oneEditApart (a: string, b: string): boolean {
   const la = a.length
   const lb = b.length
   if (a === b || Math.abs(la - lb) > 1) return false
@@ -156,7 +157,7 @@ export function oneEditApart(a: string, b: string): boolean {
   return la > lb ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1)
 }
 
-function nearMiss(scope: string, lk: EnvLookup): string | undefined {
+function nearMiss (scope: string, lk: EnvLookup): string | undefined {
   const folded = lk.folded.get(foldSeparators(scope))
   if (folded !== undefined) return folded
   const lower = scope.toLowerCase()
@@ -164,7 +165,7 @@ function nearMiss(scope: string, lk: EnvLookup): string | undefined {
   return i < 0 ? undefined : lk.names[i]
 }
 
-function scopeViolation(scope: string, lk: EnvLookup, userScopeRule: boolean): Violation {
+function scopeViolation (scope: string, lk: EnvLookup, userScopeRule: boolean): Violation {
   const generic = genericViolation(scope, userScopeRule)
   if (generic) return generic
   const tail = `${lk.label} allows: ${lk.allowed}; the whitelist is at ${lk.where}`
@@ -200,11 +201,11 @@ function scopeViolation(scope: string, lk: EnvLookup, userScopeRule: boolean): V
   }
 }
 
-function unreadable(): Violation {
+function unreadable (): Violation {
   return { scope: '', code: 'malformed', message: 'the check request could not be read' }
 }
 
-function unknownClient(policies: PolicySet, clientId: unknown, environment: unknown): Violation {
+function unknownClient (policies: PolicySet, clientId: unknown, environment: unknown): Violation {
   if (typeof clientId !== 'string' || clientId === '') {
     return { scope: '', code: 'unknown_client', message: `clientId must be a non-empty string; got ${typeName(clientId)}` }
   }
@@ -217,7 +218,7 @@ function unknownClient(policies: PolicySet, clientId: unknown, environment: unkn
   }
 }
 
-function run(policies: PolicySet, req: CheckRequest): CheckResult {
+function run (policies: PolicySet, req: CheckRequest): CheckResult {
   const r: Partial<Record<keyof CheckRequest, unknown>> = typeof req === 'object' && req !== null ? req : {}
   const { clientId, environment } = r
   const { scopes, bad } = normalise(r.scopes)
@@ -268,7 +269,7 @@ function run(policies: PolicySet, req: CheckRequest): CheckResult {
 }
 
 /** docs/policy-files.md. Never throws: a request it cannot read is denied with a violation. */
-export function check(policies: PolicySet, req: CheckRequest): CheckResult {
+export function check (policies: PolicySet, req: CheckRequest): CheckResult {
   try {
     return run(policies, req)
   } catch {

@@ -7,11 +7,11 @@ export type Risk = 'critical' | 'high' | 'medium' | 'low' | 'info'
 /** Highest first. */
 export const RISKS: readonly Risk[] = ['critical', 'high', 'medium', 'low', 'info']
 
-export function riskRank(risk: Risk): number {
+export function riskRank (risk: Risk): number {
   return RISKS.length - 1 - RISKS.indexOf(risk)
 }
 
-export function isRisk(value: string): value is Risk {
+export function isRisk (value: string): value is Risk {
   return (RISKS as readonly string[]).includes(value)
 }
 
@@ -87,11 +87,11 @@ const SECRET_MATERIAL = new Set([
 ])
 const PROD_NAMES = new Set(['prod', 'production', 'prd', 'live'])
 
-export function isProdEnvironment(name: string): boolean {
+export function isProdEnvironment (name: string): boolean {
   return PROD_NAMES.has(name.toLowerCase())
 }
 
-function scopeWords(scope: string): string[] {
+function scopeWords (scope: string): string[] {
   return scope
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .split(/[^A-Za-z0-9*]+|(?=\*)|(?<=\*)/)
@@ -100,7 +100,7 @@ function scopeWords(scope: string): string[] {
 }
 
 /** The risk of granting `scope`, from its words alone. */
-export function classifyScope(scope: string): { risk: Risk; why: string } {
+export function classifyScope (scope: string): { risk: Risk; why: string } {
   const words = scopeWords(scope)
   const objects = words.filter((w) => PRIVILEGED_OBJECTS.has(w))
   const admin = words.some((w) => ADMIN_WORDS.has(w))
@@ -118,12 +118,12 @@ export function classifyScope(scope: string): { risk: Risk; why: string } {
   return { risk: 'low', why: 'read-like scope' }
 }
 
-function atLeast(risk: Risk, floor: Risk): Risk {
+function atLeast (risk: Risk, floor: Risk): Risk {
   return riskRank(risk) >= riskRank(floor) ? risk : floor
 }
 
 /** A scope added to a prod environment that no other environment of the app whitelists. */
-function prodOnly(app: AppPolicy, env: EnvironmentPolicy, scope: string): string | null {
+function prodOnly (app: AppPolicy, env: EnvironmentPolicy, scope: string): string | null {
   if (!isProdEnvironment(env.name)) return null
   const others = [...app.environments.values()].filter((e) => !isProdEnvironment(e.name))
   if (others.length === 0) return 'prod only (the app has no other environment)'
@@ -131,7 +131,7 @@ function prodOnly(app: AppPolicy, env: EnvironmentPolicy, scope: string): string
   return `prod only (not in ${others.map((e) => e.name).join(', ')})`
 }
 
-function scopeAdded(app: AppPolicy, env: EnvironmentPolicy, scope: string): PolicyChange {
+function scopeAdded (app: AppPolicy, env: EnvironmentPolicy, scope: string): PolicyChange {
   const entry = env.scopes.get(scope)
   let { risk, why } = classifyScope(scope)
   const prod = prodOnly(app, env, scope)
@@ -151,11 +151,11 @@ function scopeAdded(app: AppPolicy, env: EnvironmentPolicy, scope: string): Poli
   }
 }
 
-function fileStart(app: AppPolicy): SourceLocation {
+function fileStart (app: AppPolicy): SourceLocation {
   return { file: app.file, line: 1, col: 1 }
 }
 
-function valueChange(
+function valueChange (
   app: AppPolicy,
   environment: string | null,
   kind: ChangeKind,
@@ -163,7 +163,7 @@ function valueChange(
   after: string | undefined,
   risk: Risk,
   why: string,
-  at: SourceLocation,
+  at: SourceLocation
 ): PolicyChange[] {
   if (before === after) return []
   return [{
@@ -179,7 +179,7 @@ function valueChange(
 }
 
 /** Entra application permissions: an added role is a grant, rated as a scope is. */
-function roleChanges(app: AppPolicy, base: EnvironmentPolicy, head: EnvironmentPolicy): PolicyChange[] {
+function roleChanges (app: AppPolicy, base: EnvironmentPolicy, head: EnvironmentPolicy): PolicyChange[] {
   const changes: PolicyChange[] = []
   const before = base.roles ?? new Map()
   const after = head.roles ?? new Map()
@@ -196,7 +196,7 @@ function roleChanges(app: AppPolicy, base: EnvironmentPolicy, head: EnvironmentP
   return changes
 }
 
-function diffEnvironment(app: AppPolicy, base: EnvironmentPolicy, head: EnvironmentPolicy): PolicyChange[] {
+function diffEnvironment (app: AppPolicy, base: EnvironmentPolicy, head: EnvironmentPolicy): PolicyChange[] {
   const env = head.name
   const changes = [
     ...valueChange(app, env, 'client-id-changed', base.clientId, head.clientId, 'high',
@@ -218,27 +218,40 @@ function diffEnvironment(app: AppPolicy, base: EnvironmentPolicy, head: Environm
     const now = head.scopes.get(scope)
     if (!now) {
       changes.push({
-        app: app.app, environment: env, kind: 'scope-removed', scope, before: entry.reason,
-        risk: 'info', why: 'access removed', at: head.scopesAt,
+        app: app.app,
+        environment: env,
+        kind: 'scope-removed',
+        scope,
+        before: entry.reason,
+        risk: 'info',
+        why: 'access removed',
+        at: head.scopesAt,
       })
     } else if (now.reason !== entry.reason) {
       changes.push({
-        app: app.app, environment: env, kind: 'scope-reason-changed', scope, before: entry.reason,
-        after: now.reason, risk: 'info', why: 'justification reworded', at: now.at,
+        app: app.app,
+        environment: env,
+        kind: 'scope-reason-changed',
+        scope,
+        before: entry.reason,
+        after: now.reason,
+        risk: 'info',
+        why: 'justification reworded',
+        at: now.at,
       })
     }
   }
   return changes
 }
 
-function addedEnvironment(app: AppPolicy, env: EnvironmentPolicy, why: string): PolicyChange[] {
+function addedEnvironment (app: AppPolicy, env: EnvironmentPolicy, why: string): PolicyChange[] {
   return [
     { app: app.app, environment: env.name, kind: 'environment-added', after: env.clientId, risk: 'medium', why, at: env.at },
     ...[...env.scopes.keys()].map((scope) => scopeAdded(app, env, scope)),
   ]
 }
 
-function diffApp(base: AppPolicy, head: AppPolicy): PolicyChange[] {
+function diffApp (base: AppPolicy, head: AppPolicy): PolicyChange[] {
   const start = fileStart(head)
   const changes = [
     ...valueChange(head, null, 'owner-changed', base.owner, head.owner, 'medium', 'someone else approves its scopes', start),
@@ -253,20 +266,25 @@ function diffApp(base: AppPolicy, head: AppPolicy): PolicyChange[] {
   for (const [name, env] of base.environments) {
     if (!head.environments.has(name)) {
       changes.push({
-        app: head.app, environment: name, kind: 'environment-removed', before: env.clientId,
-        risk: 'low', why: 'check the client is retired in the portal too', at: start,
+        app: head.app,
+        environment: name,
+        kind: 'environment-removed',
+        before: env.clientId,
+        risk: 'low',
+        why: 'check the client is retired in the portal too',
+        at: start,
       })
     }
   }
   return changes
 }
 
-function emptySet(): PolicySet {
+function emptySet (): PolicySet {
   return { dir: '', apps: new Map(), byClientId: new Map() }
 }
 
 /** Every change from `base` to `head`: apps in name order, riskiest first within an app; null means an empty set. */
-export function diffPolicySets(base: PolicySet | null, head: PolicySet | null): PolicyDiff {
+export function diffPolicySets (base: PolicySet | null, head: PolicySet | null): PolicyDiff {
   const before = base ?? emptySet()
   const after = head ?? emptySet()
   const names = [...new Set([...before.apps.keys(), ...after.apps.keys()])].sort()
@@ -289,7 +307,7 @@ export function diffPolicySets(base: PolicySet | null, head: PolicySet | null): 
   return { summary: summarize(changes), changes }
 }
 
-export function summarize(changes: readonly PolicyChange[]): DiffSummary {
+export function summarize (changes: readonly PolicyChange[]): DiffSummary {
   const byRisk: Record<Risk, number> = { critical: 0, high: 0, medium: 0, low: 0, info: 0 }
   for (const c of changes) byRisk[c.risk]++
   return {

@@ -22,12 +22,12 @@ export type FormatResult =
   | { ok: true; text: string; changed: boolean }
   | { ok: false; problems: FormatProblem[] }
 
-function keyName(pair: Pair): string | undefined {
+function keyName (pair: Pair): string | undefined {
   return isScalar(pair.key) ? String(pair.key.value) : undefined
 }
 
 /** Known keys first in `order`; unknown keys keep their place after them (stable sort). */
-function orderKeys(map: YAMLMap, order: readonly string[]): void {
+function orderKeys (map: YAMLMap, order: readonly string[]): void {
   const rank = (pair: Pair): number => {
     const i = order.indexOf(keyName(pair) ?? '')
     return i === -1 ? order.length : i
@@ -35,7 +35,7 @@ function orderKeys(map: YAMLMap, order: readonly string[]): void {
   map.items.sort((a, b) => rank(a) - rank(b))
 }
 
-function sortScopes(map: YAMLMap): void {
+function sortScopes (map: YAMLMap): void {
   // Code-unit order, not localeCompare: the result must not depend on the machine's locale.
   map.items.sort((a, b) => {
     const x = keyName(a) ?? ''
@@ -49,7 +49,7 @@ function sortScopes(map: YAMLMap): void {
  * end up above whichever entry sorts first: hand it to its entry before reordering. Only a
  * comment written on the `key:` line itself stays with the map.
  */
-function keepFirstEntryComment(pair: Pair, map: YAMLMap, text: string): void {
+function keepFirstEntryComment (pair: Pair, map: YAMLMap, text: string): void {
   const first = map.items[0]
   const keyEnd = isScalar(pair.key) ? pair.key.range?.[1] : undefined
   if (!map.commentBefore || !first || !isScalar(first.key) || keyEnd === undefined) return
@@ -63,12 +63,12 @@ function keepFirstEntryComment(pair: Pair, map: YAMLMap, text: string): void {
 }
 
 /** Block style, except `{}`: an empty whitelist reads best as `scopes: {}`. */
-function blockStyle(map: YAMLMap): void {
+function blockStyle (map: YAMLMap): void {
   if (map.items.length > 0) map.flow = false
 }
 
 /** Returns the canonical text of a policy file, or the YAML problems that prevent formatting. */
-export function formatPolicyText(text: string): FormatResult {
+export function formatPolicyText (text: string): FormatResult {
   const { doc, lineCounter, problems } = readYaml(text)
   const errors = problems.filter((p) => p.severity === 'error')
   if (errors.length > 0) {

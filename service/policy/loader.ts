@@ -15,7 +15,7 @@ export interface LoadOptions {
 const where = (o: Occurrence): string => `${o.at.file}:${o.at.line}:${o.at.col}`
 
 /** Pure: parses in-memory files (the CLI's diff reads them from git). Sorted by file name. */
-export function loadPolicyFiles(sources: readonly PolicySource[], options: LoadOptions = {}): LoadResult {
+export function loadPolicyFiles (sources: readonly PolicySource[], options: LoadOptions = {}): LoadResult {
   const dir = options.dir ?? '.'
   const findings: Finding[] = []
   const apps = new Map<string, AppPolicy>()
@@ -37,7 +37,7 @@ export function loadPolicyFiles(sources: readonly PolicySource[], options: LoadO
       if (first) {
         clean = false
         findings.push(
-          finding(parsed.appName.at, 'error', 'duplicate-app', `app ${quote(first.value)} is already defined at ${where(first)}: one file per app`),
+          finding(parsed.appName.at, 'error', 'duplicate-app', `app ${quote(first.value)} is already defined at ${where(first)}: one file per app`)
         )
       } else firstApp.set(parsed.appName.value, parsed.appName)
     }
@@ -50,8 +50,8 @@ export function loadPolicyFiles(sources: readonly PolicySource[], options: LoadO
             id.at,
             'error',
             'duplicate-client-id',
-            `clientId ${quote(id.value)} of ${id.app}/${id.environment ?? '?'} is already used by ${first.app}/${first.environment ?? '?'} at ${where(first)}: a clientId belongs to one app and environment`,
-          ),
+            `clientId ${quote(id.value)} of ${id.app}/${id.environment ?? '?'} is already used by ${first.app}/${first.environment ?? '?'} at ${where(first)}: a clientId belongs to one app and environment`
+          )
         )
       } else firstClient.set(id.value, id)
     }
@@ -81,7 +81,7 @@ const folderAt = (code: string, message: string): Finding =>
   finding({ file: '.', line: 1, col: 1 }, 'error', code, message)
 
 /** Reads the policy files of `dir` (not sub-folders, no symlinks), sorted. Never throws. */
-export async function loadPolicyDir(dir: string): Promise<LoadResult> {
+export async function loadPolicyDir (dir: string): Promise<LoadResult> {
   let folder: PolicyFolder
   try {
     folder = await listPolicyFolder(dir)
@@ -118,9 +118,9 @@ export async function loadPolicyDir(dir: string): Promise<LoadResult> {
 /** Thrown by loadPolicySet when the folder has an error; `findings` holds every finding. */
 export class PolicyLoadError extends Error {
   override readonly name = 'PolicyLoadError'
-  constructor(
+  constructor (
     readonly dir: string,
-    readonly findings: Finding[],
+    readonly findings: Finding[]
   ) {
     const errors = findings.filter((f) => f.severity === 'error')
     super(`invalid policy folder ${dir} (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.map((f) => `  ${formatFinding(f, dir)}`).join('\n')}`)
@@ -128,7 +128,7 @@ export class PolicyLoadError extends Error {
 }
 
 /** The policy set of `dir`, or a PolicyLoadError listing every error `file:line:col`. */
-export async function loadPolicySet(dir: string): Promise<PolicySet> {
+export async function loadPolicySet (dir: string): Promise<PolicySet> {
   const { policies, findings } = await loadPolicyDir(dir)
   if (policies === null) throw new PolicyLoadError(dir, findings)
   return policies

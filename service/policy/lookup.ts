@@ -25,7 +25,7 @@ export interface EnvLookup {
 const MAX_LISTED = 10
 
 /** `read:interaction`, `Interaction_Read`, `read.interaction` → `interaction read`. */
-export function foldSeparators(scope: string): string {
+export function foldSeparators (scope: string): string {
   return scope
     .toLowerCase()
     .split(/[:_.\-/]+/)
@@ -34,7 +34,7 @@ export function foldSeparators(scope: string): string {
     .join(' ')
 }
 
-function listScopes(names: readonly string[]): string {
+function listScopes (names: readonly string[]): string {
   if (names.length === 0) return 'no scope (scopes: {})'
   const shown = names.slice(0, MAX_LISTED).join(', ')
   return names.length > MAX_LISTED ? `${shown} … (${names.length - MAX_LISTED} more)` : shown
@@ -42,7 +42,7 @@ function listScopes(names: readonly string[]): string {
 
 const cache = new WeakMap<EnvironmentPolicy, EnvLookup>()
 
-export function lookupFor(set: PolicySet, app: AppPolicy, env: EnvironmentPolicy): EnvLookup {
+export function lookupFor (set: PolicySet, app: AppPolicy, env: EnvironmentPolicy): EnvLookup {
   let lk = cache.get(env)
   if (lk && lk.dir === set.dir) return lk
   const names = [...env.scopes.keys()]
@@ -68,6 +68,6 @@ export function lookupFor(set: PolicySet, app: AppPolicy, env: EnvironmentPolicy
 }
 
 /** Builds every environment's lookup up front, so the first checks are as fast as the rest. */
-export function buildLookups(set: PolicySet): void {
+export function buildLookups (set: PolicySet): void {
   for (const app of set.apps.values()) for (const env of app.environments.values()) lookupFor(set, app, env)
 }

@@ -48,14 +48,14 @@ export interface ParsedFile {
 }
 
 /** `app.yaml` / `dir/app.yml` → `app`. */
-export function appNameOf(file: string): string {
+export function appNameOf (file: string): string {
   const base = file.slice(file.lastIndexOf('/') + 1)
   return base.replace(/\.ya?ml$/i, '')
 }
 
 const pointer = (path: Path): string => path.map((s) => `/${s.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')
 
-function pairAt(map: YAMLMap, key: string): Pair | undefined {
+function pairAt (map: YAMLMap, key: string): Pair | undefined {
   return map.items.find((p) => keyText(p) === key)
 }
 
@@ -67,37 +67,37 @@ class FileCheck {
   doc: Document | null = null
   root: YAMLMap | null = null
 
-  constructor(
+  constructor (
     readonly file: string,
-    readonly text: string,
+    readonly text: string
   ) {}
 
-  loc(offset: number): SourceLocation {
+  loc (offset: number): SourceLocation {
     const { line, col } = this.lc.linePos(offset)
     return { file: this.file, line, col }
   }
 
-  nodeLoc(node: Node | null | undefined): SourceLocation {
+  nodeLoc (node: Node | null | undefined): SourceLocation {
     return this.loc(node?.range?.[0] ?? 0)
   }
 
-  error(at: SourceLocation, code: string, message: string, path?: Path): void {
+  error (at: SourceLocation, code: string, message: string, path?: Path): void {
     this.findings.push(finding(at, 'error', code, message))
     if (path) this.flagged.add(pointer(path))
   }
 
-  warn(at: SourceLocation, code: string, message: string): void {
+  warn (at: SourceLocation, code: string, message: string): void {
     this.findings.push(finding(at, 'warning', code, message))
   }
 
-  isFlagged(path: Path): boolean {
+  isFlagged (path: Path): boolean {
     if (this.flagged.size === 0) return false
     for (let i = 0; i <= path.length; i++) if (this.flagged.has(pointer(path.slice(0, i)))) return true
     return false
   }
 
   /** The pair holding `path`'s value, when the path exists in the YAML. */
-  pairOf(path: Path): Pair | undefined {
+  pairOf (path: Path): Pair | undefined {
     let node: unknown = this.root
     let pair: Pair | undefined
     for (const seg of path) {
@@ -110,7 +110,7 @@ class FileCheck {
   }
 
   /** Where a finding about `path` points: its value, else its key, else the nearest ancestor. */
-  locOf(path: Path, prefer: 'key' | 'value'): SourceLocation {
+  locOf (path: Path, prefer: 'key' | 'value'): SourceLocation {
     for (let n = path.length; n > 0; n--) {
       const pair = this.pairOf(path.slice(0, n))
       if (!pair) continue
@@ -122,7 +122,7 @@ class FileCheck {
   }
 }
 
-function parseYaml(c: FileCheck): boolean {
+function parseYaml (c: FileCheck): boolean {
   const { doc, problems } = readYaml(c.text, c.lc)
   for (const p of problems) {
     const at = c.loc(p.offset)
@@ -156,7 +156,7 @@ const isIdentifier = (path: Path): boolean =>
  * Walks every node: aliases (a diff reviewer must see every grant written out) and secrets, by
  * key name or by value. Returns false when an alias makes the rest meaningless.
  */
-function scanNodes(c: FileCheck): boolean {
+function scanNodes (c: FileCheck): boolean {
   let aliases = false
   const visit = (node: unknown, path: Path): void => {
     if (isAlias(node)) {
@@ -184,7 +184,7 @@ function scanNodes(c: FileCheck): boolean {
             c.nodeLoc(pair.key as Node),
             'secret',
             `a key in ${describeLocation(path)} looks like a secret (${keyKind}): secrets never belong in a policy file; remove it and rotate it`,
-            childPath,
+            childPath
           )
           continue
         }
@@ -195,7 +195,7 @@ function scanNodes(c: FileCheck): boolean {
             c.nodeLoc(pair.key as Node),
             'secret',
             `key ${quote(key)} looks like a secret: secrets never belong in a policy file (give them to the app through its environment, and rotate any secret that was committed)`,
-            childPath,
+            childPath
           )
           continue
         }
@@ -210,7 +210,7 @@ function scanNodes(c: FileCheck): boolean {
           c.nodeLoc(node),
           'secret',
           `${describeLocation(path)} looks like a secret (${kind}): secrets never belong in a policy file; remove it and rotate it`,
-          path,
+          path
         )
       }
     }
@@ -219,7 +219,7 @@ function scanNodes(c: FileCheck): boolean {
   return !aliases
 }
 
-function checkSchema(c: FileCheck, js: unknown): void {
+function checkSchema (c: FileCheck, js: unknown): void {
   if (validator.Check(js)) return
   const seen = new Set<string>()
   for (const e of validator.Errors(js)) {
@@ -232,13 +232,13 @@ function checkSchema(c: FileCheck, js: unknown): void {
   }
 }
 
-function stringAt(c: FileCheck, map: YAMLMap, path: Path): { value: string; at: SourceLocation } | null {
+function stringAt (c: FileCheck, map: YAMLMap, path: Path): { value: string; at: SourceLocation } | null {
   const pair = pairAt(map, path[path.length - 1] ?? '')
   if (!pair || c.isFlagged(path) || !isScalar(pair.value) || typeof pair.value.value !== 'string') return null
   return { value: pair.value.value, at: c.nodeLoc(pair.value) }
 }
 
-function checkScopeName(c: FileCheck, name: string, at: SourceLocation, path: Path, userScopeRule: boolean): boolean {
+function checkScopeName (c: FileCheck, name: string, at: SourceLocation, path: Path, userScopeRule: boolean): boolean {
   if (hasWildcard(name)) {
     c.error(at, 'wildcard', `scope ${quote(name)} has a wildcard: list each scope by its exact name (RFC 6749 §3.3 has no patterns)`, path)
   } else if (commaListParts(name) !== null) {
@@ -263,7 +263,7 @@ interface EnvDraft {
 }
 
 /** The rules on values: names, URLs, scope keys and reasons. Collects what the build needs. */
-function checkValues(c: FileCheck, parsed: ParsedFile): EnvDraft[] {
+function checkValues (c: FileCheck, parsed: ParsedFile): EnvDraft[] {
   const root = c.root as YAMLMap
   const fileApp = appNameOf(c.file)
   const app = stringAt(c, root, ['app'])
@@ -274,7 +274,7 @@ function checkValues(c: FileCheck, parsed: ParsedFile): EnvDraft[] {
       c.error(
         app.at,
         'app-name-mismatch',
-        `app ${quote(app.value)} does not match the file name ${quote(c.file)}: rename the file to ${app.value}.yaml or set app: ${fileApp}`,
+        `app ${quote(app.value)} does not match the file name ${quote(c.file)}: rename the file to ${app.value}.yaml or set app: ${fileApp}`
       )
     }
   }
@@ -303,7 +303,7 @@ function checkValues(c: FileCheck, parsed: ParsedFile): EnvDraft[] {
         c.nodeLoc(scopesPair.key as Node),
         'too-many-scopes',
         `environment ${quote(name)} whitelists ${scopesPair.value.items.length} scopes, more than ${MAX_SCOPES_PER_ENVIRONMENT}: a client_credentials app needs a handful; split it into apps with one job each`,
-        [...base, 'scopes'],
+        [...base, 'scopes']
       )
       continue
     }
@@ -325,7 +325,7 @@ function checkValues(c: FileCheck, parsed: ParsedFile): EnvDraft[] {
         c.warn(
           at,
           'case-collision',
-          `scope ${quote(scope)} differs from ${quote(twin.name)} (line ${twin.at.line}) only in letter case: scopes are case-sensitive, keep the spelling the provider's portal shows`,
+          `scope ${quote(scope)} differs from ${quote(twin.name)} (line ${twin.at.line}) only in letter case: scopes are case-sensitive, keep the spelling the provider's portal shows`
         )
       }
       const value = scopePair.value
@@ -343,7 +343,7 @@ function checkValues(c: FileCheck, parsed: ParsedFile): EnvDraft[] {
   return drafts
 }
 
-function build(c: FileCheck, js: PolicyFile, drafts: EnvDraft[]): AppPolicy {
+function build (c: FileCheck, js: PolicyFile, drafts: EnvDraft[]): AppPolicy {
   const environments = new Map<string, EnvironmentPolicy>()
   for (const draft of drafts) {
     const env = js.environments[draft.name]
@@ -372,7 +372,7 @@ function build(c: FileCheck, js: PolicyFile, drafts: EnvDraft[]): AppPolicy {
 }
 
 /** Never throws: every problem, even an unexpected one, becomes a finding. */
-export function parsePolicyFile(file: string, text: string): ParsedFile {
+export function parsePolicyFile (file: string, text: string): ParsedFile {
   const parsed: ParsedFile = { findings: [], policy: null, appName: null, clientIds: [] }
   const c = new FileCheck(file, text)
   try {

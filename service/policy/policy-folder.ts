@@ -10,7 +10,7 @@ import type { Finding } from './types.js'
 export const MAX_FILE_BYTES = 1024 * 1024
 
 /** The files a policy folder holds: `*.yaml` and `*.yml`, not dotfiles. */
-export function isPolicyFileName(name: string): boolean {
+export function isPolicyFileName (name: string): boolean {
   return !name.startsWith('.') && /\.ya?ml$/i.test(name)
 }
 
@@ -30,7 +30,7 @@ export interface PolicyFolder {
 }
 
 /** The policy files of `dir` (not sub-folders). Throws the readdir error for a missing folder. */
-export async function listPolicyFolder(dir: string): Promise<PolicyFolder> {
+export async function listPolicyFolder (dir: string): Promise<PolicyFolder> {
   const entries = await readdir(dir, { withFileTypes: true })
   const names: string[] = []
   const findings: Finding[] = []
@@ -48,7 +48,7 @@ export async function listPolicyFolder(dir: string): Promise<PolicyFolder> {
  * The text of one policy file, or a finding. O_NOFOLLOW: a file swapped for a symlink after the
  * listing is refused, not followed; O_NONBLOCK: a FIFO swapped in cannot hang the read.
  */
-export async function readPolicyFile(dir: string, name: string): Promise<string | Finding> {
+export async function readPolicyFile (dir: string, name: string): Promise<string | Finding> {
   let handle
   try {
     handle = await open(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)

@@ -12,12 +12,12 @@ const LIST: Record<Target, 'resources' | 'audiences'> = { resource: 'resources',
  * The value that would be sent when `value` is the entry's or in its list; otherwise a
  * `resource_not_allowed` / `audience_not_allowed` violation and the entry's own value.
  */
-export function targetViolation(
+export function targetViolation (
   kind: Target,
   value: unknown,
   env: EnvironmentPolicy,
   app: AppPolicy,
-  violations: Violation[],
+  violations: Violation[]
 ): string | undefined {
   const own = env[kind]
   const list = env[LIST[kind]] ?? []
@@ -38,7 +38,7 @@ export function targetViolation(
 }
 
 /** The profile's request rules; a generic violation for the same scope wins over `provider_rule`. */
-export function providerViolations(profile: ProviderProfile, req: RequestContext, violations: Violation[]): void {
+export function providerViolations (profile: ProviderProfile, req: RequestContext, violations: Violation[]): void {
   for (const rule of profile.requestRules) {
     for (const v of rule.check(req)) {
       const taken = v.scope !== ''

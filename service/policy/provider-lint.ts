@@ -22,24 +22,24 @@ export interface EnvSketch {
 
 const LINT_CODE: Partial<Record<Violation['code'], string>> = { provider_rule: 'provider-rule', missing_audience: 'missing-audience' }
 
-function pairOf(map: YAMLMap, key: string): Pair | undefined {
+function pairOf (map: YAMLMap, key: string): Pair | undefined {
   return map.items.find((p) => keyText(p) === key)
 }
 
-function stringValue(map: YAMLMap, key: string): string | undefined {
+function stringValue (map: YAMLMap, key: string): string | undefined {
   const v = pairOf(map, key)?.value
   return isScalar(v) && typeof v.value === 'string' ? v.value : undefined
 }
 
 /** `roles:` as a map with places; a finding where the profile takes no roles. */
-function readRoles(c: LintSink, profile: ProviderProfile, env: YAMLMap, base: readonly string[]): Map<string, WhitelistedScope> | undefined {
+function readRoles (c: LintSink, profile: ProviderProfile, env: YAMLMap, base: readonly string[]): Map<string, WhitelistedScope> | undefined {
   const pair = pairOf(env, 'roles')
   if (!pair || !isMap(pair.value) || c.isFlagged([...base, 'roles'])) return undefined
   if (!profile.roles) {
     c.warn(
       c.nodeLoc(pair.key as Node),
       'provider-rule',
-      `roles: are Entra application permissions; provider ${profile.name} never reads them: remove them, or set provider: entra (rule roles-entra-only)`,
+      `roles: are Entra application permissions; provider ${profile.name} never reads them: remove them, or set provider: entra (rule roles-entra-only)`
     )
   }
   const roles = new Map<string, WhitelistedScope>()
@@ -55,12 +55,12 @@ function readRoles(c: LintSink, profile: ProviderProfile, env: YAMLMap, base: re
 }
 
 /** Runs the profile on one environment; returns its roles for the build. */
-export function lintProviderEntry(
+export function lintProviderEntry (
   c: LintSink,
   profile: ProviderProfile,
   env: YAMLMap,
   base: readonly string[],
-  sketch: EnvSketch,
+  sketch: EnvSketch
 ): Map<string, WhitelistedScope> | undefined {
   const roles = readRoles(c, profile, env, base)
   const tokenEndpoint = stringValue(env, 'tokenEndpoint')
@@ -91,9 +91,9 @@ export function lintProviderEntry(
 }
 
 /** The provider fields of a built environment. */
-export function providerFields(
+export function providerFields (
   env: { audience?: string; resources?: string[]; audiences?: string[] },
-  roles: Map<string, WhitelistedScope> | undefined,
+  roles: Map<string, WhitelistedScope> | undefined
 ): Pick<EnvironmentPolicy, 'audience' | 'resources' | 'audiences' | 'roles'> {
   return {
     ...(env.audience !== undefined ? { audience: env.audience } : {}),

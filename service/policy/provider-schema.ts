@@ -9,7 +9,7 @@ export const ProviderSchema = Type.Union(
     default: 'generic',
     description:
       'Rule profile of the token provider (docs/providers.md): generic (RFC 6749 only), auth0, entra, okta, keycloak or genesys.',
-  },
+  }
 )
 
 const uriList = (what: string) =>
@@ -23,7 +23,7 @@ export const ProviderEnvironmentFields = {
     Type.String({
       minLength: 1,
       description: 'Sent as the `audience` form parameter (Auth0: the API identifier, required there).',
-    }),
+    })
   ),
   roles: Type.Optional(
     Type.Record(
@@ -32,8 +32,8 @@ export const ProviderEnvironmentFields = {
       {
         description:
           'Entra only: application permissions (app roles) expected in the token\'s `roles` claim -> reason.',
-      },
-    ),
+      }
+    )
   ),
   resources: Type.Optional(uriList('`resource`')),
   audiences: Type.Optional(uriList('`audience`')),

@@ -12,7 +12,7 @@ export type Path = readonly string[]
 const ROOT_FIELDS = Object.keys(PolicyFileSchema.properties)
 const ENV_FIELDS = Object.keys(EnvironmentSchema.properties)
 
-export function parsePointer(p: string): string[] {
+export function parsePointer (p: string): string[] {
   if (p === '') return []
   return p
     .slice(1)
@@ -20,7 +20,7 @@ export function parsePointer(p: string): string[] {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
 }
 
-export function describeLocation(path: Path): string {
+export function describeLocation (path: Path): string {
   const [top, env, field, scope] = path
   if (top === undefined) return 'the file'
   if (top !== 'environments' || env === undefined) return `"${top}"`
@@ -30,7 +30,7 @@ export function describeLocation(path: Path): string {
   return `"${field}" of environment ${quote(env)}`
 }
 
-function typeName(value: unknown): string {
+function typeName (value: unknown): string {
   if (value === null) return 'nothing (null)'
   if (Array.isArray(value)) return 'a list'
   if (typeof value === 'object') return 'a mapping'
@@ -47,7 +47,7 @@ const MISSING_HINTS: Record<string, string> = {
   scopes: 'write `scopes: {}` to allow no scope, or list each scope with the reason it is needed',
 }
 
-export function schemaMessage(e: ValueError, path: Path): { message: string; prefer: 'key' | 'value' } {
+export function schemaMessage (e: ValueError, path: Path): { message: string; prefer: 'key' | 'value' } {
   const last = path[path.length - 1] ?? ''
   const parent = path.slice(0, -1)
   const what = describeLocation(path)

@@ -10,7 +10,7 @@ export const AuthMethodSchema = Type.Union(
     default: 'client_secret_basic',
     description:
       'How the client authenticates at the token endpoint: client_secret_basic / client_secret_post (RFC 6749 §2.3.1, a shared secret), private_key_jwt (RFC 7523 §2.2, an assertion signed with a private key), tls_client_auth / self_signed_tls_client_auth (RFC 8705 §2, a TLS client certificate).',
-  },
+  }
 )
 
 export const ScopesSchema = Type.Record(
@@ -24,13 +24,13 @@ export const ScopesSchema = Type.Record(
     // For editors only (TypeBox does not check it; the loader's findings are more precise):
     // an RFC 6749 §3.3 scope-token without `*` (wildcard) or `,` (list).
     propertyNames: { pattern: '^[\\x21\\x23-\\x29\\x2B\\x2D-\\x5B\\x5D-\\x7E]+$' },
-  },
+  }
 )
 
 /** The pattern of the `…Env` fields: an environment variable's name, never its value. */
 export const VARIABLE_NAME_PATTERN = '^[A-Z_][A-Z0-9_]*$'
 
-function variableName(description: string) {
+function variableName (description: string) {
   return Type.Optional(Type.String({ pattern: VARIABLE_NAME_PATTERN, description: `${description} A variable name only, never the value.` }))
 }
 
@@ -52,7 +52,7 @@ export const EnvironmentSchema = Type.Object(
       Type.String({
         minLength: 1,
         description: 'RFC 8707 resource indicator (audience) sent with the token request: an absolute URI.',
-      }),
+      })
     ),
     secretEnv: variableName('The environment variable that holds this client\'s secret for `scope-policy verify` (default SCOPE_POLICY_SECRET_<APP>_<ENV>; NAME_FILE works too).'),
     privateKeyEnv: variableName('The environment variable that holds this client\'s private key (PEM or JWK) for private_key_jwt (default SCOPE_POLICY_PRIVATE_KEY_<APP>_<ENV>; NAME_FILE works too).'),
@@ -61,7 +61,7 @@ export const EnvironmentSchema = Type.Object(
     scopes: ScopesSchema,
     ...ProviderEnvironmentFields,
   },
-  { additionalProperties: false, description: 'One environment of the app (prod, staging, …).' },
+  { additionalProperties: false, description: 'One environment of the app (prod, staging, …).' }
 )
 
 export const ENVIRONMENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$'
@@ -84,13 +84,13 @@ export const PolicyFileSchema = Type.Object(
       description: 'Environment name -> its client, endpoint and scope whitelist.',
     }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false }
 )
 
 export type PolicyFile = Static<typeof PolicyFileSchema>
 
 /** The JSON Schema of a policy file, for editors (yaml-language-server) and `scope-policy schema`. */
-export function policyJsonSchema(): Record<string, unknown> {
+export function policyJsonSchema (): Record<string, unknown> {
   // JSON round trip: a plain copy without TypeBox's symbol keys that callers may mutate.
   const body = JSON.parse(JSON.stringify(PolicyFileSchema)) as Record<string, unknown>
   return {

@@ -16,7 +16,7 @@ export const USER_SCOPES: ReadonlySet<string> = new Set([
   'phone',
 ])
 
-export function isScopeToken(s: string): boolean {
+export function isScopeToken (s: string): boolean {
   return SCOPE_TOKEN.test(s)
 }
 
@@ -24,11 +24,11 @@ export function isScopeToken(s: string): boolean {
  * `read:a,read:b` → `['read:a', 'read:b']`; null without a comma. A comma is legal in a
  * scope-token, but in practice it is always a list written in the wrong syntax (§3.3 uses spaces).
  */
-export function commaListParts(s: string): string[] | null {
+export function commaListParts (s: string): string[] | null {
   if (!s.includes(',')) return null
   return s.split(',').filter((p) => p.length > 0)
 }
 
-export function hasWildcard(s: string): boolean {
+export function hasWildcard (s: string): boolean {
   return s.includes('*')
 }

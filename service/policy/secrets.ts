@@ -5,7 +5,7 @@
 const SECRET_KEY = /secret|passw(or)?d|passphrase|apikey|privatekey|accesstoken|refreshtoken|clientassertion|credential/
 
 /** True for keys such as `clientSecret`, `client_secret`, `password`, `apiKey`, `private_key`. */
-export function isSecretKey(key: string): boolean {
+export function isSecretKey (key: string): boolean {
   return SECRET_KEY.test(key.toLowerCase().replace(/[-_.\s]/g, ''))
 }
 
@@ -25,7 +25,7 @@ const KNOWN_SECRETS: ReadonlyArray<[RegExp, string]> = [
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** Shannon entropy in bits per character. */
-function entropy(s: string): number {
+function entropy (s: string): number {
   const counts = new Map<string, number>()
   for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1)
   let h = 0
@@ -40,7 +40,7 @@ function entropy(s: string): number {
  * A long random-looking run: base64/hex-like, ≥ 32 characters, high entropy. Identifiers people
  * write into reasons (UUIDs, 40-hex git commit ids, link paths) do not count.
  */
-function highEntropyRun(value: string): boolean {
+function highEntropyRun (value: string): boolean {
   // Document ids in links (scheme://host/path) are random too; a query string may hold a key.
   const text = value.replace(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s?#]*/gi, ' ')
   for (const run of text.match(/[A-Za-z0-9+/=_-]{32,}/g) ?? []) {
@@ -58,7 +58,7 @@ function highEntropyRun(value: string): boolean {
  * What kind of secret `value` looks like, or null. `identifier` values (client ids, URLs) are
  * random by nature, so only known secret shapes count there, not entropy.
  */
-export function secretKind(value: string, identifier: boolean): string | null {
+export function secretKind (value: string, identifier: boolean): string | null {
   for (const [pattern, kind] of KNOWN_SECRETS) if (pattern.test(value)) return kind
   if (!identifier && highEntropyRun(value)) return 'a long random string (high entropy)'
   return null

@@ -50,14 +50,14 @@ const YAML_MESSAGES: Record<string, string> = {
 export const yamlMessage = (code: string): string => YAML_MESSAGES[code] ?? `invalid YAML (${code})`
 
 /** A key as written: `0x1F:` is the scope "0x1F", not 31; `null:` is "null". Null for a non-scalar key. */
-export function keyText(pair: Pair): string | null {
+export function keyText (pair: Pair): string | null {
   const k = pair.key
   if (isScalar(k)) return k.type === 'PLAIN' && typeof k.source === 'string' ? k.source : String(k.value)
   if (k === null || k === undefined) return ''
   return null
 }
 
-function duplicateMessage(key: string): string {
+function duplicateMessage (key: string): string {
   const kind = secretKind(key, false)
   const shown = kind === null ? quote(key) : `that looks like a secret (${kind}; remove it and rotate it)`
   return `duplicate key ${shown}: keys must be unique and YAML would silently keep one of them; keep a single entry`
@@ -67,10 +67,10 @@ function duplicateMessage(key: string): string {
  * One pass over every mapping, one Set each. A key is a duplicate when it is written the same
  * (what the loader keys on) or resolves to the same value (what YAML keys on: `1` and `1.0`).
  */
-function duplicateKeys(doc: Document): YamlProblem[] {
+function duplicateKeys (doc: Document): YamlProblem[] {
   const found: YamlProblem[] = []
   visit(doc, {
-    Map(_, map) {
+    Map (_, map) {
       if (!isMap(map)) return
       const written = new Set<string>()
       const resolved = new Set<string>()
@@ -90,7 +90,7 @@ function duplicateKeys(doc: Document): YamlProblem[] {
   return found
 }
 
-export function readYaml(text: string, lineCounter = new LineCounter()): YamlSource {
+export function readYaml (text: string, lineCounter = new LineCounter()): YamlSource {
   // uniqueKeys off: duplicateKeys() does that check in linear time. logLevel: problems are
   // returned, never printed as process warnings.
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, logLevel: 'error' })

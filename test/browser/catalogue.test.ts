@@ -11,9 +11,9 @@ import { launchChromium, openPage, type WatchedPage } from './chromium.js'
 
 const browser = await launchChromium(t)
 
-const hostileReason = `<img src=x onerror="window.__injected = 'reason'">`
+const hostileReason = '<img src=x onerror="window.__injected = \'reason\'">'
 
-async function expectedSet(dir: string): Promise<PolicySet> {
+async function expectedSet (dir: string): Promise<PolicySet> {
   const { policies } = await loadPolicyDir(dir)
   if (!policies) throw new Error(`fixture ${dir} does not load`)
   return policies
@@ -22,7 +22,7 @@ async function expectedSet(dir: string): Promise<PolicySet> {
 const environments = (set: PolicySet) => [...set.apps.values()].flatMap((a) => [...a.environments.values()].map((e) => ({ app: a, env: e })))
 
 /** No console error, page error, failed request or CSP violation happened; HTTP errors only those named. */
-async function expectClean(t: Test, watched: WatchedPage, httpErrors: string[] = []): Promise<void> {
+async function expectClean (t: Test, watched: WatchedPage, httpErrors: string[] = []): Promise<void> {
   t.same(watched.errors, [], 'no console errors, page errors or failed requests')
   t.same([...new Set(watched.httpErrors)].sort(), httpErrors, `HTTP error answers: ${httpErrors.join(', ') || 'none'}`)
   t.same(await watched.violations(), [], 'no CSP violations')
@@ -30,7 +30,7 @@ async function expectClean(t: Test, watched: WatchedPage, httpErrors: string[] =
 }
 
 /** Starts the service on the catalogue fixture and opens its page. */
-async function catalogue(t: Test, options: { apiKeys?: string[]; viewport?: { width: number; height: number } } = {}) {
+async function catalogue (t: Test, options: { apiKeys?: string[]; viewport?: { width: number; height: number } } = {}) {
   const dir = await policyFolder(t, 'catalogue')
   const service = await startService(t, { policyDir: dir, ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}) })
   const watched = await openPage(t, browser!, options.viewport)
@@ -40,7 +40,7 @@ async function catalogue(t: Test, options: { apiKeys?: string[]; viewport?: { wi
 
 const visibleEnvironments = (page: WatchedPage['page']) => page.locator('#apps [data-env]:visible')
 
-async function runPreflight(page: WatchedPage['page'], clientId: string, scopes: string): Promise<void> {
+async function runPreflight (page: WatchedPage['page'], clientId: string, scopes: string): Promise<void> {
   await page.getByLabel('clientId').fill(clientId)
   await page.getByLabel('Scopes').fill(scopes)
   await page.getByRole('button', { name: 'Check' }).click()
@@ -54,19 +54,19 @@ if (browser) {
     t.same(
       (await page.locator('#apps .client-id').allTextContents()).sort(),
       envs.map(({ env }) => env.clientId).sort(),
-      'every clientId',
+      'every clientId'
     )
     t.same(
       (await page.locator('#apps .owner').allTextContents()).sort(),
       [...set.apps.values()].map((a) => a.owner).sort(),
-      'every owner',
+      'every owner'
     )
     t.same(await page.locator('#apps .provider').allTextContents(), [...set.apps.values()].map(() => 'generic'), 'the provider')
     const rows = await page.locator('#apps .scopes tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))
     )
     const expectedRows = envs.flatMap(({ env }) =>
-      [...env.scopes.values()].map((s) => [s.name, s.reason, `${join(set.dir, s.at.file)}:${s.at.line}`]),
+      [...env.scopes.values()].map((s) => [s.name, s.reason, `${join(set.dir, s.at.file)}:${s.at.line}`])
     )
     t.same(rows, expectedRows, 'every scope with its reason and file:line')
     const endpoints = await page.locator('#apps dd code').allTextContents()
@@ -86,7 +86,7 @@ if (browser) {
     t.same(
       (await visibleEnvironments(page).locator('.client-id').allTextContents()).sort(),
       writers.map(({ env }) => env.clientId).sort(),
-      'only the environments that may write',
+      'only the environments that may write'
     )
     t.equal(await page.locator('#apps article:visible').count(), new Set(writers.map(({ app }) => app.app)).size, 'and only their apps')
     t.match(await page.locator('#filter-count').textContent(), `Showing ${writers.length} of ${envs.length} environments`)
@@ -159,7 +159,7 @@ if (browser) {
     const order: string[] = []
     for (let i = 0; i < 60 && order.at(-1) !== 'pf-client'; i++) {
       await page.keyboard.press('Tab')
-      order.push(await page.evaluate<string>("document.activeElement.id || document.activeElement.textContent.trim()"))
+      order.push(await page.evaluate<string>('document.activeElement.id || document.activeElement.textContent.trim()'))
     }
     t.equal(order[0], 'Skip to the apps', 'the skip link comes first')
     t.ok(order.indexOf('filter') >= 0 && order.indexOf('filter') < order.indexOf('pf-client'), 'the filter before the form')
@@ -217,7 +217,7 @@ if (browser) {
     t.same(
       await page.evaluate('[localStorage.length, sessionStorage.length, document.cookie]'),
       [0, 0, ''],
-      'the key is in no storage and no cookie',
+      'the key is in no storage and no cookie'
     )
     await page.getByRole('button', { name: 'Forget the key' }).click()
     t.equal(await page.locator('#apps article').count(), 0, 'forgetting clears the apps')

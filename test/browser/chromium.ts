@@ -7,7 +7,7 @@ import type { Test } from 'tap'
 export const CHROMIUM = '/usr/bin/chromium'
 
 /** Launches the browser for the file, or returns null after skipping (failing under CI). */
-export async function launchChromium(t: Test): Promise<Browser | null> {
+export async function launchChromium (t: Test): Promise<Browser | null> {
   if (!existsSync(CHROMIUM)) {
     const reason = `no browser at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`
     if (process.env.CI === 'true' || process.env.CI === '1') t.fail(`CI needs Chromium: ${reason}`)
@@ -36,7 +36,7 @@ export interface WatchedPage {
 }
 
 /** A page in a fresh context, recording every error and CSP violation it meets. */
-export async function openPage(t: Test, browser: Browser, viewport = { width: 1280, height: 900 }): Promise<WatchedPage> {
+export async function openPage (t: Test, browser: Browser, viewport = { width: 1280, height: 900 }): Promise<WatchedPage> {
   const context = await browser.newContext({ viewport })
   t.teardown(() => context.close())
   // Init scripts run outside the page's CSP: the listener is in place before any page script.

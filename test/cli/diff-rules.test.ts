@@ -25,7 +25,7 @@ t.test('scope names are flagged by their words', async (t) => {
   for (const [scope, risk] of table) t.equal(classifyScope(scope).risk, risk, scope)
 })
 
-function set(files: Record<string, string>) {
+function set (files: Record<string, string>) {
   const r = loadPolicyFiles(Object.entries(files).map(([file, text]) => ({ file, text })), { dir: 'policies' })
   if (!r.policies) throw new Error(JSON.stringify(r.findings))
   return r.policies

@@ -4,19 +4,19 @@ import { join } from 'node:path'
 import t from 'tap'
 import { policyYaml, runCli } from '../helpers/cli.js'
 
-function git(cwd: string, ...args: string[]): string {
+function git (cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8' })
 }
 
 /** A fresh repository with local identity, so commits work on any machine. */
-function repo(dir: string): void {
+function repo (dir: string): void {
   git(dir, 'init', '-q', '-b', 'main')
   git(dir, 'config', 'user.name', 'Test')
   git(dir, 'config', 'user.email', 'test@example.com')
   git(dir, 'config', 'commit.gpgsign', 'false')
 }
 
-function commit(dir: string, files: Record<string, string | null>, message: string): void {
+function commit (dir: string, files: Record<string, string | null>, message: string): void {
   for (const [file, text] of Object.entries(files)) {
     if (text === null) rmSync(join(dir, file))
     else {

@@ -8,7 +8,7 @@ t.test('workflow command escaping', async (t) => {
   t.equal(escapeProperty('dir/a,b:c%.yaml\n'), 'dir/a%2Cb%3Ac%25.yaml%0A')
   t.equal(
     annotation({ level: 'error', file: 'p/a:b.yaml', line: 3, col: 5, title: 'lint: x,y', message: 'line1\nline2 50%' }),
-    '::error file=p/a%3Ab.yaml,line=3,col=5,title=lint%3A x%2Cy::line1%0Aline2 50%25',
+    '::error file=p/a%3Ab.yaml,line=3,col=5,title=lint%3A x%2Cy::line1%0Aline2 50%25'
   )
   t.equal(annotation({ level: 'notice', message: 'plain' }), '::notice::plain')
 })
@@ -27,8 +27,11 @@ t.test('markdown cells cannot inject HTML: a reason of <!-- must not hide the ro
 t.test('renderMarkdown keeps the most important rows within the limit', async (t) => {
   const rows = Array.from({ length: 100 }, (_, i) => ({ cells: [`row ${i}`, 'y'.repeat(50)], priority: i === 77 ? 5 : 0 }))
   const out = renderMarkdown({
-    summary: 'summary', headers: ['A', 'B'], sections: [{ title: 'S', rows }],
-    cutNote: (cut) => `${cut.length} cut`, limit: 2048,
+    summary: 'summary',
+    headers: ['A', 'B'],
+    sections: [{ title: 'S', rows }],
+    cutNote: (cut) => `${cut.length} cut`,
+    limit: 2048,
   })
   t.ok(Buffer.byteLength(out) <= 2048)
   t.match(out, /^summary\n/)

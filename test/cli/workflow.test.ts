@@ -23,11 +23,11 @@ t.test('the workflow runs on pull requests and fetches the base branch', async (
   t.ok(steps.some((s) => s.uses?.startsWith('actions/github-script@')), 'posts a comment')
 })
 
-function git(cwd: string, ...args: string[]): void {
+function git (cwd: string, ...args: string[]): void {
   execFileSync('git', args, { cwd, stdio: 'ignore' })
 }
 
-function runStep(step: Step, cwd: string, output: string): number {
+function runStep (step: Step, cwd: string, output: string): number {
   // `npx scope-policy` resolves to the package's bin; here, the built one.
   const script = step.run!.replace(/npx scope-policy/g, `"${process.execPath}" "${BIN}"`)
   const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {

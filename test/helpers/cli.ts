@@ -11,10 +11,10 @@ export interface CliRun {
   stderr: string
 }
 
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+export function runCli (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
   // POLICY_DIR of the calling shell must not leak into the tests.
   const { POLICY_DIR: _ignored, ...env } = process.env
-  return new Promise((done) => {
+  return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
       env: { ...env, ...options.env },
@@ -22,7 +22,7 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
       maxBuffer: 64 * 1024 * 1024,
     }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0
-      done({ code, stdout, stderr })
+      resolve({ code, stdout, stderr })
     })
   })
 }
@@ -35,7 +35,7 @@ export interface EnvSpec {
 }
 
 /** The YAML of one valid policy file. */
-export function policyYaml(app: string, environments: Record<string, EnvSpec>, owner = '@team/owners'): string {
+export function policyYaml (app: string, environments: Record<string, EnvSpec>, owner = '@team/owners'): string {
   const lines = [`app: ${app}`, `owner: "${owner}"`, 'provider: generic', 'environments:']
   for (const [name, env] of Object.entries(environments)) {
     lines.push(`  ${name}:`, `    clientId: ${env.clientId}`,

@@ -32,13 +32,13 @@ environments:
 ${Array.from({ length: 25 }, (_, i) => `      read:thing-${String(i).padStart(2, '0')}: reason ${i}`).join('\n')}
 `
 
-function load(): PolicySet {
+function load (): PolicySet {
   const { policies, findings } = loadPolicyFiles(
     [
       { file: 'agent-desktop-worker.yaml', text: WORKER },
       { file: 'big-app.yaml', text: MANY },
     ],
-    { dir: 'policies' },
+    { dir: 'policies' }
   )
   if (!policies) throw new Error(JSON.stringify(findings))
   return policies
@@ -182,7 +182,7 @@ t.test('unknown_client: no policy has this clientId; generic rules still apply',
   t.same([r.allowed, r.app, r.environment], [false, null, null])
   t.same(
     r.violations.map((v) => v.code),
-    ['unknown_client', 'user_scope'],
+    ['unknown_client', 'user_scope']
   )
   t.match(r.violations[0]?.message, '"prod-app-9999" is in no policy file')
   t.match(r.violations[0]?.message, 'policies/<app>.yaml')
@@ -205,7 +205,7 @@ t.test('an environment that is not the clientId\'s is unknown_client (docs/polic
   t.equal(
     check(policies, { clientId: 'prod-app-8821', environment: null as unknown as string, scopes: 'read:analytics' }).allowed,
     true,
-    'a null environment counts as not given',
+    'a null environment counts as not given'
   )
 })
 
@@ -218,7 +218,7 @@ t.test('every violation of a request is reported, in request order', async (t) =
       ['read:Analytics', 'case_mismatch'],
       ['write:x', 'not_whitelisted'],
       ['a,b', 'malformed'],
-    ],
+    ]
   )
   t.same(r.scopes, ['read:interaction', 'openid', 'read:Analytics', 'write:x', 'a,b'], 'result scopes: what would be sent')
 })
@@ -234,10 +234,10 @@ t.test('a check never throws, whatever it is given', async (t) => {
   const hostile = new Proxy(
     {},
     {
-      get() {
+      get () {
         throw new Error('boom')
       },
-    },
+    }
   )
   const r = check(policies, hostile as never)
   t.same([r.allowed, r.violations[0]?.code], [false, 'malformed'])
@@ -259,7 +259,7 @@ t.test('checkGeneric: only the rules that need no policy', async (t) => {
       ['openid', 'user_scope', undefined],
       ['a,b', 'malformed', 'a b'],
       ['bad"quote', 'malformed', undefined],
-    ],
+    ]
   )
   t.same(checkGeneric('').violations, [], 'no policy: nothing to say about an empty request')
 })

@@ -20,7 +20,7 @@ const CODES: readonly ViolationCode[] = [
   'empty',
 ]
 
-function policyYaml(app: string, envs: Record<string, { clientId: string; scopes: string[] }>): string {
+function policyYaml (app: string, envs: Record<string, { clientId: string; scopes: string[] }>): string {
   const lines = [`app: ${app}`, 'owner: "@team/x"', 'provider: generic', 'environments:']
   for (const [name, env] of Object.entries(envs)) {
     lines.push(`  ${name}:`, `    clientId: ${JSON.stringify(env.clientId)}`, '    tokenEndpoint: https://auth.example.com/token')
@@ -39,7 +39,7 @@ const policies = ((): PolicySet => {
   return policies
 })()
 
-function wellFormed(r: CheckResult): boolean {
+function wellFormed (r: CheckResult): boolean {
   return (
     typeof r.allowed === 'boolean' &&
     Array.isArray(r.scopes) &&
@@ -57,17 +57,17 @@ const scopeLike = fc.oneof(
   fc.constantFrom(...WHITELIST).map((s) => s.toUpperCase()),
   fc.constantFrom(...WHITELIST).map((s) => s.replace(/:/g, '_')),
   fc.tuple(fc.constantFrom(...WHITELIST), fc.nat(), fc.string({ maxLength: 1 })).map(
-    ([s, i, c]) => s.slice(0, i % s.length) + c + s.slice((i % s.length) + 1),
+    ([s, i, c]) => s.slice(0, i % s.length) + c + s.slice((i % s.length) + 1)
   ),
   fc.constantFrom(...USER_SCOPES, 'a,b', '*', 'read:*', ''),
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 40 })
 )
 const scopesInput = fc.oneof(
   fc.array(scopeLike, { maxLength: 8 }).map((a) => a.join(' ')),
   fc.array(scopeLike, { maxLength: 8 }),
   fc.anything(),
-  fc.array(fc.anything(), { maxLength: 5 }),
+  fc.array(fc.anything(), { maxLength: 5 })
 )
 const request = fc.record(
   {
@@ -75,7 +75,7 @@ const request = fc.record(
     environment: fc.oneof(fc.constantFrom('prod', 'dev', 'qa'), fc.anything()),
     scopes: scopesInput,
   },
-  { requiredKeys: [] },
+  { requiredKeys: [] }
 )
 
 t.test('check() never throws and always answers in shape, for any input', async (t) => {
@@ -84,11 +84,11 @@ t.test('check() never throws and always answers in shape, for any input', async 
       const r = check(policies, req as never)
       return wellFormed(r)
     }),
-    { numRuns: 2000 },
+    { numRuns: 2000 }
   )
   fc.assert(
     fc.property(fc.anything(), fc.anything(), (set, req) => wellFormed(check(set as never, req as never))),
-    { numRuns: 300 },
+    { numRuns: 300 }
   )
   t.pass('no input made check() throw or answer out of shape')
 })
@@ -103,7 +103,7 @@ t.test('an allowed result only ever holds whitelisted scopes of that client', as
       const entry = policies.byClientId.get(String((req as { clientId?: unknown }).clientId))
       return entry !== undefined && r.environment === entry.environment.name && r.scopes.every((s) => entry.environment.scopes.has(s))
     }),
-    { numRuns: 3000 },
+    { numRuns: 3000 }
   )
   t.ok(allowedSeen > 0, `the generator reached allowed results too (${allowedSeen})`)
 })
@@ -114,7 +114,7 @@ t.test('huge strings and unicode are handled', async (t) => {
       const r = check(policies, { clientId: 'a-prod', scopes: s })
       return wellFormed(r) && r.violations.every((v) => v.message.length < 2000)
     }),
-    { numRuns: 50 },
+    { numRuns: 50 }
   )
   t.ok(wellFormed(check(policies, { clientId: 'a-prod', scopes: 'x'.repeat(2_000_000) })))
   t.ok(wellFormed(check(policies, { clientId: 'a-prod', scopes: Array.from({ length: 50_000 }, (_, i) => `s${i}`) })))
@@ -126,14 +126,14 @@ t.test('checkGeneric never throws and never flags a plain scope-token', async (t
       const r = checkGeneric(input)
       return Array.isArray(r.scopes) && Array.isArray(r.violations)
     }),
-    { numRuns: 1000 },
+    { numRuns: 1000 }
   )
   fc.assert(
     fc.property(fc.stringMatching(/^[a-z][a-z0-9]{0,10}(:[a-z0-9.]{1,10}){0,2}$/), (s) => {
       fc.pre(!USER_SCOPES.has(s))
       return checkGeneric(s).violations.length === 0
     }),
-    { numRuns: 500 },
+    { numRuns: 500 }
   )
   t.pass('checkGeneric held for every generated input')
 })
@@ -151,7 +151,7 @@ t.test('whatever a generated whitelist holds, requesting part of it is allowed',
       const r = check(set, { clientId: 'gen-prod', environment: 'prod', scopes: asked.join(' ') })
       return r.allowed && r.scopes.length === asked.length
     }),
-    { numRuns: 200 },
+    { numRuns: 200 }
   )
   t.pass('every generated whitelist allowed its own scopes')
 })
@@ -181,11 +181,11 @@ t.test('the loader never throws for any file text, and every finding is well pla
     fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 500 }), fc.string({ unit: 'grapheme', maxLength: 200 }), yamlish), (text) => {
       const r = loadPolicyFiles([{ file: 'app-one.yaml', text }])
       const placed = r.findings.every(
-        (f) => f.file === 'app-one.yaml' && f.line >= 1 && f.col >= 1 && !f.message.includes('\n') && f.message.length > 0,
+        (f) => f.file === 'app-one.yaml' && f.line >= 1 && f.col >= 1 && !f.message.includes('\n') && f.message.length > 0
       )
       return placed && (r.policies === null) === r.findings.some((f) => f.severity === 'error')
     }),
-    { numRuns: 1000 },
+    { numRuns: 1000 }
   )
   const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`
   t.doesNotThrow(() => loadPolicyFiles([{ file: 'deep.yaml', text: deep }]))

@@ -12,7 +12,7 @@ export const fixtures = fileURLToPath(new URL('../fixtures/preflight/', import.m
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 
 /** A temp copy of test/fixtures/preflight/<name>, removed after the test. */
-export async function policyFolder(t: Test, name = 'basic'): Promise<string> {
+export async function policyFolder (t: Test, name = 'basic'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'preflight-'))
   await cp(join(fixtures, name), dir, { recursive: true })
   t.teardown(() => rm(dir, { recursive: true, force: true }))
@@ -27,7 +27,7 @@ export interface Running {
   logLines(): Array<Record<string, unknown>>
 }
 
-export async function startService(t: Test, options: Partial<PreflightAppOptions> = {}): Promise<Running> {
+export async function startService (t: Test, options: Partial<PreflightAppOptions> = {}): Promise<Running> {
   const policyDir = options.policyDir ?? (await policyFolder(t))
   const logs: string[] = []
   const app = buildPreflightApp({
@@ -57,7 +57,7 @@ export interface CallOptions {
   headers?: Record<string, string>
 }
 
-export async function call(origin: string, path: string, options: CallOptions = {}): Promise<Answer> {
+export async function call (origin: string, path: string, options: CallOptions = {}): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers }
   let body = options.body
   if (options.json !== undefined) {

@@ -12,7 +12,7 @@ const text = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 64 }),
   fc.string({ unit: 'grapheme', maxLength: 64 }),
   fc.constantFrom('read:interaction', 'read:analytics', 'READ:interaction', 'openid', 'a,b', '"', '\\', '\u0000', '\u202e', '💥'),
-  fc.nat({ max: 120_000 }).map((n) => 's'.repeat(n)),
+  fc.nat({ max: 120_000 }).map((n) => 's'.repeat(n))
 )
 const hostileKey = fc.constantFrom('clientId', 'environment', 'scopes', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '')
 const value: fc.Arbitrary<unknown> = fc.oneof(
@@ -22,7 +22,7 @@ const value: fc.Arbitrary<unknown> = fc.oneof(
   fc.double(),
   fc.integer(),
   fc.boolean(),
-  fc.constant(null),
+  fc.constant(null)
 )
 /** Objects with the right keys, wrong values, extra and prototype-pollution keys. */
 const objectBody = fc
@@ -30,7 +30,7 @@ const objectBody = fc
     fc.option(fc.oneof(text, value), { nil: undefined }),
     fc.option(fc.oneof(text, value), { nil: undefined }),
     fc.option(fc.oneof(text, fc.array(text, { maxLength: 120 }), value), { nil: undefined }),
-    fc.array(fc.tuple(fc.oneof(hostileKey, fc.string()), value), { maxLength: 4 }),
+    fc.array(fc.tuple(fc.oneof(hostileKey, fc.string()), value), { maxLength: 4 })
   )
   .map(([clientId, environment, scopes, extra]) => {
     // Written as text: an object literal cannot hold an own "__proto__" key for JSON.stringify.
@@ -50,7 +50,7 @@ const plausible = fc
       environment: fc.constantFrom('prod', 'staging', 'dev'),
       scopes: fc.oneof(fc.array(scopeName, { maxLength: 6 }), fc.array(scopeName, { maxLength: 6 }).map((a) => a.join(' '))),
     },
-    { requiredKeys: ['clientId', 'scopes'] },
+    { requiredKeys: ['clientId', 'scopes'] }
   )
   .map((body) => JSON.stringify(body))
 const nested = fc.nat({ max: 20_000 }).map((depth) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`)
@@ -62,7 +62,7 @@ const rawBody: fc.Arbitrary<string | Buffer> = fc.oneof(
   { weight: 1, arbitrary: nested },
   { weight: 1, arbitrary: arrays },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)) }
 )
 const contentType = fc.oneof(
   { weight: 8, arbitrary: fc.constant('application/json') },
@@ -79,15 +79,15 @@ const contentType = fc.oneof(
       'multipart/form-data; boundary=zz',
       'application/octet-stream',
       '*/*',
-      undefined,
+      undefined
     ),
   },
-  { weight: 1, arbitrary: fc.stringMatching(/^[a-z]{1,8}\/[a-z0-9.+-]{1,12}$/) },
+  { weight: 1, arbitrary: fc.stringMatching(/^[a-z]{1,8}\/[a-z0-9.+-]{1,12}$/) }
 )
 const authorization = fc.oneof(
   { weight: 6, arbitrary: fc.constant(`Bearer ${key}`) },
   { weight: 1, arbitrary: fc.constantFrom(undefined, `Bearer ${key}x`, 'Bearer ', `Basic ${key}`, `Bearer\t${key}`) },
-  { weight: 1, arbitrary: fc.stringMatching(/^[\x21-\x7e ]{0,40}$/) },
+  { weight: 1, arbitrary: fc.stringMatching(/^[\x21-\x7e ]{0,40}$/) }
 )
 
 t.test('10,000 random and hostile POST /v1/preflight requests on one keep-alive server', async (t) => {
@@ -106,7 +106,7 @@ t.test('10,000 random and hostile POST /v1/preflight requests on one keep-alive 
       if (res.status === 422) return res.body.allowed === false && Array.isArray(res.body.violations)
       return res.body.statusCode === res.status && typeof res.body.code === 'string' && typeof res.body.message === 'string'
     }),
-    { numRuns: 10_000, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },
+    { numRuns: 10_000, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) }
   )
   t.comment(`statuses: ${JSON.stringify(Object.fromEntries([...seen].sort()))}`)
   for (const status of [200, 400, 401, 415, 422]) t.ok(seen.has(status), `status ${status} was reached`)
@@ -123,7 +123,7 @@ t.test('500 random clientIds on GET /v1/clients/:clientId', async (t) => {
       const res = await call(service.origin, `/v1/clients/${encodeURIComponent(id)}`)
       return [200, 400, 404].includes(res.status) && typeof res.body === 'object'
     }),
-    { numRuns: 500 },
+    { numRuns: 500 }
   )
   t.equal((await call(service.origin, '/healthz')).status, 200)
   t.notOk(service.logs.some((l) => /"level":(50|60)/.test(l)), 'no error was logged')

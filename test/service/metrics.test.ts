@@ -28,7 +28,7 @@ interface Scraped {
   value(name: string, labels?: Record<string, string>): number | undefined
 }
 
-async function scrape(t: Test, origin: string, headers: Record<string, string> = {}): Promise<Scraped> {
+async function scrape (t: Test, origin: string, headers: Record<string, string> = {}): Promise<Scraped> {
   const res = await call(origin, '/metrics', { headers })
   t.equal(res.status, 200, 'GET /metrics answers')
   t.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4; charset=utf-8$/, 'Prometheus text format')
@@ -56,7 +56,7 @@ t.test('the four series, typed, each app on a registry of its own', async (t) =>
       ['scope_policy_apps', 'GAUGE'],
       ['scope_policy_last_reload_timestamp_seconds', 'GAUGE'],
     ],
-    'only these: no default process metrics',
+    'only these: no default process metrics'
   )
   t.same(globalRegistry.getMetricsAsArray(), [], "nothing on prom-client's global registry")
 })
@@ -99,7 +99,7 @@ t.test('reloads: ok and refused counted; apps and the last good load follow the 
   const startedAt = start.value('scope_policy_last_reload_timestamp_seconds')!
   t.ok(Math.abs(startedAt - Date.now() / 1000) < 60, `a Unix time in seconds: ${startedAt}`)
 
-  await new Promise((r) => setTimeout(r, 20))
+  await new Promise((resolve) => setTimeout(resolve, 20))
   await rm(join(dir, 'reporting-exporter.yaml'))
   t.equal((await app.preflightPolicies.reload('test')).applied, true)
   const ok = await scrape(t, origin)
@@ -123,8 +123,8 @@ t.test('metricsClientLabels: a client_id label, "(unknown)" for a clientId in no
   await preflight(origin, notWhitelisted)
   await preflight(origin, ghost)
   const s = await scrape(t, origin)
-  const count = (outcome: string, code: string, client_id: string) =>
-    s.value('scope_policy_decisions_total', { ...decisions(outcome, code), client_id })
+  const count = (outcome: string, code: string, clientId: string) =>
+    s.value('scope_policy_decisions_total', { ...decisions(outcome, code), client_id: clientId })
   t.equal(count('allowed', 'none', 'prod-app-8821'), 1)
   t.equal(count('denied', 'not_whitelisted', 'prod-app-8821'), 1)
   t.equal(count('denied', 'unknown_client', '(unknown)'), 1)

@@ -6,6 +6,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { call, policyFolder, startService, type CallOptions } from './harness.js'
 
+const Ajv = Ajv2020.default
+
 const key = 'openapi-test-key-1234567890'
 const auth = { authorization: `Bearer ${key}` }
 
@@ -31,7 +33,7 @@ t.test('responses match the served /openapi.json', async (t) => {
   const { app, origin } = await startService(t, { policyDir: dir, apiKeys: [key] })
   const doc = (await call(origin, '/openapi.json')).body
   t.equal(doc.openapi, '3.1.0')
-  const ajv = new Ajv2020.default({ strict: false, allErrors: true })
+  const ajv = new Ajv({ strict: false, allErrors: true })
   addFormats.default(ajv)
 
   const check = async (template: string, path: string, options: CallOptions): Promise<number> => {
@@ -62,7 +64,7 @@ t.test('responses match the served /openapi.json', async (t) => {
       '/v1/preflight 415',
       '/v1/preflight 422',
     ],
-    'every status was exercised',
+    'every status was exercised'
   )
 
   // The refused-reload readiness answer, too.

@@ -45,7 +45,7 @@ t.test('a denied scope: 422 invalid_scope with each violation and its suggestion
       ['openid', 'user_scope', undefined],
       ['read_analytics', 'near_miss', 'read:analytics'],
       ['write:user', 'not_whitelisted', undefined],
-    ],
+    ]
   )
   for (const v of res.body.violations) t.type(v.message, 'string')
 })
@@ -204,7 +204,7 @@ t.test('a folder with errors at start: ready() rejects with every finding', asyn
   t.teardown(() => app.close())
   await t.rejects(
     (async () => void (await app.ready()))(),
-    { name: 'PolicyLoadError', message: /broken\.yaml:\d+:\d+/ },
+    { name: 'PolicyLoadError', message: /broken\.yaml:\d+:\d+/ }
   )
 })
 

@@ -11,7 +11,7 @@ const ENVS = ['prod', 'staging', 'dev']
 const SCOPES = 20
 
 /** A timer drift probe: the longest gap between ticks of a 5 ms interval, from now until stop(). */
-function blockProbe(): { stop(): { maxMs: number; ticks: number } } {
+function blockProbe (): { stop(): { maxMs: number; ticks: number } } {
   let last = performance.now()
   let maxMs = 0
   let ticks = 0
@@ -22,14 +22,14 @@ function blockProbe(): { stop(): { maxMs: number; ticks: number } } {
     ticks++
   }, 5)
   return {
-    stop() {
+    stop () {
       clearInterval(timer)
       return { maxMs: Math.max(maxMs, performance.now() - last), ticks }
     },
   }
 }
 
-async function bigFolder(dir: string): Promise<void> {
+async function bigFolder (dir: string): Promise<void> {
   await mkdir(dir, { recursive: true })
   for (let a = 0; a < APPS; a++) {
     const envs = ENVS.map((env) => [
@@ -64,7 +64,7 @@ t.test(`a reload of ${APPS} apps × ${ENVS.length} environments × ${SCOPES} sco
   t.ok(outcome.applied, 'the reload is applied')
   t.comment(
     `in-process load ${inProcessMs.toFixed(0)} ms; reload ${reloadMs.toFixed(0)} ms, ` +
-      `longest event-loop block during it ${maxMs.toFixed(1)} ms (${ticks} probe ticks)`,
+      `longest event-loop block during it ${maxMs.toFixed(1)} ms (${ticks} probe ticks)`
   )
   t.ok(maxMs < 250, `event-loop delay during the reload stays under 250 ms (goal 100 ms): ${maxMs.toFixed(1)} ms`)
   t.equal((await call(origin, '/v1/clients/dev-app-999')).body.scopes.length, SCOPES, 'the new set answers')

@@ -8,11 +8,11 @@ import t from 'tap'
 import { call, policyFolder, preflight, repoRoot, startService } from './harness.js'
 
 /** Polls until `check` holds, for at most `ms` (generous: a loaded CI machine delivers fs events late). */
-async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
+async function eventually (check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
   const until = Date.now() + ms
   while (Date.now() < until) {
     if (await check()) return true
-    await new Promise((r) => setTimeout(r, 50))
+    await new Promise((resolve) => setTimeout(resolve, 50))
   }
   return check()
 }
@@ -41,7 +41,7 @@ t.test('a new file adds an app; deleting a file removes it', async (t) => {
   const source = await readFile(join(dir, 'reporting-exporter.yaml'), 'utf8')
   await writeFile(
     join(dir, 'chat-archiver.yaml'),
-    source.replaceAll('reporting-exporter', 'chat-archiver').replace('prod-reporting-4410', 'prod-chat-7001'),
+    source.replaceAll('reporting-exporter', 'chat-archiver').replace('prod-reporting-4410', 'prod-chat-7001')
   )
   const request = { clientId: 'prod-chat-7001', scopes: 'read:queue' }
   t.ok(await eventually(async () => (await preflight(origin, request)).status === 200), 'the new app answers')
@@ -74,7 +74,7 @@ t.test('an invalid change is refused: the last good set serves and /readyz lists
   t.equal((await preflight(origin, { clientId: 'prod-app-8821', scopes: 'write:notes' })).status, 422, 'nothing of the new set')
   t.ok(
     service.logs.some((l) => /agent-desktop-worker\.yaml:\d+:\d+: error/.test(l) && l.includes('"level":50')),
-    'each finding is logged as an error with file:line:col',
+    'each finding is logged as an error with file:line:col'
   )
   t.ok(service.logs.some((l) => l.includes('the last good set keeps serving')))
 
@@ -134,6 +134,8 @@ t.test('requests during a storm of reloads get a full answer from one set or the
   const versions = [good, addScope(good)]
   let stop = false
   const churn = (async () => {
+    // `stop` is set by the test body while this loop awaits.
+    // eslint-disable-next-line no-unmodified-loop-condition
     for (let i = 0; !stop; i++) {
       await writeFile(file, versions[i % 2]!)
       await app.preflightPolicies.reload('churn')
@@ -155,13 +157,13 @@ t.test('close() stops the watch and a pending debounced reload', async (t) => {
   const service = await startService(t, { policyDir: dir, watch: true, reloadDebounceMs: 300 })
   const file = join(dir, 'agent-desktop-worker.yaml')
   await writeFile(file, addScope(await readFile(file, 'utf8')))
-  await new Promise((r) => setTimeout(r, 100)) // the change is seen, its reload pending
+  await new Promise((resolve) => setTimeout(resolve, 100)) // the change is seen, its reload pending
   await service.app.close()
   await writeFile(file, 'app: [\n')
-  await new Promise((r) => setTimeout(r, 600))
+  await new Promise((resolve) => setTimeout(resolve, 600))
   t.notOk(
     service.logs.some((l) => l.includes('"cause":"file change"')),
-    'no reload after close',
+    'no reload after close'
   )
 })
 
@@ -176,7 +178,7 @@ t.test('after close() nothing of the watch keeps the process alive, not even a p
     const app = buildPreflightApp({ policyDir: process.argv[1], watch: true, reloadDebounceMs: 60_000 })
     await app.listen({ port: 0, host: '127.0.0.1' })
     await appendFile(process.argv[1] + '/agent-desktop-worker.yaml', '\\n')
-    await new Promise((r) => setTimeout(r, 300))
+    await new Promise((resolve) => setTimeout(resolve, 300))
     await app.close()
     console.log('closed')
   `

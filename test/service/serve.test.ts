@@ -54,7 +54,7 @@ t.test('SIGHUP reloads a folder swapped behind a symlink, which no watch sees, a
   // Re-point the symlink atomically, as a deploy would.
   await symlink(join(root, 'v2'), join(root, 'next'))
   await rename(join(root, 'next'), join(root, 'current'))
-  await new Promise((r) => setTimeout(r, 600))
+  await new Promise((resolve) => setTimeout(resolve, 600))
   t.equal((await preflight(origin, request)).status, 422, 'no reload without the signal')
 
   server.child.kill('SIGHUP')
@@ -84,13 +84,13 @@ t.test('SIGTERM: stops accepting, finishes the request in flight, exits 0', asyn
     body: stream,
   })
   stream.write(body.subarray(0, 10))
-  await new Promise((r) => setTimeout(r, 200))
+  await new Promise((resolve) => setTimeout(resolve, 200))
 
   server.child.kill('SIGTERM')
   await server.waitForLine((l) => l.msg === 'shutting down: finishing in-flight requests')
   // A connection opened as the close begins gets a 503; then none is accepted.
   let refused = false
-  for (const until = Date.now() + 10_000; !refused && Date.now() < until; ) {
+  for (const until = Date.now() + 10_000; !refused && Date.now() < until;) {
     try {
       t.equal((await call(origin, '/healthz')).status, 503, 'answered while closing')
     } catch {
@@ -164,4 +164,3 @@ t.test('npm start in the repository answers /healthz, and a SIGTERM to npm stops
   await server.waitForLine((l) => l.msg === 'shutting down: finishing in-flight requests')
   await server.exited
 })
-

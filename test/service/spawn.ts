@@ -24,11 +24,11 @@ export interface Spawned {
  * `group`: run in a process group of its own, and end the whole group at teardown (npm
  * start runs the server as a grandchild).
  */
-export function spawnServe(
+export function spawnServe (
   t: Test,
   env: Record<string, string>,
   command: string[] = [process.execPath, cliMain, 'serve'],
-  group = false,
+  group = false
 ): Spawned {
   const [file, ...args] = command
   const child = spawn(file!, args, {
@@ -62,7 +62,7 @@ export function spawnServe(
     child.on('exit', (code, signal) => {
       for (const wake of waiters) wake()
       resolve({ code, signal })
-    }),
+    })
   )
   t.teardown(async () => {
     if (group) {
@@ -84,7 +84,7 @@ export function spawnServe(
         waiters.delete(look)
         reject(new Error(`no matching log line within ${ms} ms; stdout:\n${out}\nstderr:\n${err}`))
       }, ms)
-      function look(): void {
+      function look (): void {
         const found = lines.find(match)
         if (found) {
           clearTimeout(timer)

@@ -8,11 +8,11 @@ import { loadValidSet } from '../load.js'
 import { annotation } from '../output/github.js'
 import { cell, codeCell, renderMarkdown } from '../output/markdown.js'
 
-function who(result: CheckResult, clientId: string): string {
+function who (result: CheckResult, clientId: string): string {
   return result.app ? `${clientId} (${result.app}, ${result.environment})` : clientId
 }
 
-function render(format: Format, result: CheckResult, clientId: string, policies: PolicySet, dir: string): string {
+function render (format: Format, result: CheckResult, clientId: string, policies: PolicySet, dir: string): string {
   const entry = policies.byClientId.get(clientId)
   const scopes = result.scopes.join(' ') || '(no scope)'
   const headline = result.allowed
@@ -27,7 +27,9 @@ function render(format: Format, result: CheckResult, clientId: string, policies:
       if (result.allowed) return `${annotation({ level: 'notice', title: 'scope-policy check', message: headline })}\n`
       return result.violations
         .map((v) => `${annotation({
-          level: 'error', ...at, title: `scope-policy check: ${v.code}`,
+          level: 'error',
+...at,
+title: `scope-policy check: ${v.code}`,
           message: v.suggestion ? `${v.message} (suggestion: ${v.suggestion})` : v.message,
         })}\n`)
         .join('') + `${headline}\n`
@@ -36,13 +38,15 @@ function render(format: Format, result: CheckResult, clientId: string, policies:
       return renderMarkdown({
         summary: `**scope-policy check** ${cell(headline)}`,
         headers: ['Scope', 'Code', 'Message', 'Suggestion'],
-        sections: result.violations.length === 0 ? [] : [{
-          title: codeCell(clientId),
-          rows: result.violations.map((v) => ({
-            cells: [codeCell(v.scope), codeCell(v.code), cell(v.message), v.suggestion ? codeCell(v.suggestion) : ''],
-            priority: 0,
-          })),
-        }],
+        sections: result.violations.length === 0
+          ? []
+          : [{
+              title: codeCell(clientId),
+              rows: result.violations.map((v) => ({
+                cells: [codeCell(v.scope), codeCell(v.code), cell(v.message), v.suggestion ? codeCell(v.suggestion) : ''],
+                priority: 0,
+              })),
+            }],
         cutNote: (cut) => `_${cut.length} more violations not shown._`,
       })
     case 'text':
@@ -74,7 +78,7 @@ Exit: 0 allowed, 1 denied (or the policy folder has errors), 2 usage error.
   options: {
     client: { type: 'string' }, env: { type: 'string' }, resource: { type: 'string' }, audience: { type: 'string' }, policies: { type: 'string' }, format: { type: 'string' },
   },
-  async run(io, args) {
+  async run (io, args) {
     const format = formatOption(args, 'check')
     const clientId = stringOption(args, 'client', 'check')
     if (clientId === undefined) throw new UsageError('missing --client ID', 'check')

@@ -16,7 +16,7 @@ import { plural } from '../output/plural.js'
 const q = (s: string | undefined): string => (s === undefined ? '(none)' : JSON.stringify(s))
 
 /** One short phrase per change, shared by every format. */
-export function describe(c: PolicyChange): string {
+export function describe (c: PolicyChange): string {
   switch (c.kind) {
     case 'app-added': return `new app (owner ${q(c.after)})`
     case 'app-removed': return 'app removed'
@@ -38,7 +38,7 @@ export function describe(c: PolicyChange): string {
   }
 }
 
-function counts(diff: PolicyDiff): string {
+function counts (diff: PolicyDiff): string {
   return RISKS.map((r) => `${diff.summary.byRisk[r]} ${r}`).join(', ')
 }
 
@@ -49,11 +49,11 @@ interface Labels {
   failOn: Risk | undefined
 }
 
-function reaches(risk: Risk, level: Risk | undefined): boolean {
+function reaches (risk: Risk, level: Risk | undefined): boolean {
   return level !== undefined && riskRank(risk) >= riskRank(level)
 }
 
-function markdownDetail(c: PolicyChange): string {
+function markdownDetail (c: PolicyChange): string {
   if (c.scope !== undefined) {
     const reason = c.kind === 'scope-reason-changed' ? `${q(c.before)} → ${q(c.after)}` : (c.after ?? c.before)
     return `${codeCell(c.scope)}${reason ? ` ${cell(reason)}` : ''}`
@@ -61,7 +61,7 @@ function markdownDetail(c: PolicyChange): string {
   return cell(describe(c))
 }
 
-function render(format: Format, diff: PolicyDiff, l: Labels): string {
+function render (format: Format, diff: PolicyDiff, l: Labels): string {
   const range = `${l.base} → ${l.head}`
   const headline = diff.changes.length === 0
     ? `scope-policy diff ${range} (${l.dir}): no changes`
@@ -118,7 +118,7 @@ function render(format: Format, diff: PolicyDiff, l: Labels): string {
   }
 }
 
-async function folderExists(cwd: string, dir: string): Promise<boolean> {
+async function folderExists (cwd: string, dir: string): Promise<boolean> {
   return stat(resolve(cwd, dir)).then((s) => s.isDirectory(), () => false)
 }
 
@@ -143,10 +143,13 @@ Exit: 0, or 1 with --fail-on and a change at that level (or policies that do not
 2 usage error (unknown ref, not a git repository).
 `,
   options: {
-    base: { type: 'string' }, head: { type: 'string' }, 'fail-on': { type: 'string' },
-    policies: { type: 'string' }, format: { type: 'string' },
+    base: { type: 'string' },
+    head: { type: 'string' },
+    'fail-on': { type: 'string' },
+    policies: { type: 'string' },
+    format: { type: 'string' },
   },
-  async run(io, args) {
+  async run (io, args) {
     const format = formatOption(args, 'diff')
     const failOnValue = stringOption(args, 'fail-on', 'diff')
     if (failOnValue !== undefined && !isRisk(failOnValue)) {
@@ -170,7 +173,7 @@ Exit: 0, or 1 with --fail-on and a change at that level (or policies that do not
     const headLabel = head ?? 'working tree'
     const result = diffPolicySets(
       before && validSet(before, dir, `${dir} at ${base}`),
-      after && validSet(after, dir, `${dir} at ${headLabel}`),
+      after && validSet(after, dir, `${dir} at ${headLabel}`)
     )
     io.out(render(format, result, { base, head: headLabel, dir, failOn }))
     return result.changes.some((c) => reaches(c.risk, failOn)) ? 1 : 0

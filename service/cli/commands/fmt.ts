@@ -25,7 +25,7 @@ interface Outcome {
   problems: Problem[]
 }
 
-function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): string {
+function render (format: Format, o: Outcome, dir: string, checkOnly: boolean): string {
   const verb = checkOnly ? 'would reformat' : 'reformatted'
   const invalid = new Set(o.problems.map((p) => p.file)).size
   const headline = `scope-policy fmt ${dir}: ${plural(o.files, 'file')}, ${verb} ${o.changed.length}` +
@@ -36,7 +36,9 @@ function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): st
     case 'github':
       return [
         ...o.changed.map((file) => annotation({
-          level: checkOnly ? 'error' : 'notice', file, title: 'scope-policy fmt',
+          level: checkOnly ? 'error' : 'notice',
+          file,
+          title: 'scope-policy fmt',
           message: checkOnly ? `not in canonical layout: run scope-policy fmt ${dir}` : 'reformatted',
         })),
         ...o.problems.map((p) => annotation({ level: 'error', file: p.file, line: p.line, col: p.col, title: `scope-policy fmt: ${p.code}`, message: p.message })),
@@ -47,13 +49,15 @@ function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): st
         summary: `**scope-policy fmt** ${codeCell(dir)}: ${plural(o.files, 'file')}, ${verb} ${o.changed.length}` +
           (invalid > 0 ? `, ${plural(invalid, 'file')} left alone (not valid YAML, a symlink or unreadable).` : '.'),
         headers: ['File', 'Status'],
-        sections: o.changed.length + o.problems.length === 0 ? [] : [{
-          title: 'Files',
-          rows: [
-            ...o.problems.map((p) => ({ cells: [codeCell(`${p.file}:${p.line}:${p.col}`), cell(p.message)], priority: 1 })),
-            ...o.changed.map((file) => ({ cells: [codeCell(file), verb], priority: 0 })),
-          ],
-        }],
+        sections: o.changed.length + o.problems.length === 0
+          ? []
+          : [{
+              title: 'Files',
+              rows: [
+                ...o.problems.map((p) => ({ cells: [codeCell(`${p.file}:${p.line}:${p.col}`), cell(p.message)], priority: 1 })),
+                ...o.changed.map((file) => ({ cells: [codeCell(file), verb], priority: 0 })),
+              ],
+            }],
         cutNote: (cut) => `_${plural(cut.length, 'more file')} not shown._`,
       })
     case 'text':
@@ -65,7 +69,7 @@ function render(format: Format, o: Outcome, dir: string, checkOnly: boolean): st
   }
 }
 
-async function policyFolder(dir: string): Promise<PolicyFolder> {
+async function policyFolder (dir: string): Promise<PolicyFolder> {
   try {
     return await listPolicyFolder(dir)
   } catch (e) {
@@ -92,7 +96,7 @@ Options:
 Exit: 0; 1 with --check and a file to change, or a file left alone (not valid YAML, a symlink, unreadable); 2 usage error.
 `,
   options: { check: { type: 'boolean' }, policies: { type: 'string' }, format: { type: 'string' } },
-  async run(io, args) {
+  async run (io, args) {
     const format = formatOption(args, 'fmt')
     const dir = policyDirOption(args, 'fmt', io.env)
     const checkOnly = args.values.check === true

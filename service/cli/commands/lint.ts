@@ -8,7 +8,7 @@ import { annotation } from '../output/github.js'
 import { cell, codeCell, renderMarkdown } from '../output/markdown.js'
 import { plural } from '../output/plural.js'
 
-function render(format: Format, dir: string, findings: Finding[]): string {
+function render (format: Format, dir: string, findings: Finding[]): string {
   const errors = findings.filter((f) => f.severity === 'error').length
   const warnings = findings.length - errors
   const counts = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`
@@ -20,7 +20,11 @@ function render(format: Format, dir: string, findings: Finding[]): string {
       return shown
         .map((f) => `${annotation({
           level: f.severity === 'error' ? 'error' : 'warning',
-          file: f.file, line: f.line, col: f.col, title: `scope-policy lint: ${f.code}`, message: f.message,
+          file: f.file,
+line: f.line,
+col: f.col,
+title: `scope-policy lint: ${f.code}`,
+message: f.message,
         })}\n`)
         .join('') + `scope-policy lint ${dir}: ${counts}\n`
     case 'markdown': {
@@ -63,7 +67,7 @@ Options:
 Exit: 0 no errors (warnings allowed unless --strict), 1 findings, 2 usage error.
 `,
   options: { policies: { type: 'string' }, strict: { type: 'boolean' }, format: { type: 'string' } },
-  async run(io, args) {
+  async run (io, args) {
     const format = formatOption(args, 'lint')
     const dir = policyDirOption(args, 'lint', io.env)
     const { findings } = await loadPolicyDir(dir)

@@ -15,7 +15,7 @@ loader validates with). Point your editor at it, e.g. with a first line
 Exit: 0; 2 usage error.
 `,
   options: {},
-  async run(io, args) {
+  async run (io, args) {
     noPositionals(args, 'schema')
     io.out(`${JSON.stringify(policyJsonSchema(), null, 2)}\n`)
     return 0

@@ -18,7 +18,7 @@ Options:
   -h, --help       this help
 `,
   options: { policies: { type: 'string' } },
-  async run(io, args) {
+  async run (io, args) {
     const flag = stringOption(args, 'policies', 'serve')
     if (args.positionals.length > 1 || (flag !== undefined && args.positionals.length > 0)) noPositionals(args, 'serve')
     const policyDir = flag ?? args.positionals[0]

@@ -1,10 +1,10 @@
 // GitHub Actions workflow commands (`::error file=…,line=…::message`), escaped as the runner
 // expects: %, CR and LF in the message; also : and , in properties.
-export function escapeData(s: string): string {
+export function escapeData (s: string): string {
   return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
 }
 
-export function escapeProperty(s: string): string {
+export function escapeProperty (s: string): string {
   return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C')
 }
 
@@ -17,7 +17,7 @@ export interface Annotation {
   message: string
 }
 
-export function annotation(a: Annotation): string {
+export function annotation (a: Annotation): string {
   const props: string[] = []
   if (a.file !== undefined) props.push(`file=${escapeProperty(a.file)}`)
   if (a.line !== undefined) props.push(`line=${a.line}`)

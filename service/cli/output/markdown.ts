@@ -8,7 +8,7 @@ export const MARKDOWN_LIMIT = 60 * 1024
 const CELL_MAX = 200
 
 /** One line, `|` escaped (tables split on it even inside code spans), long text cut. */
-function tableText(value: string): string {
+function tableText (value: string): string {
   const flat = value.replace(/\r?\n|\r/g, ' ')
   const cut = flat.length > CELL_MAX ? `${flat.slice(0, CELL_MAX)}…` : flat
   return cut.replace(/\\/g, '\\\\').replace(/\|/g, '\\|')
@@ -18,12 +18,12 @@ function tableText(value: string): string {
  * A table cell of text. HTML is escaped: a reason of `<!--` written in a pull request would
  * otherwise hide the rest of the comment, riskier rows included, from its reviewers.
  */
-export function cell(value: string): string {
+export function cell (value: string): string {
   return tableText(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
 /** A cell shown as code (literal, no HTML); backticks cannot be escaped in a code span, so those stay plain. */
-export function codeCell(value: string): string {
+export function codeCell (value: string): string {
   return value.includes('`') || value === '' ? cell(value) : `\`${tableText(value)}\``
 }
 
@@ -49,18 +49,18 @@ export interface Report {
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8')
 
-function sectionHead(title: string, headers: string[]): string {
+function sectionHead (title: string, headers: string[]): string {
   return `\n### ${title}\n\n| ${headers.join(' | ')} |\n|${headers.map(() => ' --- |').join('')}\n`
 }
 
-function rowLine(row: Row): string {
+function rowLine (row: Row): string {
   return `| ${row.cells.join(' | ')} |\n`
 }
 
 /** Room kept for the cut note. */
 const NOTE_RESERVE = 1024
 
-export function renderMarkdown(report: Report): string {
+export function renderMarkdown (report: Report): string {
   const limit = report.limit ?? MARKDOWN_LIMIT
   const head = `${report.summary}\n`
   const all = report.sections.flatMap((s, si) => s.rows.map((row, ri) => ({ row, si, ri })))

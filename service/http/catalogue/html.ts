@@ -3,22 +3,22 @@
 import escapeHtml from 'escape-html'
 
 export class Html {
-  constructor(readonly text: string) {}
-  toString(): string {
+  constructor (readonly text: string) {}
+  toString (): string {
     return this.text
   }
 }
 
 type Value = Html | string | number | null | undefined | false | readonly Value[]
 
-function render(value: Value): string {
+function render (value: Value): string {
   if (value === null || value === undefined || value === false) return ''
   if (value instanceof Html) return value.text
   if (Array.isArray(value)) return value.map(render).join('')
   return escapeHtml(String(value))
 }
 
-export function html(strings: TemplateStringsArray, ...values: Value[]): Html {
+export function html (strings: TemplateStringsArray, ...values: Value[]): Html {
   let text = strings[0] ?? ''
   values.forEach((value, i) => {
     text += render(value) + (strings[i + 1] ?? '')

@@ -36,14 +36,14 @@ export interface CatalogueApp {
  * path). Cut from the text as written, not re-serialised: `https://api.example.com` and
  * `https://api.example.com/` are different audiences (RFC 8707).
  */
-export function withoutQuery(value: string): string {
+export function withoutQuery (value: string): string {
   return value.split(/[?#]/, 1)[0] ?? ''
 }
 
 const sourceIn = (dir: string) => (at: SourceLocation) => `${join(dir, at.file)}:${at.line}`
 
 /** Every app of the set, by name, with its environments in file order. */
-export function catalogueOf(policies: PolicySet): CatalogueApp[] {
+export function catalogueOf (policies: PolicySet): CatalogueApp[] {
   const source = sourceIn(policies.dir)
   return [...policies.apps.values()]
     .sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0))

@@ -8,7 +8,7 @@ import type { CatalogueApp, CatalogueEnvironment } from './model.js'
 
 export type PageData = { keyed: true; status: PolicyStatus } | { keyed: false; status: PolicyStatus; apps: CatalogueApp[] }
 
-function scopesTable(app: CatalogueApp, env: CatalogueEnvironment): Html {
+function scopesTable (app: CatalogueApp, env: CatalogueEnvironment): Html {
   if (env.scopes.length === 0) {
     return html`<p class="empty">No scope: this environment may request none (<code>${env.source}</code>).</p>`
   }
@@ -16,12 +16,12 @@ function scopesTable(app: CatalogueApp, env: CatalogueEnvironment): Html {
 <caption class="visually-hidden">Scopes of ${app.app} / ${env.name}</caption>
 <thead><tr><th scope="col">Scope</th><th scope="col">Reason</th><th scope="col">Where</th></tr></thead>
 <tbody>${env.scopes.map(
-    (s) => html`<tr><td><code class="scope">${s.name}</code></td><td>${s.reason}</td><td><code class="source">${s.source}</code></td></tr>`,
+    (s) => html`<tr><td><code class="scope">${s.name}</code></td><td>${s.reason}</td><td><code class="source">${s.source}</code></td></tr>`
   )}</tbody>
 </table>`
 }
 
-function environmentSection(app: CatalogueApp, env: CatalogueEnvironment): Html {
+function environmentSection (app: CatalogueApp, env: CatalogueEnvironment): Html {
   return html`<section class="env" data-env>
 <h4><span class="env-name">${env.name}</span> <span class="count">${env.scopes.length} ${env.scopes.length === 1 ? 'scope' : 'scopes'}</span></h4>
 <dl class="facts">
@@ -35,7 +35,7 @@ ${scopesTable(app, env)}
 </section>`
 }
 
-function appArticle(app: CatalogueApp): Html {
+function appArticle (app: CatalogueApp): Html {
   return html`<article class="app" data-app>
 <header>
 <h3>${app.app}</h3>
@@ -46,7 +46,7 @@ ${app.environments.map((env) => environmentSection(app, env))}
 </article>`
 }
 
-function banner(status: PolicyStatus): Html | '' {
+function banner (status: PolicyStatus): Html | '' {
   if (status.ready) return ''
   return html`<div class="banner" role="alert">
 <h2>Policies not ready</h2>
@@ -68,7 +68,7 @@ const keyForm = html`<section class="panel key" aria-labelledby="key-title">
 <button type="button" id="forget-key" hidden>Forget the key</button>
 </section>`
 
-function environmentCount(apps: CatalogueApp[]): string {
+function environmentCount (apps: CatalogueApp[]): string {
   const envs = apps.reduce((n, a) => n + a.environments.length, 0)
   return `${envs} ${envs === 1 ? 'environment' : 'environments'} of ${apps.length} ${apps.length === 1 ? 'app' : 'apps'}`
 }
@@ -89,7 +89,7 @@ const preflightForm = html`<aside class="panel preflight" aria-labelledby="prefl
 <noscript><p>The preflight form needs JavaScript; <code>POST /v1/preflight</code> answers without it.</p></noscript>
 </aside>`
 
-export function renderPage(data: PageData): string {
+export function renderPage (data: PageData): string {
   const apps = data.keyed ? [] : data.apps
   return `<!doctype html>
 ${html`<html lang="en">

@@ -8,6 +8,6 @@ export const appsRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = asyn
   app.get(
     '/v1/apps',
     { schema: { summary: 'Every app with its owner, environments, clientIds and whitelisted scopes', response: { 200: AppList, 401: Errors[401] } } },
-    async () => ({ apps: catalogueOf(store.current) }),
+    async () => ({ apps: catalogueOf(store.current) })
   )
 }

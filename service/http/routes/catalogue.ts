@@ -33,7 +33,7 @@ export const catalogueRoutes: FastifyPluginAsync<{ store: PolicyStore; keyed: bo
   for (const [name, type] of Object.entries(ASSET_TYPES)) {
     const body = await readFile(new URL(`../catalogue/assets/${name}`, import.meta.url))
     app.get(`/assets/${name}`, { schema: { hide: true } }, async (_request, reply) =>
-      reply.header('cache-control', 'no-cache').type(type).send(body),
+      reply.header('cache-control', 'no-cache').type(type).send(body)
     )
   }
 }

@@ -41,6 +41,6 @@ export const clientsRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = a
         scopes: [...environment.scopes.values()].map(({ name, reason }) => ({ name, reason })),
         source: `${join(policies.dir, environment.scopesAt.file)}:${environment.scopesAt.line}`,
       }
-    },
+    }
   )
 }

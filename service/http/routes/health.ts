@@ -7,7 +7,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = a
   app.get(
     '/healthz',
     { schema: { summary: 'Liveness', security: [], response: { 200: Health } } },
-    async () => ({ status: 'ok' as const }),
+    async () => ({ status: 'ok' as const })
   )
 
   app.get(
@@ -24,6 +24,6 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = a
       if (status.ready) return { status: 'ready' as const, apps: status.apps, loadedAt: status.loadedAt.toISOString() }
       const { reason, files, findings } = status
       return reply.code(503).send({ status: 'not_ready' as const, reason, files, findings })
-    },
+    }
   )
 }

@@ -20,6 +20,6 @@ export const metricsRoute: FastifyPluginAsyncTypebox<{ metrics: PreflightMetrics
     async (_request, reply) => {
       const { contentType, text } = await metrics.exposition()
       return reply.type(contentType).send(text)
-    },
+    }
   )
 }

@@ -12,7 +12,7 @@ const LimitError = createError('FST_PREFLIGHT_LIMIT', '%s', 400)
 
 // The schema bounds the array and the string; a string (or an array item) can still
 // hold many space-delimited scopes, so the scopes that would be sent are bounded here.
-function checkScopeLimits(scopes: string | string[]): void {
+function checkScopeLimits (scopes: string | string[]): void {
   const tokens = normaliseScopes(scopes)
   if (tokens.length > LIMITS.scopes) {
     throw new LimitError(`body/scopes must NOT have more than ${LIMITS.scopes} scopes`)
@@ -23,7 +23,7 @@ function checkScopeLimits(scopes: string | string[]): void {
 }
 
 // One violation speaks for itself; several are named here and explained in `violations`.
-function describeDenial({ violations, app, environment }: CheckResult): string {
+function describeDenial ({ violations, app, environment }: CheckResult): string {
   const [first] = violations
   if (violations.length === 1 && first) return first.message
   const list = violations.map((v) => (v.scope ? `${JSON.stringify(v.scope)} (${v.code})` : v.code)).join(', ')
@@ -32,7 +32,7 @@ function describeDenial({ violations, app, environment }: CheckResult): string {
 
 // An unknown client (or one not in the named environment) is the client's fault, not a scope's;
 // a resource or audience the entry does not allow is RFC 8707 §2's invalid_target.
-function denialError({ violations }: CheckResult): 'invalid_client' | 'invalid_target' | 'invalid_scope' {
+function denialError ({ violations }: CheckResult): 'invalid_client' | 'invalid_target' | 'invalid_scope' {
   if (violations.some((v) => v.code === 'unknown_client')) return 'invalid_client'
   if (violations.some((v) => v.code === 'resource_not_allowed' || v.code === 'audience_not_allowed')) return 'invalid_target'
   return 'invalid_scope'
@@ -71,6 +71,6 @@ export const preflightRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore; met
         error_description: describeDenial(result),
         violations: result.violations,
       })
-    },
+    }
   )
 }

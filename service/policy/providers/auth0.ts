@@ -36,7 +36,7 @@ export const auth0: ProviderProfile = {
   ],
   entryProblems: () => [],
   readGrant: scopeGrant,
-  readError(_status, body) {
+  readError (_status, body) {
     const e = oauthErrorBody(body)
     if (!e) return null
     const words = e.error_description ?? ''

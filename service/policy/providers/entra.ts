@@ -29,7 +29,7 @@ const NON_TENANTS = new Set(['common', 'organizations', 'consumers'])
 const GRAPH = 'https://graph.microsoft.com'
 
 /** The `/.default` scope a developer most likely meant. */
-function defaultScopeFor(scope: string, resource: string | undefined): string {
+function defaultScopeFor (scope: string, resource: string | undefined): string {
   if (resource !== undefined) return `${resource.replace(/\/+$/, '')}${DEFAULT_SUFFIX}`
   const slash = scope.lastIndexOf('/')
   // `api://app-id/read` → `api://app-id/.default`; `User.Read.All` is a Microsoft Graph permission.
@@ -37,7 +37,7 @@ function defaultScopeFor(scope: string, resource: string | undefined): string {
   return `${GRAPH}${DEFAULT_SUFFIX}`
 }
 
-function defaultScopeRule(req: RequestContext): Violation[] {
+function defaultScopeRule (req: RequestContext): Violation[] {
   const out: Violation[] = []
   for (const scope of req.scopes) {
     if (scope.endsWith(DEFAULT_SUFFIX)) continue
@@ -46,13 +46,13 @@ function defaultScopeRule(req: RequestContext): Violation[] {
       scope,
       'entra-default-scope',
       `scope ${JSON.stringify(scope)} is not a /.default scope: Entra's client_credentials takes only \`<resource>/.default\` and answers invalid_scope AADSTS1002012; request ${suggestion} and grant ${JSON.stringify(scope)} as an application permission (App registrations → API permissions → Grant admin consent), listed under roles:`,
-      suggestion,
+      suggestion
     ))
   }
   return out
 }
 
-function oneScopeRule(req: RequestContext): Violation[] {
+function oneScopeRule (req: RequestContext): Violation[] {
   if (req.scopes.length === 1) return []
   if (req.scopes.length === 0) {
     return [providerRule('', 'entra-one-scope', 'no scope requested: Entra\'s client_credentials needs exactly one scope `<resource>/.default` (AADSTS900144 otherwise)')]
@@ -60,11 +60,11 @@ function oneScopeRule(req: RequestContext): Violation[] {
   return [providerRule(
     '',
     'entra-one-scope',
-    `${req.scopes.length} scopes requested: Entra's client_credentials takes exactly one \`<resource>/.default\` (several resources: invalid_scope AADSTS70011); request one resource per token`,
+    `${req.scopes.length} scopes requested: Entra's client_credentials takes exactly one \`<resource>/.default\` (several resources: invalid_scope AADSTS70011); request one resource per token`
   )]
 }
 
-function endpointProblems(tokenEndpoint: string, resource: string | undefined): EntryProblem[] {
+function endpointProblems (tokenEndpoint: string, resource: string | undefined): EntryProblem[] {
   const out: EntryProblem[] = []
   const url = parseUrl(tokenEndpoint)
   const [tenant, ...rest] = url ? url.pathname.split('/').filter((s) => s !== '') : []
@@ -91,7 +91,7 @@ function endpointProblems(tokenEndpoint: string, resource: string | undefined): 
   return out
 }
 
-function entraCode(body: unknown, description: string): string | undefined {
+function entraCode (body: unknown, description: string): string | undefined {
   const codes = (body as { error_codes?: unknown }).error_codes
   if (Array.isArray(codes) && typeof codes[0] === 'number') return `AADSTS${codes[0]}`
   const m = AADSTS.exec(description)
@@ -112,7 +112,7 @@ export const entra: ProviderProfile = {
     missingScopes: [],
     missingRoles: policyRoles.filter((r) => !tokenRoles.includes(r)),
   }),
-  readError(_status, body) {
+  readError (_status, body) {
     const e = oauthErrorBody(body)
     if (!e) return null
     const code = entraCode(body, e.error_description ?? '')

@@ -9,7 +9,7 @@ export const generic: ProviderProfile = {
   requestRules: [],
   entryProblems: () => [],
   readGrant: scopeGrant,
-  readError(_status, body) {
+  readError (_status, body) {
     const e = oauthErrorBody(body)
     return e && { ...e, hint: "grant the scope to this client in the provider's console" }
   },

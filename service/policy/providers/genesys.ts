@@ -10,7 +10,7 @@ import type { EntryProblem, ProviderProfile } from './profile.js'
 
 const ROLES = 'Genesys Cloud: Admin → Integrations → OAuth → (your client) → Roles'
 
-function endpointProblems(tokenEndpoint: string): EntryProblem[] {
+function endpointProblems (tokenEndpoint: string): EntryProblem[] {
   const url = parseUrl(tokenEndpoint)
   if (!url) return []
   const region = url.hostname.replace(/^(api|login)\./, '')
@@ -25,7 +25,7 @@ function endpointProblems(tokenEndpoint: string): EntryProblem[] {
     return [{
       severity: 'warning',
       field: 'tokenEndpoint',
-      message: `tokenEndpoint does not look like Genesys Cloud's: https://login.<region>/oauth/token, e.g. https://login.mypurecloud.com/oauth/token (rule genesys-login-endpoint)`,
+      message: 'tokenEndpoint does not look like Genesys Cloud\'s: https://login.<region>/oauth/token, e.g. https://login.mypurecloud.com/oauth/token (rule genesys-login-endpoint)',
     }]
   }
   return []
@@ -39,7 +39,7 @@ export const genesys: ProviderProfile = {
   entryProblems: (entry) => endpointProblems(entry.tokenEndpoint),
   // The response's `scope` when present (RFC 6749 §5.1); roles, not scopes, decide access.
   readGrant: scopeGrant,
-  readError(status, body) {
+  readError (status, body) {
     if (status === 429) {
       const e = oauthErrorBody(body)
       return {

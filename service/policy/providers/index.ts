@@ -11,7 +11,7 @@ import type { ProviderName } from '../types.js'
 export const PROFILES: Readonly<Record<ProviderName, ProviderProfile>> = { generic, auth0, entra, okta, keycloak, genesys }
 
 /** The profile of `name`; `generic` for anything unknown (a hand-made set, an old file). */
-export function profileOf(name: string | undefined): ProviderProfile {
+export function profileOf (name: string | undefined): ProviderProfile {
   return (name !== undefined && Object.hasOwn(PROFILES, name) ? PROFILES[name as ProviderName] : undefined) ?? generic
 }
 

@@ -18,7 +18,7 @@ export const keycloak: ProviderProfile = {
   userScopeRule: false,
   roles: false,
   requestRules: [],
-  entryProblems({ tokenEndpoint }) {
+  entryProblems ({ tokenEndpoint }) {
     const path = parseUrl(tokenEndpoint)?.pathname
     if (path === undefined || ENDPOINT.test(path)) return []
     return [{
@@ -29,7 +29,7 @@ export const keycloak: ProviderProfile = {
   },
   // Default client scopes come with every token: extra granted scopes are expected, and scopeGrant ignores them.
   readGrant: scopeGrant,
-  readError(_status, body) {
+  readError (_status, body) {
     const e = oauthErrorBody(body)
     if (!e) return null
     if (e.error === 'unauthorized_client') {

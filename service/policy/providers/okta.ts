@@ -20,18 +20,18 @@ const OKTA_SCOPE = 'okta.'
 
 const isOrgServer = (endpoint: string): boolean => ORG_SERVER.test(parseUrl(endpoint)?.pathname ?? '')
 
-function customScopeRule(req: RequestContext): Violation[] {
+function customScopeRule (req: RequestContext): Violation[] {
   if (!isOrgServer(req.tokenEndpoint)) return []
   return req.scopes
     .filter((scope) => !scope.startsWith(OKTA_SCOPE))
     .map((scope) => providerRule(
       scope,
       'okta-custom-scope-server',
-      `scope ${JSON.stringify(scope)} is a custom scope, but the token endpoint is Okta's org authorization server (/oauth2/v1/token), which mints only okta.* scopes and answers invalid_scope "Custom scopes are not allowed for this request."; use a custom authorization server's endpoint, /oauth2/<authorizationServerId>/v1/token (e.g. /oauth2/default/v1/token)`,
+      `scope ${JSON.stringify(scope)} is a custom scope, but the token endpoint is Okta's org authorization server (/oauth2/v1/token), which mints only okta.* scopes and answers invalid_scope "Custom scopes are not allowed for this request."; use a custom authorization server's endpoint, /oauth2/<authorizationServerId>/v1/token (e.g. /oauth2/default/v1/token)`
     ))
 }
 
-function entryProblems({ tokenEndpoint, scopes }: { tokenEndpoint: string; scopes: readonly string[] }): EntryProblem[] {
+function entryProblems ({ tokenEndpoint, scopes }: { tokenEndpoint: string; scopes: readonly string[] }): EntryProblem[] {
   const out: EntryProblem[] = []
   const path = parseUrl(tokenEndpoint)?.pathname
   if (path !== undefined && !ORG_SERVER.test(path) && !CUSTOM_SERVER.test(path)) {
@@ -58,7 +58,7 @@ export const okta: ProviderProfile = {
   requestRules: [{ name: 'okta-custom-scope-server', check: customScopeRule }],
   entryProblems,
   readGrant: scopeGrant,
-  readError(_status, body) {
+  readError (_status, body) {
     const e = oauthErrorBody(body)
     if (!e) return null
     switch (e.error) {

@@ -3,7 +3,7 @@
 import { isSecretKey, secretKind } from '../secrets.js'
 
 /** Loopback hosts, where plain http: cannot leak a secret off the machine. */
-export function isLoopbackHost(hostname: string): boolean {
+export function isLoopbackHost (hostname: string): boolean {
   const h = hostname.toLowerCase()
   if (h === 'localhost' || h === '[::1]' || h === '::1') return true
   // WHATWG URL already normalises IPv4 shorthands (127.1 → 127.0.0.1).
@@ -20,7 +20,7 @@ export interface TokenEndpointProblem {
 // beyond the secret-like key names of the policy files; folded as isSecretKey folds them.
 const SECRET_PARAM = /(?:key|token|sig|signature|auth|authorization|assertion)$|^code$/
 
-function secretParam(name: string, value: string): boolean {
+function secretParam (name: string, value: string): boolean {
   const folded = name.toLowerCase().replace(/[-_.\s]/g, '')
   return isSecretKey(name) || SECRET_PARAM.test(folded) || secretKind(name, false) !== null || secretKind(value, false) !== null
 }
@@ -30,7 +30,7 @@ function secretParam(name: string, value: string): boolean {
  * not have a fragment. Beyond the RFC: `https:` unless the host is loopback, no `user:pass@`,
  * and no query parameter that looks like a secret (URLs end up in logs and error messages).
  */
-export function tokenEndpointProblem(value: string): TokenEndpointProblem | null {
+export function tokenEndpointProblem (value: string): TokenEndpointProblem | null {
   let url: URL
   try {
     url = new URL(value)

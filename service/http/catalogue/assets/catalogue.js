@@ -8,7 +8,7 @@ let apiKey = null
 const $ = (id) => document.getElementById(id)
 
 /** A DOM element with attributes and children; strings become text nodes. */
-function el(tag, attrs, ...children) {
+function el (tag, attrs, ...children) {
   const node = document.createElement(tag)
   for (const [name, value] of Object.entries(attrs ?? {})) node.setAttribute(name, value)
   for (const child of children.flat()) {
@@ -19,13 +19,13 @@ function el(tag, attrs, ...children) {
 
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`
 
-function authHeaders() {
+function authHeaders () {
   return apiKey === null ? {} : { authorization: `Bearer ${apiKey}` }
 }
 
 // --- the filter: every term must appear in an environment or its app's header ---
 
-function applyFilter() {
+function applyFilter () {
   const terms = $('filter').value.toLowerCase().split(/\s+/).filter(Boolean)
   const apps = [...document.querySelectorAll('#apps [data-app]')]
   let shownEnvs = 0
@@ -54,7 +54,7 @@ function applyFilter() {
 
 // --- the apps, rendered from GET /v1/apps when the page is a keyed shell ---
 
-function scopesBlock(app, env) {
+function scopesBlock (app, env) {
   if (env.scopes.length === 0) {
     return el('p', { class: 'empty' }, 'No scope: this environment may request none (', el('code', {}, env.source), ').')
   }
@@ -67,17 +67,17 @@ function scopesBlock(app, env) {
       'tbody',
       {},
       env.scopes.map((s) =>
-        el('tr', {}, el('td', {}, el('code', { class: 'scope' }, s.name)), el('td', {}, s.reason), el('td', {}, el('code', { class: 'source' }, s.source))),
-      ),
-    ),
+        el('tr', {}, el('td', {}, el('code', { class: 'scope' }, s.name)), el('td', {}, s.reason), el('td', {}, el('code', { class: 'source' }, s.source)))
+      )
+    )
   )
 }
 
-function fact(term, value) {
+function fact (term, value) {
   return el('div', {}, el('dt', {}, term), el('dd', {}, value))
 }
 
-function environmentSection(app, env) {
+function environmentSection (app, env) {
   return el(
     'section',
     { class: 'env', 'data-env': '' },
@@ -88,14 +88,14 @@ function environmentSection(app, env) {
       fact('clientId', el('code', { class: 'client-id' }, env.clientId)),
       fact('Token endpoint', el('code', {}, env.tokenEndpoint)),
       fact('Auth method', env.authMethod),
-      env.resource === undefined ? null : fact('Resource', el('code', {}, env.resource)),
+      env.resource === undefined ? null : fact('Resource', el('code', {}, env.resource))
     ),
     scopesBlock(app, env),
-    el('button', { type: 'button', class: 'try', 'data-client-id': env.clientId, 'data-environment': env.name }, `Preflight ${env.clientId}`),
+    el('button', { type: 'button', class: 'try', 'data-client-id': env.clientId, 'data-environment': env.name }, `Preflight ${env.clientId}`)
   )
 }
 
-function appArticle(app) {
+function appArticle (app) {
   return el(
     'article',
     { class: 'app', 'data-app': '' },
@@ -110,30 +110,30 @@ function appArticle(app) {
         ' ',
         el('span', { class: 'tag provider' }, app.provider),
         ' ',
-        el('code', { class: 'file' }, app.file),
+        el('code', { class: 'file' }, app.file)
       ),
-      app.description === undefined ? null : el('p', { class: 'description' }, app.description),
+      app.description === undefined ? null : el('p', { class: 'description' }, app.description)
     ),
-    app.environments.map((env) => environmentSection(app, env)),
+    app.environments.map((env) => environmentSection(app, env))
   )
 }
 
-function showApps(apps) {
+function showApps (apps) {
   $('apps').replaceChildren(...apps.map(appArticle))
   $('client-ids').replaceChildren(
-    ...apps.flatMap((a) => a.environments.map((e) => el('option', { value: e.clientId }, `${a.app} / ${e.name}`))),
+    ...apps.flatMap((a) => a.environments.map((e) => el('option', { value: e.clientId }, `${a.app} / ${e.name}`)))
   )
   $('filter').disabled = false
   applyFilter()
 }
 
-function keyMessage(text, isError) {
+function keyMessage (text, isError) {
   const message = $('key-message')
   message.textContent = text
   message.classList.toggle('error', isError)
 }
 
-async function loadWithKey(event) {
+async function loadWithKey (event) {
   event.preventDefault()
   const input = $('api-key')
   const candidate = input.value.trim()
@@ -167,7 +167,7 @@ async function loadWithKey(event) {
   showApps(body.apps)
 }
 
-function forgetKey() {
+function forgetKey () {
   apiKey = null
   $('apps').replaceChildren()
   $('client-ids').replaceChildren()
@@ -183,13 +183,13 @@ function forgetKey() {
 
 // --- the preflight form ---
 
-function showResult(kind, ...children) {
+function showResult (kind, ...children) {
   const result = $('preflight-result')
   result.className = `result ${kind}`
   result.replaceChildren(...children)
 }
 
-function violationItem(v) {
+function violationItem (v) {
   return el(
     'li',
     {},
@@ -197,11 +197,11 @@ function violationItem(v) {
     v.scope ? ' ' : null,
     el('span', { class: 'violation-code' }, v.code),
     el('p', {}, v.message),
-    v.suggestion === undefined ? null : el('p', { class: 'suggestion' }, 'Suggestion: request ', el('code', {}, v.suggestion)),
+    v.suggestion === undefined ? null : el('p', { class: 'suggestion' }, 'Suggestion: request ', el('code', {}, v.suggestion))
   )
 }
 
-async function runPreflight(event) {
+async function runPreflight (event) {
   event.preventDefault()
   const form = event.currentTarget
   const clientId = form.elements.clientId.value.trim()
@@ -230,13 +230,13 @@ async function runPreflight(event) {
     showResult(
       'ok',
       el('p', {}, el('strong', {}, 'Allowed. '), `${answer.app} / ${answer.environment} would request: `),
-      answer.scopes.length === 0 ? el('p', { class: 'empty' }, 'no scope') : el('ul', {}, answer.scopes.map((s) => el('li', {}, el('code', {}, s)))),
+      answer.scopes.length === 0 ? el('p', { class: 'empty' }, 'no scope') : el('ul', {}, answer.scopes.map((s) => el('li', {}, el('code', {}, s))))
     )
   } else if (res.status === 422 && answer) {
     showResult(
       'denied',
       el('p', {}, el('strong', {}, 'Denied '), `(${answer.error}): ${plural(answer.violations.length, 'problem', 'problems')}`),
-      el('ul', {}, answer.violations.map(violationItem)),
+      el('ul', {}, answer.violations.map(violationItem))
     )
   } else if (res.status === 401) {
     showResult('error', el('p', {}, apiKey === null ? 'Enter an API key above first.' : 'The API key was refused (401).'))
@@ -245,7 +245,7 @@ async function runPreflight(event) {
   }
 }
 
-function prefill(event) {
+function prefill (event) {
   const button = event.target.closest('button.try')
   if (!button) return
   const form = $('preflight-form')
