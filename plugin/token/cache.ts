@@ -1,7 +1,6 @@
-// The token cache (docs/token-core.md): one entry per (endpoint, client, auth
-// method, scope set, resource); one request in flight per entry; a background
-// refresh at 75–85 % of the usable lifetime; at most maxEntries entries. The
-// requests and their retries are RetryingFetcher's, failure memory is
+// The token cache (docs/token-core.md): one entry per (scope set, resource, audience); one
+// request in flight per entry; a background refresh at 75–85 % of the usable lifetime; at most
+// maxEntries entries. Requests and retries are RetryingFetcher's, failure memory is
 // failure-memory's, the cross-replica protocol SharedRefresh's.
 import { randomUUID } from 'node:crypto'
 import { Agent, type Dispatcher } from 'undici'
