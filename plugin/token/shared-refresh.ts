@@ -6,6 +6,7 @@ import { AppToken } from './app-token.js'
 import type { Entry } from './entry.js'
 import type { ClientAuth } from './client-auth.js'
 import { credentialMaterial } from './credentials.js'
+import { decodeJwtClaims } from './jwt.js'
 import type { TokenLogger } from './logger.js'
 import type { SharedLayer, StoreSlot } from './shared-layer.js'
 import type { StoredToken } from './shared-store.js'
@@ -121,7 +122,9 @@ export class SharedRefresh {
   }
 
   #adopt (entry: Entry, stored: StoredToken): AppToken {
-    const token = new AppToken({ accessToken: stored.accessToken, tokenType: stored.tokenType, scopes: stored.scopes, expiresAt: stored.expiresAt })
+    // The stored value holds no roles: they are read from the token itself, as the fetching replica did.
+    const roles = decodeJwtClaims(stored.accessToken)?.roles ?? []
+    const token = new AppToken({ accessToken: stored.accessToken, tokenType: stored.tokenType, scopes: stored.scopes, roles, expiresAt: stored.expiresAt })
     const now = Date.now()
     const usableUntil = Math.min(stored.usableUntil, now + this.#opt.maxLifetime * 1000)
     this.#sink.install(entry, token, usableUntil, Math.min(usableUntil, Math.max(stored.refreshAt, now + this.#opt.minRefreshInterval)))

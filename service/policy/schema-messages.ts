@@ -76,6 +76,8 @@ export function schemaMessage (e: ValueError, path: Path): { message: string; pr
         prefer: 'value',
       }
     case ValueErrorType.String:
+      // A variable-name field never echoes its value: a secret may have been written there by mistake.
+      if (isVariableNameField(path)) return { message: variableNameMessage(last, path[1] ?? ''), prefer: 'value' }
       return {
         message: `${what} must be a string, got ${typeName(e.value)}${typeof e.value === 'number' || typeof e.value === 'boolean' ? ` (quote it: "${String(e.value)}")` : ''}`,
         prefer: 'value',

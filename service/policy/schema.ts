@@ -34,7 +34,7 @@ function variableName (description: string) {
   return Type.Optional(Type.String({ pattern: VARIABLE_NAME_PATTERN, description: `${description} A variable name only, never the value.` }))
 }
 
-// Property order is the canonical key order of `scope-policy fmt` (scopes last).
+// The order of `scope-policy fmt` is its own list (service/policy/fmt.ts), kept to these fields by a test.
 export const EnvironmentSchema = Type.Object(
   {
     clientId: Type.String({

@@ -2,6 +2,8 @@ import { readFileSync, statSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { runCli, WORKER } from '../helpers/cli.js'
+import { ENV_KEYS } from '../../service/policy/fmt.js'
+import { EnvironmentSchema } from '../../service/policy/schema.js'
 
 // Keys out of order, a flow-style whitelist, unsorted scopes and comments everywhere.
 const MESSY = `# Owned by the desktop team; ask in #desktop before adding scopes.
@@ -150,4 +152,9 @@ t.test('a symlink is reported and never written through', async (t) => {
   }
   t.equal(readFileSync(join(root, 'outside.yaml'), 'utf8'), MESSY, 'the target is untouched')
   t.equal(readFileSync(join(dir, 'messy.yaml'), 'utf8'), CANONICAL, 'the regular file is formatted')
+})
+
+t.test('fmt orders every environment field of the schema, each once', async (t) => {
+  t.same([...ENV_KEYS].sort(), Object.keys(EnvironmentSchema.properties).sort())
+  t.equal(new Set(ENV_KEYS).size, ENV_KEYS.length)
 })

@@ -6,6 +6,7 @@ import { memoryStore } from '../../plugin/store/memory.js'
 import { TokenCache, type SharedTokenStore, type TokenCacheOptions } from '../../plugin/token/index.js'
 import { issuedTokens, startFaultServer, tokenBody, type FaultServer } from '../helpers/fault-server.js'
 import { assertNoSecrets, logCapture, type LogCapture } from '../helpers/log-capture.js'
+import { jwt } from '../helpers/providers/common.js'
 
 const clientId = 'shared-client'
 const clientSecret = 'shared:secret+/=%&'
@@ -58,6 +59,19 @@ t.test('two caches, one store: one request, one token', async (t) => {
     t.match(key, /^[0-9a-f]{64}$/, 'store keys are a hash: no secret, no client id')
   }
   assertNoSecrets(t, log, [clientSecret, tokens[0]!.accessToken])
+})
+
+t.test('a token taken from the store keeps the roles of its JWT', async (t) => {
+  const accessToken = jwt({ roles: ['Reports.Read.All', 'User.Read.All'] })
+  issuedTokens.add(accessToken)
+  const server = await startFaultServer(() => ({ body: { access_token: accessToken, token_type: 'Bearer', expires_in: 3600 } }))
+  t.teardown(() => server.close())
+  const { a, b } = await pair(t, server, memoryStore())
+  const fetched = await a.get()
+  const adopted = await b.get()
+  t.equal(server.requests.length, 1, 'the second cache adopted the stored token')
+  t.same(adopted.roles, ['Reports.Read.All', 'User.Read.All'])
+  t.same(adopted.roles, fetched.roles)
 })
 
 t.test('short tokens: the pair refreshes once per lifetime, not once per cache', async (t) => {

@@ -24,7 +24,8 @@ t.test('secretEnv, privateKeyEnv, tlsCertEnv, tlsKeyEnv take variable names and 
 })
 
 t.test('a value that is not a variable name is a schema error that does not echo it', async (t) => {
-  for (const value of ['lower_case', '9STARTS_WITH_DIGIT', 'HAS-DASH', 'hunter2']) {
+  // 84629173: a number-only secret, which YAML reads as a number, not a string.
+  for (const value of ['lower_case', '9STARTS_WITH_DIGIT', 'HAS-DASH', 'hunter2', '84629173']) {
     const r = loadPolicyFiles([file('billing', { prod: [`secretEnv: ${value}`] })])
     t.equal(r.policies, null, value)
     const f = r.findings.find((x) => x.code === 'schema')
