@@ -151,11 +151,16 @@ export function resolveRequestOptions (options: TokenRequestOptions, who: string
 export function resolveCacheOptions (options: TokenCacheOptions): ResolvedCacheOptions {
   const request = resolveRequestOptions(options, 'TokenCache')
   checkTlsDispatcher(request.clientAuth, options.dispatcher)
-  return { ...request, ...resolveTuning(options) }
+  return { ...request, ...cacheTuning(options) }
 }
 
 /** The tuning options checked alone, so the plugin can report them before it knows the endpoint. */
 export function resolveTuning (options: CacheTuning): Tuning {
+  return { ...requestTuning(options), ...cacheTuning(options) }
+}
+
+/** The options only a cache has (retries, store, bounds); the request's own are checked with the request. */
+function cacheTuning (options: CacheTuning): Omit<Tuning, keyof RequestTuning> {
   const { dispatcher, store, onInvalidClient } = options
   if (dispatcher !== undefined && typeof (dispatcher as Partial<Dispatcher>)?.dispatch !== 'function') {
     throw invalid('dispatcher', 'must be an undici Dispatcher (Agent, Pool, ProxyAgent)')
@@ -170,7 +175,6 @@ export function resolveTuning (options: CacheTuning): Tuning {
   }
   const minDelay = positive('retry.minDelay', options.retry?.minDelay, DEFAULTS.minDelay)
   return {
-    ...requestTuning(options),
     maxWait: positive('maxWait', options.maxWait, DEFAULTS.maxWait),
     retries: wholeNumber('retry.retries', options.retry?.retries, DEFAULTS.retries, 0),
     minDelay,
