@@ -227,7 +227,7 @@ export class TokenCache {
       return token
     }
     // A server reusing its token: refreshing early would only fetch it again.
-    const refreshAt = shrank ? fetched.usableUntil : Math.max(refreshPoint(fetched.sentAt, fetched.usableUntil), now + MIN_REFRESH_INTERVAL)
+    const refreshAt = shrank ? fetched.usableUntil : Math.max(refreshPoint(fetched.sentAt, fetched.usableUntil, Math.random, fetched.refreshIn), now + MIN_REFRESH_INTERVAL)
     entry.uncachedAt = 0
     this.#install(entry, token, fetched.usableUntil, refreshAt)
     const fields = { ...logFields, usableUntil: new Date(entry.usableUntil), refreshAt: entry.timer !== undefined ? new Date(refreshAt) : null }

@@ -19,6 +19,8 @@ export interface FetchedToken {
   sentAt: number
   /** expires_in as received. */
   expiresIn?: number
+  /** refresh_in as received (Entra): refresh no later than this many seconds after sentAt. */
+  refreshIn?: number
   /** Epoch ms after which the token must not be handed out; not after sentAt means: do not cache. */
   usableUntil: number
   lifetimeSource: 'expires_in' | 'jwt' | 'default'
@@ -156,6 +158,7 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
     token: new AppToken({ accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: granted, roles: claims?.roles ?? [], expiresAt: lifetime.expiresAt }),
     sentAt,
     ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
+    ...(fields.refreshIn !== undefined ? { refreshIn: fields.refreshIn } : {}),
     usableUntil: lifetime.usableUntil,
     lifetimeSource: lifetime.source,
     ...(lifetime.expIgnored !== undefined && claims?.exp !== undefined ? { expIgnored: { exp: claims.exp, reason: lifetime.expIgnored } } : {}),

@@ -18,6 +18,8 @@ export interface TokenFields {
   expiresIn?: number
   /** The response's `scope`, when present. */
   scopes?: string[]
+  /** Seconds after which the server asks to refresh (Entra's `refresh_in`, earlier than expires_in). */
+  refreshIn?: number
 }
 
 export interface ResponseContext {
@@ -114,6 +116,9 @@ function tokenFields (status: number, json: Record<string, unknown>): TokenField
   }
   const scopes = parseScopeValue(scope)
   if (scopes !== undefined) fields.scopes = scopes
+  // Entra's proactive refresh hint (MSAL's "refresh_in"): a positive number of seconds, else ignored.
+  const refreshIn = json.refresh_in
+  if (typeof refreshIn === 'number' && Number.isFinite(refreshIn) && refreshIn > 0) fields.refreshIn = refreshIn
   return fields
 }
 
@@ -146,8 +151,12 @@ function oauthError (status: number, json: Record<string, unknown>, headers: Raw
   })
 }
 
-/** The profile's console page; for invalid_scope also what was sent and what the policy allows. */
+/**
+ * The profile's console page; for invalid_scope also what was sent and what the policy allows;
+ * for invalid_client first the credentials hint every provider shares (docs/providers.md).
+ */
 function providerHint (error: string, consolePage: string, scope: string | undefined, ctx: ResponseContext): string {
+  if (error === 'invalid_client') return `${invalidClientHint(ctx.authMethod, BASIC_ENCODING)} Where: ${consolePage}.`
   if (error !== 'invalid_scope') return `${consolePage}.`
   return `${sentScopes(scope, ctx)} ${consolePage}.${ctx.scopeHint?.(ctx.scopes) !== undefined ? ` ${ctx.scopeHint(ctx.scopes)}` : ''}`
 }

@@ -3,6 +3,7 @@
 import { isMap, isScalar, type Node, type Pair, type YAMLMap } from 'yaml'
 import { quote } from './findings.js'
 import type { ProviderProfile } from './providers/profile.js'
+import { isAuthMethod } from './rules/auth-method.js'
 import { keyText } from './yaml-source.js'
 import type { EnvironmentPolicy, SourceLocation, Violation, WhitelistedScope } from './types.js'
 
@@ -67,13 +68,15 @@ export function lintProviderEntry (
   if (tokenEndpoint === undefined || c.isFlagged([...base, 'tokenEndpoint'])) return roles
   const resource = stringValue(env, 'resource')
   const audience = stringValue(env, 'audience')
+  const method = stringValue(env, 'authMethod')
+  const authMethod = method !== undefined && isAuthMethod(method) ? method : undefined
   const scopes = [...sketch.scopes.keys()]
   const fieldAt = (field: string): SourceLocation => {
     const pair = pairOf(env, field)
     return pair ? c.nodeLoc((pair.value ?? pair.key) as Node) : sketch.at
   }
   for (const rule of profile.requestRules) {
-    for (const v of rule.check({ scopes, audience, resource, tokenEndpoint })) {
+    for (const v of rule.check({ scopes, audience, resource, tokenEndpoint, authMethod })) {
       // Rules on a request's size (Entra's one scope) are not rules on the whitelist: an app may
       // hold two resources' /.default scopes and ask for one per token.
       if (v.scope === '' && v.code === 'provider_rule') continue
@@ -82,7 +85,8 @@ export function lintProviderEntry (
       c.error(at, LINT_CODE[v.code] ?? 'provider-rule', `${v.message}${suggestion}`)
     }
   }
-  for (const p of profile.entryProblems({ tokenEndpoint, scopes, resource, audience, hasRoles: roles !== undefined })) {
+  for (const w of profile.requestWarnings?.({ scopes, audience, resource, tokenEndpoint, authMethod }) ?? []) c.warn(fieldAt('audience'), 'missing-audience', w)
+  for (const p of profile.entryProblems({ tokenEndpoint, scopes, resource, audience, authMethod, hasRoles: roles !== undefined })) {
     const at = p.field === 'scopes' ? sketch.scopesAt : fieldAt(p.field)
     if (p.severity === 'error') c.error(at, 'provider-rule', p.message)
     else c.warn(at, 'provider-rule', p.message)
