@@ -7,6 +7,7 @@ import { tokenLifetime } from './expiry.js'
 import { decodeJwtClaims } from './jwt.js'
 import { checkTlsDispatcher, credentialOption, tlsConnectOptions } from './client-auth.js'
 import { clientCredentials, type Credentials } from './credentials.js'
+import type { Quota } from './quota.js'
 import { readTokenResponse } from './response.js'
 import { serverWords } from './server-words.js'
 import { resolveRequestOptions, type FetchTokenOptions, type ResolvedRequestOptions } from './options.js'
@@ -21,6 +22,8 @@ export interface FetchedToken {
   expiresIn?: number
   /** refresh_in as received (Entra): refresh no later than this many seconds after sentAt. */
   refreshIn?: number
+  /** The provider's token quota as this answer reported it (Auth0). */
+  quota?: Quota
   /** Epoch ms after which the token must not be handed out; not after sentAt means: do not cache. */
   usableUntil: number
   lifetimeSource: 'expires_in' | 'jwt' | 'default'
@@ -159,6 +162,7 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
     sentAt,
     ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
     ...(fields.refreshIn !== undefined ? { refreshIn: fields.refreshIn } : {}),
+    ...(fields.quota !== undefined ? { quota: fields.quota } : {}),
     usableUntil: lifetime.usableUntil,
     lifetimeSource: lifetime.source,
     ...(lifetime.expIgnored !== undefined && claims?.exp !== undefined ? { expIgnored: { exp: claims.exp, reason: lifetime.expIgnored } } : {}),

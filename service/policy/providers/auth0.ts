@@ -9,6 +9,10 @@
 //   github.com/auth0/node-auth0/issues/682, auth0/laravel-auth0#42 "the only reason of this error is
 //   if either client id or secret are wrong"). Read as invalid_client, so the credentials hint and the
 //   secret re-read apply.
+// - "Fine-grained M2M token quotas" (auth0.com/docs/fine-grained-m2m-token-quotas): per-application and
+//   per-organization hourly/daily token quotas; answers carry `Auth0-Client-Quota-Limit` /
+//   `Auth0-Organization-Quota-Limit` (`b=per_hour;q=10;r=7;t=3540,…`), and over the quota a 429 (its
+//   body's words were not confirmed from a source: only the status and headers are relied on).
 import { oauthErrorBody, scopeGrant } from './common.js'
 import type { ProviderProfile } from './profile.js'
 
@@ -16,6 +20,8 @@ const HINT = 'Auth0 Dashboard: Applications → APIs → (your API) → Applicat
 const NO_AUDIENCE_WARNING = 'no `audience`: Auth0 issues a client_credentials token for one API, named by `audience`; without it the token is for the tenant\'s Default Audience ' +
   '(Dashboard: Settings → API Authorization Settings) when one is set, else Auth0 answers 403 access_denied "No audience parameter was provided"; ' +
   'set `audience:` to the API identifier (Applications → APIs → (your API) → Settings → Identifier) (rule auth0-audience)'
+const QUOTA = 'Auth0 limits this application\'s token requests (M2M token quotas, per hour and per day): keep the token until it is due, share it between replicas (a shared store), ' +
+  'and raise the quota in the application\'s token_quota (Management API) if the fleet needs more'
 const CREDENTIALS = 'Auth0 Dashboard: Applications → Applications → (your app) → Settings (or Credentials): Client ID, Client Secret and the Token Endpoint Authentication Method'
 
 // Auth0's 403 bodies, matched on their documented wording.
@@ -34,6 +40,8 @@ export const auth0: ProviderProfile = {
   entryProblems: () => [],
   readGrant: scopeGrant,
   readError (status, body) {
+    // "Fine-grained M2M token quotas": over an application's hourly or daily quota, 429.
+    if (status === 429) return { ...oauthErrorBody(body) ?? { error: 'temporarily_unavailable' }, hint: QUOTA }
     const e = oauthErrorBody(body)
     if (!e) return null
     const words = e.error_description ?? ''
