@@ -268,17 +268,40 @@ t.test('keycloak: default scopes in the token are no narrowing; openid is fine; 
 })
 
 t.test('okta', async (t) => {
-  const okta = await startOkta({ clientId: CLIENT_ID, clientSecret: SECRET, server: 'default', allowed: ['orders:read'] })
+  const okta = await startOkta({ clientId: CLIENT_ID, clientSecret: SECRET, server: 'default', allowed: ['orders:read'], serverScopes: ['orders:write'] })
   t.teardown(() => okta.close())
 
-  t.test('invalid_scope from the access policy: the hint names Access Policies', async (t) => {
-    const policy = policyOf('okta', okta.tokenEndpoint, ['scopes:', '  orders:read: x (SEC-1)', '  orders:write: x (SEC-2)'])
+  t.test('a scope no access-policy rule grants: access_denied kept, the Access Policies hint; a scope the server lacks: invalid_scope', async (t) => {
+    const policy = policyOf('okta', okta.tokenEndpoint, ['scopes:', '  orders:read: x (SEC-1)', '  orders:write: x (SEC-2)', '  orders:admin: x (SEC-3)'])
     const app = await appWith(t, { policy, scopes: ['orders:read'] })
     t.same((await app.appToken.get()).scopes, ['orders:read'])
-    const err = await app.appToken.get({ scopes: ['orders:write'] }).catch((e: unknown) => e) as OAuthError
-    t.equal(err.error, 'invalid_scope')
-    t.equal(err.error_description, 'One or more scopes are not configured for the authorization server resource.')
-    t.match(err.hint, /Security → API → Authorization Servers .*Access Policies/)
+    const denied = await app.appToken.get({ scopes: ['orders:write'] }).catch((e: unknown) => e) as OAuthError
+    t.equal(denied.error, 'access_denied', 'kept as access_denied')
+    t.equal(denied.error_description, 'Policy evaluation failed for this request, please check the policy configurations.')
+    t.match(denied.hint, /Security → API → Authorization Servers → \(your server\) → Access Policies: a rule must allow this client/)
+    const missing = await app.appToken.get({ scopes: ['orders:admin'] }).catch((e: unknown) => e) as OAuthError
+    t.equal(missing.error, 'invalid_scope')
+    t.equal(missing.error_description, 'One or more scopes are not configured for the authorization server resource.')
+    t.match(missing.hint, /Authorization Servers → \(your server\) → Scopes: the scope must exist on this server/)
+  })
+
+  t.test('an app that requires DPoP: the hint names the dpop option', async (t) => {
+    const dpop = await startOkta({ clientId: CLIENT_ID, clientSecret: SECRET, server: 'default', allowed: ['orders:read'], requireDpop: true })
+    t.teardown(() => dpop.close())
+    const app = await appWith(t, { provider: 'okta', tokenEndpoint: dpop.tokenEndpoint, scopes: ['orders:read'] })
+    const err = await app.appToken.get().catch((e: unknown) => e) as OAuthError
+    t.equal(err.status, 400)
+    t.equal(err.error, 'invalid_dpop_proof')
+    t.equal(err.error_description, 'The DPoP proof JWT header is missing.')
+    t.match(err.hint, /^this app requires DPoP: set `dpop`/)
+    t.equal(err.transient, false)
+  })
+
+  t.test('the org server with a secret fails at register, nothing sent', async (t) => {
+    const before = okta.requests.length
+    await t.rejects(appWith(t, { provider: 'okta', tokenEndpoint: okta.orgEndpoint, scopes: ['okta.users.read'] }),
+      { code: 'FST_APP_TOKEN_INVALID_OPTION', message: /provider_rule.*must use the private_key_jwt token_endpoint_auth_method/ })
+    t.equal(okta.requests.length, before)
   })
 
   t.test('custom scopes on the org server fail ready(), nothing sent', async (t) => {
