@@ -5,7 +5,7 @@ import { quote } from './findings.js'
 import type { ProviderProfile } from './providers/profile.js'
 import { isAuthMethod } from './rules/auth-method.js'
 import { keyText } from './yaml-source.js'
-import type { EnvironmentPolicy, SourceLocation, Violation, WhitelistedScope } from './types.js'
+import type { EnvironmentPolicy, SourceLocation, WhitelistedScope } from './types.js'
 
 /** What policy-file.ts's checker offers this lint. */
 export interface LintSink {
@@ -20,8 +20,6 @@ export interface EnvSketch {
   scopesAt: SourceLocation
   scopes: ReadonlyMap<string, WhitelistedScope>
 }
-
-const LINT_CODE: Partial<Record<Violation['code'], string>> = { provider_rule: 'provider-rule', missing_audience: 'missing-audience' }
 
 function pairOf (map: YAMLMap, key: string): Pair | undefined {
   return map.items.find((p) => keyText(p) === key)
@@ -82,7 +80,7 @@ export function lintProviderEntry (
       if (v.scope === '' && v.code === 'provider_rule') continue
       const at = v.scope !== '' ? (sketch.scopes.get(v.scope)?.at ?? sketch.scopesAt) : sketch.at
       const suggestion = v.suggestion !== undefined && !v.message.includes(v.suggestion) ? ` (suggestion: ${v.suggestion})` : ''
-      c.error(at, LINT_CODE[v.code] ?? 'provider-rule', `${v.message}${suggestion}`)
+      c.error(at, 'provider-rule', `${v.message}${suggestion}`)
     }
   }
   for (const w of profile.requestWarnings?.({ scopes, audience, resource, tokenEndpoint, authMethod }) ?? []) c.warn(fieldAt('audience'), 'missing-audience', w)

@@ -20,7 +20,7 @@ export interface RequestContext {
 export interface RequestRule {
   /** Kebab-case name shown in messages, e.g. `entra-default-scope`. */
   name: string
-  /** Violations with code `provider_rule` or `missing_audience`; empty when the request obeys. */
+  /** Violations with code `provider_rule`; empty when the request obeys. */
   check(req: RequestContext): Violation[]
 }
 
