@@ -3,7 +3,8 @@
 //   POST https://login.<region>/oauth/token (e.g. login.mypurecloud.com); the OAuth client's roles
 //   (Menu → IT and Integrations → OAuth → (your client) → Roles) decide what the token may do; token
 //   lifetime 300–172 800 s. `api.<region>/api/v2/oauth/token`, seen in forum answers, is not a token endpoint.
-// - "Platform API regions" (developer.genesys.cloud/platform/api/): the regions below. A new region
+// - The regions below: the Platform API client SDK's own table (purecloud-platform-client-v2,
+//   PureCloudRegionHosts: us_east_1 mypurecloud.com … eu_central_2 euc2.pure.cloud). A new region
 //   appears now and then: another `login.` host under these domains is a warning, never an error.
 // - "Rate limits" (developer.genesys.cloud/platform/api/rate-limits): token requests are limited;
 //   a 429 carries Retry-After.
