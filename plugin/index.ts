@@ -12,6 +12,7 @@ import { refusal, tokenRequests } from './token-requests.js'
 import { PLUGIN, requestTokenHook } from './request-hook.js'
 import { RouteScopesError, describeViolations, type RouteViolation } from './errors.js'
 import { InvalidOptionError } from './token/errors.js'
+import { profileOf } from '../service/policy/providers/index.js'
 import type { AppTokenDecorator } from './types.js'
 
 async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Promise<void> {
@@ -22,6 +23,11 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
   }
   const log = fastify.log.child(name === 'appToken' ? { plugin: PLUGIN } : { plugin: PLUGIN, name })
   const decide = scopeDecider(settings)
+  // Allowed, but the provider may answer other than expected (Auth0 without audience): said once, here.
+  const profile = profileOf(settings.provider)
+  for (const warning of profile.requestWarnings?.({ scopes: decide(settings.scopes).scopes, audience: settings.audience, resource: settings.resource, tokenEndpoint: settings.tokenEndpoint, authMethod: settings.authMethod }) ?? []) {
+    log.warn(warning)
+  }
   if (settings.scopesGiven) {
     const { violations } = decide(settings.scopes)
     if (violations.length > 0) throw new InvalidOptionError(`option scopes: not allowed: ${describeViolations(violations)}`)

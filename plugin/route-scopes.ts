@@ -25,7 +25,7 @@ export interface Target {
 
 export type ScopeDecider = (scopes: Scopes, target?: Target) => ScopeDecision
 
-type DeciderSettings = Pick<ResolvedOptions, 'policy' | 'clientId' | 'environment' | 'provider' | 'tokenEndpoint' | 'resource' | 'audience' | 'resources' | 'audiences'>
+type DeciderSettings = Pick<ResolvedOptions, 'policy' | 'clientId' | 'environment' | 'provider' | 'tokenEndpoint' | 'authMethod' | 'resource' | 'audience' | 'resources' | 'audiences'>
 
 /**
  * The §4 check against the client's policy entry (its provider's rules and allowed resources and
@@ -49,7 +49,7 @@ function withoutPolicy (settings: DeciderSettings): (scopes: Scopes, target?: Ta
     const decision = checkGeneric(scopes, profile.userScopeRule)
     const resource = optionTarget('resource', target?.resource, settings.resource, settings.resources, decision.violations)
     const audience = optionTarget('audience', target?.audience, settings.audience, settings.audiences, decision.violations)
-    providerViolations(profile, { scopes: decision.scopes, resource, audience, tokenEndpoint: settings.tokenEndpoint }, decision.violations)
+    providerViolations(profile, { scopes: decision.scopes, resource, audience, tokenEndpoint: settings.tokenEndpoint, authMethod: settings.authMethod }, decision.violations)
     return decision
   }
 }

@@ -9,6 +9,7 @@ export function memoryStore (): SharedTokenStore {
   const tokens = new Map<string, Slot<StoredToken>>()
   const locks = new Map<string, Slot<string>>()
   const waiters = new Map<string, Set<() => void>>()
+  const holdOffs = new Map<string, Slot<number>>()
 
   const live = <T>(map: Map<string, Slot<T>>, key: string): T | undefined => {
     const slot = map.get(key)
@@ -70,6 +71,17 @@ export function memoryStore (): SharedTokenStore {
       for (const key of [...waiters.keys()]) wake(key)
       tokens.clear()
       locks.clear()
+      holdOffs.clear()
+    },
+
+    // The optional hold-off group (shared-store.ts).
+    async holdOff (key, ttlMs) {
+      if (ttlMs <= 0) return
+      const until = Date.now() + ttlMs
+      holdOffs.set(key, { value: until, expiresAt: until })
+    },
+    async heldOffUntil (key) {
+      return live(holdOffs, key)
     }
   }
 }

@@ -82,6 +82,7 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
   // Key format v2: the `{…}` hash tag puts an entry's token and lock in one Redis Cluster slot.
   const tokenKey = (key: string): string => `${prefix}v2:{${key}}:token`
   const lockKey = (key: string): string => `${prefix}v2:{${key}}:lock`
+  const holdOffKey = (key: string): string => `${prefix}v2:{${key}}:holdoff`
 
   /** In-process waiters per cache key, woken by the pub/sub message for it. */
   const waiters = new Map<string, Set<() => void>>()
@@ -273,6 +274,19 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
         }
         client.disconnect()
       }
+    },
+
+    // The optional hold-off group (shared-store.ts): the epoch ms it ends, kept as long as it lasts.
+    async holdOff (key, ttlMs) {
+      const ttl = Math.ceil(ttlMs)
+      if (!(ttl > 0)) return
+      await run('holdOff', () => client.set(holdOffKey(key), String(Date.now() + ttl), 'PX', ttl))
+    },
+
+    async heldOffUntil (key) {
+      const raw = await run('heldOffUntil', () => client.get(holdOffKey(key)))
+      const until = raw === null ? NaN : Number(raw)
+      return Number.isFinite(until) ? until : undefined
     }
   }
 }

@@ -1,7 +1,7 @@
 // The token cache (docs/token-core.md): one entry per (scope set, resource, audience); one
 // request in flight per entry; a background refresh at 75–85 % of the usable lifetime; at most
 // maxEntries entries. Requests and retries are RetryingFetcher's, failure memory is
-// failure-memory's, the cross-replica protocol SharedRefresh's.
+// failure-memory's, the cross-replica protocol SharedRefresh's, quota hold-offs HoldOff's.
 import { randomUUID } from 'node:crypto'
 import { Agent, type Dispatcher } from 'undici'
 import type { AppToken } from './app-token.js'
@@ -11,6 +11,7 @@ import { EntryTable, newEntry, type Entry } from './entry.js'
 import { AppTokenError, ClosedError, ScopeNarrowedError, TimeoutError } from './errors.js'
 import { refreshPoint } from './expiry.js'
 import { forgetFailures, nextRefreshAttempt, rememberFailure } from './failure-memory.js'
+import { HoldOff } from './hold-off.js'
 import { LifetimeWatch } from './lifetime-watch.js'
 import { errorFields, silentLogger, type TokenLogger } from './logger.js'
 import { checkMetrics, NO_METRICS } from './metrics.js'
@@ -56,6 +57,7 @@ export class TokenCache {
   #evictedHits = 0
   #evictionWarnedAt = -Infinity
   readonly #lifetimes: LifetimeWatch
+  readonly #holdOff: HoldOff
   readonly #stopMetrics: () => void
 
   constructor (options: TokenCacheOptions) {
@@ -67,8 +69,9 @@ export class TokenCache {
     this.#fetcher = new RetryingFetcher(this.#opt, dispatcher, this.#log, metrics)
     this.#entries = new EntryTable(this.#opt.maxEntries)
     this.#lifetimes = new LifetimeWatch(this.#log, this.#opt.maxLifetime)
-    if (options.store !== undefined) {
-      const layer = new SharedLayer(options.store, this.#log, this.#opt.storeTimeout, () => metrics.storeError())
+    const layer = options.store === undefined ? undefined : new SharedLayer(options.store, this.#log, this.#opt.storeTimeout, () => metrics.storeError())
+    this.#holdOff = new HoldOff(layer)
+    if (layer !== undefined) {
       this.#shared = new SharedRefresh(layer, {
         owner: randomUUID(),
         lockTtl: lockTtlFor(this.#opt),
@@ -199,7 +202,8 @@ export class TokenCache {
     // Tokens that cannot be cached would otherwise be fetched back to back.
     const floor = entry.uncachedAt + MIN_REFRESH_INTERVAL - Date.now()
     if (floor > 0) await this.#fetcher.sleep(floor)
-    const fetched = await this.#fetcher.fetch(entry.scopes, entry.resource, entry.audience)
+    await this.#holdOff.check(entry)
+    const fetched = await this.#holdOff.watch(entry, this.#fetcher.fetch(entry.scopes, entry.resource, entry.audience))
     const { token, missingRoles } = fetched
     if (fetched.missingScopes.length > 0 || missingRoles.length > 0) {
       if (this.#opt.onScopeNarrowed === 'error') {
@@ -227,7 +231,7 @@ export class TokenCache {
       return token
     }
     // A server reusing its token: refreshing early would only fetch it again.
-    const refreshAt = shrank ? fetched.usableUntil : Math.max(refreshPoint(fetched.sentAt, fetched.usableUntil), now + MIN_REFRESH_INTERVAL)
+    const refreshAt = shrank ? fetched.usableUntil : Math.max(refreshPoint(fetched.sentAt, fetched.usableUntil, Math.random, fetched.refreshIn), now + MIN_REFRESH_INTERVAL)
     entry.uncachedAt = 0
     this.#install(entry, token, fetched.usableUntil, refreshAt)
     const fields = { ...logFields, usableUntil: new Date(entry.usableUntil), refreshAt: entry.timer !== undefined ? new Date(refreshAt) : null }

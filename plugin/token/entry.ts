@@ -3,6 +3,7 @@
 // reorders nothing (a Set keeps insertion order; a refresh re-inserts).
 import type { AppToken } from './app-token.js'
 import type { AppTokenError } from './errors.js'
+import type { Quota } from './quota.js'
 
 export interface Entry {
   /** The scope key and resource ('' for none) it is filed under. */
@@ -42,6 +43,8 @@ export interface Entry {
   uncachedAt: number
   /** Dropped to keep maxEntries: finishes its request for its callers, never cached again. */
   evicted: boolean
+  /** The provider's token quota as the last answer reported it (hold-off.ts). */
+  quota: Quota | undefined
 }
 
 export function newEntry (key: string, scopes: string[], resource: string | undefined, audience: string | undefined, storeKey: string): Entry {
@@ -70,7 +73,8 @@ export function newEntry (key: string, scopes: string[], resource: string | unde
     shrinkWarned: false,
     rejected: undefined,
     uncachedAt: 0,
-    evicted: false
+    evicted: false,
+    quota: undefined
   }
 }
 

@@ -3,6 +3,7 @@
 // there was an answer, the token endpoint's status and words (RFC 6749 §5.2).
 // No secret and no token ever goes into a message or field.
 import createError from '@fastify/error'
+import type { Quota } from './quota.js'
 
 export interface AppTokenErrorDetails {
   /** HTTP status of the token endpoint's answer, when there was one. */
@@ -19,8 +20,10 @@ export interface AppTokenErrorDetails {
   providerCode?: string
   /** True when trying again later can succeed (network, timeout, 5xx, 429). */
   transient?: boolean
-  /** Seconds the server asked us to wait (Retry-After). */
+  /** Seconds the server asked us to wait (Retry-After; after a 429 also a quota's reset). */
   retryAfter?: number
+  /** The provider's token quota as the answer reported it (Auth0's quota headers, docs/providers.md). */
+  quota?: Quota
   /** The option at fault (InvalidOptionError). */
   option?: string
   cause?: unknown
@@ -41,6 +44,7 @@ export class AppTokenError extends Error {
   declare providerCode?: string
   declare transient: boolean
   declare retryAfter?: number
+  declare quota?: Quota
   declare option?: string
 }
 
@@ -63,6 +67,7 @@ export function errorClass<C extends string> (code: C, statusCode: number) {
       if (details.hint !== undefined) this.hint = details.hint
       if (details.providerCode !== undefined) this.providerCode = details.providerCode
       if (details.retryAfter !== undefined) this.retryAfter = details.retryAfter
+      if (details.quota !== undefined) this.quota = details.quota
       if (details.option !== undefined) this.option = details.option
     }
   }

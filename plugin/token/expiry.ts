@@ -68,7 +68,11 @@ export function tokenLifetime (input: LifetimeInput): Lifetime {
   return { expiresAt, usableUntil: expiresAt - skew, source, clamped, ...(expIgnored !== undefined ? { expIgnored } : {}) }
 }
 
-/** Background refresh point: 75–85 % of the usable lifetime after sending. */
-export function refreshPoint (sentAt: number, usableUntil: number, random: () => number = Math.random): number {
-  return sentAt + (usableUntil - sentAt) * (0.75 + 0.1 * random())
+/**
+ * Background refresh point: 75–85 % of the usable lifetime after sending, or the server's
+ * `refresh_in` (seconds after sending, Entra) when that is earlier.
+ */
+export function refreshPoint (sentAt: number, usableUntil: number, random: () => number = Math.random, refreshIn?: number): number {
+  const computed = sentAt + (usableUntil - sentAt) * (0.75 + 0.1 * random())
+  return refreshIn === undefined ? computed : Math.min(computed, sentAt + refreshIn * 1000)
 }

@@ -7,6 +7,7 @@ import { tokenLifetime } from './expiry.js'
 import { decodeJwtClaims } from './jwt.js'
 import { checkTlsDispatcher, credentialOption, tlsConnectOptions } from './client-auth.js'
 import { clientCredentials, type Credentials } from './credentials.js'
+import type { Quota } from './quota.js'
 import { readTokenResponse } from './response.js'
 import { serverWords } from './server-words.js'
 import { resolveRequestOptions, type FetchTokenOptions, type ResolvedRequestOptions } from './options.js'
@@ -19,6 +20,10 @@ export interface FetchedToken {
   sentAt: number
   /** expires_in as received. */
   expiresIn?: number
+  /** refresh_in as received (Entra): refresh no later than this many seconds after sentAt. */
+  refreshIn?: number
+  /** The provider's token quota as this answer reported it (Auth0). */
+  quota?: Quota
   /** Epoch ms after which the token must not be handed out; not after sentAt means: do not cache. */
   usableUntil: number
   lifetimeSource: 'expires_in' | 'jwt' | 'default'
@@ -156,6 +161,8 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
     token: new AppToken({ accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: granted, roles: claims?.roles ?? [], expiresAt: lifetime.expiresAt }),
     sentAt,
     ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
+    ...(fields.refreshIn !== undefined ? { refreshIn: fields.refreshIn } : {}),
+    ...(fields.quota !== undefined ? { quota: fields.quota } : {}),
     usableUntil: lifetime.usableUntil,
     lifetimeSource: lifetime.source,
     ...(lifetime.expIgnored !== undefined && claims?.exp !== undefined ? { expIgnored: { exp: claims.exp, reason: lifetime.expIgnored } } : {}),

@@ -74,7 +74,9 @@ class OtelMetrics implements TokenMetrics {
   readonly #requests: Counter
   readonly #duration: Histogram
   readonly #storeErrors: Counter
-  readonly #observables: { hits: Observable; misses: Observable; waits: Observable; expiresIn: Observable }
+  readonly #observables: { hits: Observable; misses: Observable; waits: Observable; expiresIn: Observable; quotaRemaining: Observable }
+  /** Attributes per quota bucket, made once. */
+  readonly #buckets = new Map<string, Attributes>()
 
   constructor (meter: Meter, name: string) {
     this.#meter = meter
@@ -90,7 +92,9 @@ class OtelMetrics implements TokenMetrics {
       hits: meter.createObservableCounter('app_token.cache.hits', { unit: '{call}', description: 'get() calls answered with a cached token' }),
       misses: meter.createObservableCounter('app_token.cache.misses', { unit: '{call}', description: 'get() calls that found no usable cached token' }),
       waits: meter.createObservableCounter('app_token.cache.waits', { unit: '{call}', description: 'get() calls that waited for a token request' }),
-      expiresIn: meter.createObservableGauge('app_token.expires_in', { unit: 's', description: 'Seconds until the soonest-expiring usable cached token expires' })
+      expiresIn: meter.createObservableGauge('app_token.expires_in', { unit: 's', description: 'Seconds until the soonest-expiring usable cached token expires' }),
+      // Attribute `bucket` beside `name`: the provider's quota buckets (Auth0: per_hour, per_day).
+      quotaRemaining: meter.createObservableGauge('app_token.quota.remaining', { unit: '{token}', description: 'Tokens left in the provider\'s token quota bucket, as its last answer reported (Auth0)' })
     }
   }
 
@@ -107,7 +111,7 @@ class OtelMetrics implements TokenMetrics {
   }
 
   observe (stats: () => TokenStats): () => void {
-    const { hits, misses, waits, expiresIn } = this.#observables
+    const { hits, misses, waits, expiresIn, quotaRemaining } = this.#observables
     const name = this.#name
     const callback: BatchObservableCallback = (result) => {
       const now = stats()
@@ -116,11 +120,18 @@ class OtelMetrics implements TokenMetrics {
       result.observe(waits, now.waits, name)
       const soonest = soonestExpiry(now, Date.now())
       if (soonest !== undefined) result.observe(expiresIn, soonest, name)
+      for (const [bucket, remaining] of lowestQuotas(now)) result.observe(quotaRemaining, remaining, this.#bucket(bucket))
     }
     const observables = Object.values(this.#observables)
     this.#meter.addBatchObservableCallback(callback, observables)
     // The callback holds the cache: removed, it lets a closed cache go.
     return () => this.#meter.removeBatchObservableCallback(callback, observables)
+  }
+
+  #bucket (bucket: string): Attributes {
+    let attributes = this.#buckets.get(bucket)
+    if (attributes === undefined) this.#buckets.set(bucket, attributes = { ...this.#name, bucket })
+    return attributes
   }
 
   #attributes (outcome: RequestOutcome): Attributes {
@@ -139,4 +150,15 @@ function soonestExpiry (stats: TokenStats, now: number): number | undefined {
     if (soonest === undefined || at < soonest) soonest = at
   }
   return soonest === undefined ? undefined : (soonest - now) / 1000
+}
+
+/** Per quota bucket, the fewest tokens left any entry's last answer reported. */
+function lowestQuotas (stats: TokenStats): Map<string, number> {
+  const lowest = new Map<string, number>()
+  for (const { quota } of stats.entries) {
+    if (quota === null) continue
+    const seen = lowest.get(quota.bucket)
+    if (seen === undefined || quota.remaining < seen) lowest.set(quota.bucket, quota.remaining)
+  }
+  return lowest
 }

@@ -7,6 +7,7 @@ import type { AuthMethod } from '../../service/policy/types.js'
 import { BadResponseError, HttpError, OAuthError, RedirectError } from './errors.js'
 import { invalidClientHint } from './client-auth.js'
 import { parseScopeValue } from './jwt.js'
+import { readQuota, waitAfter429, type Quota } from './quota.js'
 import { parseRetryAfter } from './retry.js'
 import { serverWords, type ServerWords } from './server-words.js'
 
@@ -18,6 +19,10 @@ export interface TokenFields {
   expiresIn?: number
   /** The response's `scope`, when present. */
   scopes?: string[]
+  /** Seconds after which the server asks to refresh (Entra's `refresh_in`, earlier than expires_in). */
+  refreshIn?: number
+  /** The provider's token quota, when the answer reports one (Auth0). */
+  quota?: Quota
 }
 
 export interface ResponseContext {
@@ -68,16 +73,18 @@ export function readTokenResponse (res: RawResponse, ctx: ResponseContext): Toke
     })
   }
   const json = parseJson(res.body)
-  if (json !== undefined && typeof json.error === 'string') throw oauthError(status, json, res.headers, ctx, words)
+  const quota = readQuota(res.headers)
+  if (json !== undefined && typeof json.error === 'string') throw oauthError(status, json, res.headers, ctx, words, quota)
   if (status === 401 || status === 403) {
-    if (res.body.trim() === '' || status === 401) throw oauthError(status, { error: 'invalid_client' }, res.headers, ctx, words)
+    if (res.body.trim() === '' || status === 401) throw oauthError(status, { error: 'invalid_client' }, res.headers, ctx, words, quota)
   }
   if (status === 429 || status >= 500) {
-    const retryAfter = parseRetryAfter(res.headers['retry-after'])
-    throw new HttpError(`token endpoint answered ${status}${describeBody(res, words)}`, {
+    const retryAfter = waitFor(status, res.headers, quota)
+    throw new HttpError(`token endpoint answered ${status}${describeBody(res, words)}${quotaNote(quota)}`, {
       status,
       transient: true,
       ...(retryAfter !== undefined ? { retryAfter } : {}),
+      ...(quota !== undefined ? { quota } : {}),
       hint: providerError(ctx, status, json)?.hint ??
         (status === 429 ? 'The token endpoint is rate limiting this client.' : 'The token endpoint failed; it is retried with backoff.')
     })
@@ -94,7 +101,20 @@ export function readTokenResponse (res: RawResponse, ctx: ResponseContext): Toke
       hint: 'Check that tokenEndpoint is the token endpoint itself (not the issuer, a login page or a gateway).'
     })
   }
-  return tokenFields(status, json)
+  const fields = tokenFields(status, json)
+  if (quota !== undefined) fields.quota = quota
+  return fields
+}
+
+/** Retry-After; after a 429 also the quota's reset or x-ratelimit-reset (quota.ts). */
+function waitFor (status: number, headers: RawResponse['headers'], quota: Quota | undefined): number | undefined {
+  return status === 429 ? waitAfter429(headers, quota) : parseRetryAfter(headers['retry-after'])
+}
+
+function quotaNote (quota: Quota | undefined): string {
+  return quota === undefined || quota.remaining > 0
+    ? ''
+    : ` (token quota ${quota.bucket} of ${quota.limit} used up until ${quota.resetAt.toISOString()})`
 }
 
 function tokenFields (status: number, json: Record<string, unknown>): TokenFields {
@@ -114,6 +134,9 @@ function tokenFields (status: number, json: Record<string, unknown>): TokenField
   }
   const scopes = parseScopeValue(scope)
   if (scopes !== undefined) fields.scopes = scopes
+  // Entra's proactive refresh hint (MSAL's "refresh_in"): a positive number of seconds, else ignored.
+  const refreshIn = json.refresh_in
+  if (typeof refreshIn === 'number' && Number.isFinite(refreshIn) && refreshIn > 0) fields.refreshIn = refreshIn
   return fields
 }
 
@@ -122,7 +145,7 @@ function providerError (ctx: ResponseContext, status: number, json: Record<strin
   return ctx.profile === undefined || ctx.profile.name === 'generic' ? null : ctx.profile.readError(status, json)
 }
 
-function oauthError (status: number, json: Record<string, unknown>, headers: RawResponse['headers'], ctx: ResponseContext, words: ServerWords): OAuthError {
+function oauthError (status: number, json: Record<string, unknown>, headers: RawResponse['headers'], ctx: ResponseContext, words: ServerWords, quota: Quota | undefined): OAuthError {
   const serverError = words(String(json.error))
   const read = providerError(ctx, status, json)
   // The provider's code for what it means (Auth0's 403 access_denied "not been granted scopes" is invalid_scope).
@@ -130,24 +153,29 @@ function oauthError (status: number, json: Record<string, unknown>, headers: Raw
   const error = STANDARD_CODES.get(code.toLowerCase()) ?? code.toLowerCase()
   const description = typeof json.error_description === 'string' ? words(json.error_description) : undefined
   const named = typeof json.scope === 'string' ? words(json.scope) : undefined
-  const retryAfter = parseRetryAfter(headers['retry-after'])
+  const retryAfter = waitFor(status, headers, quota)
   // A 429 means "later" whatever its body says (RFC 6585 §4); a 5xx unless its code is one no retry can fix.
   const transient = status === 429 || TRANSIENT_CODES.has(error) || (status >= 500 && !PERMANENT_CODES.has(error))
   const shown = serverError === error ? error : `${serverError} (read as ${error})`
-  return new OAuthError(`token endpoint answered ${status} ${shown}${description !== undefined ? `: ${description}` : ''}`, {
+  return new OAuthError(`token endpoint answered ${status} ${shown}${description !== undefined ? `: ${description}` : ''}${quotaNote(quota)}`, {
     status,
     error,
     ...(serverError !== error ? { serverError } : {}),
     ...(description !== undefined ? { error_description: description } : {}),
     transient,
     ...(retryAfter !== undefined ? { retryAfter } : {}),
+    ...(quota !== undefined ? { quota } : {}),
     ...(read?.providerCode !== undefined ? { providerCode: words(read.providerCode) } : {}),
     hint: read === null ? hintFor(error, description, named, ctx) : providerHint(error, read.hint, named, ctx)
   })
 }
 
-/** The profile's console page; for invalid_scope also what was sent and what the policy allows. */
+/**
+ * The profile's console page; for invalid_scope also what was sent and what the policy allows;
+ * for invalid_client first the credentials hint every provider shares (docs/providers.md).
+ */
 function providerHint (error: string, consolePage: string, scope: string | undefined, ctx: ResponseContext): string {
+  if (error === 'invalid_client') return `${invalidClientHint(ctx.authMethod, BASIC_ENCODING)} Where: ${consolePage}.`
   if (error !== 'invalid_scope') return `${consolePage}.`
   return `${sentScopes(scope, ctx)} ${consolePage}.${ctx.scopeHint?.(ctx.scopes) !== undefined ? ` ${ctx.scopeHint(ctx.scopes)}` : ''}`
 }

@@ -64,7 +64,8 @@ export class RetryingFetcher {
         this.#metrics.request(outcomeOf(err))
         this.noteError(err)
         if (err.error === 'invalid_client') this.#invalidClient()
-        if (!err.transient || attempt >= this.#opt.retries) throw err
+        // A used-up quota (Auth0's r=0) comes back only at its reset: not retried, get() holds off until then.
+        if (!err.transient || attempt >= this.#opt.retries || err.quota?.remaining === 0) throw err
         let delay = backoffDelay(attempt, this.#opt.minDelay, this.#opt.maxDelay)
         if (err.retryAfter !== undefined) {
           if (err.retryAfter * 1000 > this.#opt.maxDelay) throw err // the caller learns retryAfter; get() holds off until then

@@ -56,6 +56,20 @@ export class SharedLayer {
     return this.#authentic(slot, await this.#call('waitFor', () => this.#store.waitFor(slot.name, timeoutMs, authenticAndAccepted), timeoutMs + this.#timeout))
   }
 
+  /** Records a fleet-wide hold-off (the store's optional group; a store without it: nothing shared). */
+  async holdOff (key: string, ttlMs: number): Promise<void> {
+    const store = this.#store
+    if (store.holdOff !== undefined) await this.#call('holdOff', () => store.holdOff!(key, ttlMs), this.#timeout)
+  }
+
+  /** The fleet-wide hold-off's end (epoch ms), or undefined: none, no such group, or the store failed. */
+  async heldOffUntil (key: string): Promise<number | undefined> {
+    const store = this.#store
+    if (store.heldOffUntil === undefined) return undefined
+    const until = await this.#call('heldOffUntil', () => store.heldOffUntil!(key), this.#timeout)
+    return typeof until === 'number' && Number.isFinite(until) ? until : undefined
+  }
+
   /** The value when its MAC verifies; otherwise a miss, and a warning that names no part of the value. */
   #authentic (slot: StoreSlot, raw: unknown): StoredToken | undefined {
     const value = asStoredToken(raw)

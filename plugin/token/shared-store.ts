@@ -37,6 +37,13 @@ export interface SharedTokenStore {
   waitFor(key: string, timeoutMs: number, accept?: (value: StoredToken) => boolean): Promise<StoredToken | undefined>
   /** Releases connections and timers the store opened. */
   close(): Promise<void>
+
+  // Optional: a fleet-wide hold-off of one entry's token requests (a provider's token quota ran out,
+  // docs/providers.md). A store without them still works: each replica then holds off on its own.
+  /** Records that no replica should ask for key's token before now + ttlMs; it expires from the store then. */
+  holdOff?(key: string, ttlMs: number): Promise<void>
+  /** Epoch ms until which key's token requests are held off, or undefined when they are not. */
+  heldOffUntil?(key: string): Promise<number | undefined>
 }
 
 /** Latest epoch ms a Date can hold. */

@@ -1,5 +1,6 @@
 // What stats() reports: counters and the cached entries, nothing secret.
 import type { Entry } from './entry.js'
+import type { Quota } from './quota.js'
 import type { LastError } from './retrying-fetcher.js'
 
 export interface TokenEntryStats {
@@ -12,6 +13,8 @@ export interface TokenEntryStats {
   expiresAt: Date | null
   usableUntil: Date | null
   refreshAt: Date | null
+  /** The provider's token quota as the last answer reported it (Auth0's quota headers); null when none did. */
+  quota: Quota | null
 }
 
 export interface TokenStats {
@@ -38,6 +41,7 @@ export function entryStats (entry: Entry): TokenEntryStats {
     audience: entry.audience ?? null,
     expiresAt: token === undefined ? null : new Date(token.expiresAt),
     usableUntil: token === undefined ? null : new Date(entry.usableUntil),
-    refreshAt: token === undefined || entry.timer === undefined ? null : new Date(entry.refreshAt)
+    refreshAt: token === undefined || entry.timer === undefined ? null : new Date(entry.refreshAt),
+    quota: entry.quota === undefined ? null : { ...entry.quota }
   }
 }

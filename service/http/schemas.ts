@@ -60,6 +60,7 @@ export const PreflightAllowed = Type.Object(
     app: Type.String(),
     environment: Type.String(),
     scopes: Type.Array(Type.String(), { description: 'normalised, de-duplicated scopes that would be sent' }),
+    warnings: Type.Optional(Type.Array(Type.String(), { description: 'what the provider may do differently though the request passes (e.g. Auth0 without audience)' })),
   },
   { description: 'The request would pass' }
 )

@@ -262,10 +262,14 @@ function run (policies: PolicySet, req: CheckRequest): CheckResult {
   const resource = r.resource === undefined ? env.resource : targetViolation('resource', r.resource, env, app, violations)
   const audience = r.audience === undefined ? env.audience : targetViolation('audience', r.audience, env, app, violations)
   // generic has no request rules: its allowed path stays as cheap as before (bench/check.ts).
+  let warnings: string[] = []
   if (app.provider !== 'generic') {
-    providerViolations(profileOf(app.provider), { scopes, audience, resource, tokenEndpoint: env.tokenEndpoint }, violations)
+    const profile = profileOf(app.provider)
+    const req = { scopes, audience, resource, tokenEndpoint: env.tokenEndpoint, authMethod: env.authMethod }
+    providerViolations(profile, req, violations)
+    warnings = profile.requestWarnings?.(req) ?? []
   }
-  return { allowed: violations.length === 0, app: app.app, environment: env.name, scopes, violations }
+  return { allowed: violations.length === 0, app: app.app, environment: env.name, scopes, violations, ...(warnings.length > 0 ? { warnings } : {}) }
 }
 
 /** docs/policy-files.md. Never throws: a request it cannot read is denied with a violation. */

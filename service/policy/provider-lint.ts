@@ -3,8 +3,9 @@
 import { isMap, isScalar, type Node, type Pair, type YAMLMap } from 'yaml'
 import { quote } from './findings.js'
 import type { ProviderProfile } from './providers/profile.js'
+import { isAuthMethod } from './rules/auth-method.js'
 import { keyText } from './yaml-source.js'
-import type { EnvironmentPolicy, SourceLocation, Violation, WhitelistedScope } from './types.js'
+import type { EnvironmentPolicy, SourceLocation, WhitelistedScope } from './types.js'
 
 /** What policy-file.ts's checker offers this lint. */
 export interface LintSink {
@@ -19,8 +20,6 @@ export interface EnvSketch {
   scopesAt: SourceLocation
   scopes: ReadonlyMap<string, WhitelistedScope>
 }
-
-const LINT_CODE: Partial<Record<Violation['code'], string>> = { provider_rule: 'provider-rule', missing_audience: 'missing-audience' }
 
 function pairOf (map: YAMLMap, key: string): Pair | undefined {
   return map.items.find((p) => keyText(p) === key)
@@ -67,22 +66,25 @@ export function lintProviderEntry (
   if (tokenEndpoint === undefined || c.isFlagged([...base, 'tokenEndpoint'])) return roles
   const resource = stringValue(env, 'resource')
   const audience = stringValue(env, 'audience')
+  const method = stringValue(env, 'authMethod')
+  const authMethod = method !== undefined && isAuthMethod(method) ? method : undefined
   const scopes = [...sketch.scopes.keys()]
   const fieldAt = (field: string): SourceLocation => {
     const pair = pairOf(env, field)
     return pair ? c.nodeLoc((pair.value ?? pair.key) as Node) : sketch.at
   }
   for (const rule of profile.requestRules) {
-    for (const v of rule.check({ scopes, audience, resource, tokenEndpoint })) {
+    for (const v of rule.check({ scopes, audience, resource, tokenEndpoint, authMethod })) {
       // Rules on a request's size (Entra's one scope) are not rules on the whitelist: an app may
       // hold two resources' /.default scopes and ask for one per token.
       if (v.scope === '' && v.code === 'provider_rule') continue
       const at = v.scope !== '' ? (sketch.scopes.get(v.scope)?.at ?? sketch.scopesAt) : sketch.at
       const suggestion = v.suggestion !== undefined && !v.message.includes(v.suggestion) ? ` (suggestion: ${v.suggestion})` : ''
-      c.error(at, LINT_CODE[v.code] ?? 'provider-rule', `${v.message}${suggestion}`)
+      c.error(at, 'provider-rule', `${v.message}${suggestion}`)
     }
   }
-  for (const p of profile.entryProblems({ tokenEndpoint, scopes, resource, audience, hasRoles: roles !== undefined })) {
+  for (const w of profile.requestWarnings?.({ scopes, audience, resource, tokenEndpoint, authMethod }) ?? []) c.warn(fieldAt('audience'), 'missing-audience', w)
+  for (const p of profile.entryProblems({ tokenEndpoint, scopes, resource, audience, authMethod, hasRoles: roles !== undefined })) {
     const at = p.field === 'scopes' ? sketch.scopesAt : fieldAt(p.field)
     if (p.severity === 'error') c.error(at, 'provider-rule', p.message)
     else c.warn(at, 'provider-rule', p.message)

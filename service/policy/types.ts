@@ -125,4 +125,6 @@ export interface CheckResult {
   /** Normalised, de-duplicated scopes that would be sent. */
   scopes: string[]
   violations: Violation[]
+  /** What the provider may answer differently than expected, though allowed (Auth0 without `audience`); absent when none. */
+  warnings?: string[]
 }

@@ -13,6 +13,7 @@ import { startGenesys } from '../helpers/providers/genesys.js'
 import { startKeycloak } from '../helpers/providers/keycloak.js'
 import { startOkta } from '../helpers/providers/okta.js'
 import { jwt } from '../helpers/providers/common.js'
+import { assertNoSecrets, logCapture } from '../helpers/log-capture.js'
 
 const CLIENT_ID = 'svc-provider-7'
 const SECRET = 'sk_provider_Qx81'
@@ -70,6 +71,19 @@ t.test('auth0', async (t) => {
     t.same(app.appToken.stats().entries.map((e) => e.audience).sort(), [OTHER_API, API].sort(), 'one entry per audience')
   })
 
+  t.test('the client gets its grant\'s whole scope set: more than asked is normal, never a warning', async (t) => {
+    const wide = await startAuth0({ clientId: CLIENT_ID, clientSecret: SECRET, grants: { [API]: ['read:orders', 'delete:orders', 'read:stock'] } })
+    t.teardown(() => wide.close())
+    const log = logCapture()
+    const app = Fastify({ logger: { stream: log.stream } })
+    t.teardown(() => app.close())
+    await app.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, provider: 'auth0', audience: API, tokenEndpoint: wide.tokenEndpoint, scopes: 'read:orders' })
+    const token = await app.appToken.get()
+    t.same(token.scopes, ['read:orders', 'delete:orders', 'read:stock'], 'the answer\'s scope: the whole grant')
+    t.equal(wide.requests[0]?.form.get('scope'), 'read:orders', 'only the subset was asked')
+    t.same(log.entries().filter((e) => (e.level as number) >= 40), [], 'no warning, no error')
+  })
+
   t.test('403 access_denied "not been granted scopes" is a permanent invalid_scope, not a credentials error', async (t) => {
     let invalidClient = 0
     const app = await appWith(t, { policy, scopes: ['read:orders'], onInvalidClient: () => { invalidClient++ } })
@@ -82,7 +96,7 @@ t.test('auth0', async (t) => {
     t.equal(err.serverError, 'access_denied', 'the server\'s own code kept')
     t.equal(err.error_description, 'Client has not been granted scopes: write:orders', 'the server\'s words verbatim')
     t.equal(err.transient, false)
-    t.match(err.hint, /Machine to Machine Applications/, 'names the console page')
+    t.match(err.hint, /Applications → APIs → \(your API\) → Application Access/, 'names the console page')
     t.equal(invalidClient, 0, 'no invalid_client handling (no secret re-read)')
     t.equal(auth0.requests.length, before + 1, 'not retried')
   })
@@ -138,12 +152,26 @@ t.test('auth0', async (t) => {
     }
   })
 
-  t.test('without a policy: provider and audience options; no audience fails ready()', async (t) => {
-    await t.rejects(appWith(t, { provider: 'auth0', tokenEndpoint: auth0.tokenEndpoint, scopes: 'read:orders' }),
-      { code: 'FST_APP_TOKEN_INVALID_OPTION', message: /option scopes: not allowed: missing_audience/ }, 'the default scopes, at register')
-    const noAudience = await appWith(t, { provider: 'auth0', tokenEndpoint: auth0.tokenEndpoint })
-    noAudience.get('/orders', { config: { appToken: { scopes: ['read:orders'] } } }, async () => 'x')
-    await t.rejects(async () => { await noAudience.ready() }, { code: 'FST_APP_TOKEN_ROUTE_SCOPES', message: /missing_audience/ })
+  t.test('without an audience: one warning at register, none sent, the tenant\'s Default Audience answers', async (t) => {
+    const tenant = await startAuth0({ clientId: CLIENT_ID, clientSecret: SECRET, grants: { [API]: ['read:orders'] }, defaultAudience: API })
+    t.teardown(() => tenant.close())
+    const log = logCapture()
+    const noAudience = Fastify({ logger: { stream: log.stream } })
+    t.teardown(() => noAudience.close())
+    await noAudience.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, provider: 'auth0', tokenEndpoint: tenant.tokenEndpoint, scopes: 'read:orders' })
+    noAudience.get('/orders', { config: { appToken: { scopes: ['read:orders'] } } }, async (request) => request.appToken.scopes)
+    noAudience.get('/more', async (request) => request.appToken.scopes)
+    await noAudience.ready()
+    t.same((await noAudience.inject('/orders')).json(), ['read:orders'])
+    t.same((await noAudience.inject('/more')).json(), ['read:orders'])
+    t.notOk(tenant.requests.at(-1)?.form.has('audience'), 'no audience sent')
+    const warnings = log.entries().filter((e) => e.level === 40 && /audience/.test(String(e.msg)))
+    t.equal(warnings.length, 1, 'one warning, at register (not per route or request)')
+    t.match(warnings[0]?.msg, /no `audience`.*Default Audience.*rule auth0-audience/)
+    assertNoSecrets(t, log, [SECRET])
+  })
+
+  t.test('an audience option', async (t) => {
     const app = await appWith(t, { provider: 'auth0', audience: API, tokenEndpoint: auth0.tokenEndpoint, scopes: 'read:orders' })
     t.same((await app.appToken.get()).scopes, ['read:orders'])
     t.equal(auth0.requests.at(-1)?.form.get('audience'), API)
@@ -240,17 +268,40 @@ t.test('keycloak: default scopes in the token are no narrowing; openid is fine; 
 })
 
 t.test('okta', async (t) => {
-  const okta = await startOkta({ clientId: CLIENT_ID, clientSecret: SECRET, server: 'default', allowed: ['orders:read'] })
+  const okta = await startOkta({ clientId: CLIENT_ID, clientSecret: SECRET, server: 'default', allowed: ['orders:read'], serverScopes: ['orders:write'] })
   t.teardown(() => okta.close())
 
-  t.test('invalid_scope from the access policy: the hint names Access Policies', async (t) => {
-    const policy = policyOf('okta', okta.tokenEndpoint, ['scopes:', '  orders:read: x (SEC-1)', '  orders:write: x (SEC-2)'])
+  t.test('a scope no access-policy rule grants: access_denied kept, the Access Policies hint; a scope the server lacks: invalid_scope', async (t) => {
+    const policy = policyOf('okta', okta.tokenEndpoint, ['scopes:', '  orders:read: x (SEC-1)', '  orders:write: x (SEC-2)', '  orders:admin: x (SEC-3)'])
     const app = await appWith(t, { policy, scopes: ['orders:read'] })
     t.same((await app.appToken.get()).scopes, ['orders:read'])
-    const err = await app.appToken.get({ scopes: ['orders:write'] }).catch((e: unknown) => e) as OAuthError
-    t.equal(err.error, 'invalid_scope')
-    t.equal(err.error_description, 'One or more scopes are not configured for the authorization server resource.')
-    t.match(err.hint, /Security → API → Authorization Servers .*Access Policies/)
+    const denied = await app.appToken.get({ scopes: ['orders:write'] }).catch((e: unknown) => e) as OAuthError
+    t.equal(denied.error, 'access_denied', 'kept as access_denied')
+    t.equal(denied.error_description, 'Policy evaluation failed for this request, please check the policy configurations.')
+    t.match(denied.hint, /Security → API → Authorization Servers → \(your server\) → Access Policies: a rule must allow this client/)
+    const missing = await app.appToken.get({ scopes: ['orders:admin'] }).catch((e: unknown) => e) as OAuthError
+    t.equal(missing.error, 'invalid_scope')
+    t.equal(missing.error_description, 'One or more scopes are not configured for the authorization server resource.')
+    t.match(missing.hint, /Authorization Servers → \(your server\) → Scopes: the scope must exist on this server/)
+  })
+
+  t.test('an app that requires DPoP: the hint names the dpop option', async (t) => {
+    const dpop = await startOkta({ clientId: CLIENT_ID, clientSecret: SECRET, server: 'default', allowed: ['orders:read'], requireDpop: true })
+    t.teardown(() => dpop.close())
+    const app = await appWith(t, { provider: 'okta', tokenEndpoint: dpop.tokenEndpoint, scopes: ['orders:read'] })
+    const err = await app.appToken.get().catch((e: unknown) => e) as OAuthError
+    t.equal(err.status, 400)
+    t.equal(err.error, 'invalid_dpop_proof')
+    t.equal(err.error_description, 'The DPoP proof JWT header is missing.')
+    t.match(err.hint, /^this app requires DPoP: set `dpop`/)
+    t.equal(err.transient, false)
+  })
+
+  t.test('the org server with a secret fails at register, nothing sent', async (t) => {
+    const before = okta.requests.length
+    await t.rejects(appWith(t, { provider: 'okta', tokenEndpoint: okta.orgEndpoint, scopes: ['okta.users.read'] }),
+      { code: 'FST_APP_TOKEN_INVALID_OPTION', message: /provider_rule.*must use the private_key_jwt token_endpoint_auth_method/ })
+    t.equal(okta.requests.length, before)
   })
 
   t.test('custom scopes on the org server fail ready(), nothing sent', async (t) => {

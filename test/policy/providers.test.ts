@@ -61,19 +61,23 @@ t.test('generic: no provider finding, no provider violation', async (t) => {
   t.same(check(set, { clientId: 'one-prod', scopes: 'a b' }).violations, [])
 })
 
-t.test('auth0: audience is required (missing_audience / missing-audience)', async (t) => {
+t.test('auth0: a missing audience is a warning (a tenant Default Audience answers 200); check allows it', async (t) => {
   const findings = lint({ provider: 'auth0' })
-  t.same(codes(findings), ['6:3 error missing-audience'], 'pointed at the environment')
-  t.match(findings[0]?.message, /No audience parameter was provided.*audience:/)
+  t.same(codes(findings), ['6:3 warning missing-audience'], 'pointed at the environment, a warning')
+  t.match(findings[0]?.message, /Default Audience.*No audience parameter was provided.*audience:/)
   t.same(lint({ provider: 'auth0', extra: ['audience: https://api.example.com/inventory'] }), [])
+  t.ok(loadPolicyFiles([{ file: 'app-one.yaml', text: policy({ provider: 'auth0' }) }]).policies, 'the folder still loads')
 
   const set = asProvider(load({ provider: 'generic' }), 'auth0')
   const r = check(set, { clientId: 'one-prod', scopes: 'read:a' })
-  t.equal(r.allowed, false)
-  t.same(r.violations.map((v) => v.code), ['missing_audience'])
-  t.match(r.violations[0]?.message, 'rule auth0-audience')
+  t.equal(r.allowed, true)
+  t.same(r.violations, [], 'no missing_audience violation')
+  t.equal(r.warnings?.length, 1)
+  t.match(r.warnings?.[0], /Default Audience.*rule auth0-audience/)
   const withAudience = asProvider(load({ provider: 'generic' }), 'auth0', { audience: 'https://api.example.com/inventory' })
-  t.equal(check(withAudience, { clientId: 'one-prod', scopes: 'read:a' }).allowed, true)
+  const ok = check(withAudience, { clientId: 'one-prod', scopes: 'read:a' })
+  t.equal(ok.allowed, true)
+  t.notOk('warnings' in ok, 'no warnings key when there is none')
 })
 
 t.test('auth0: openid stays user_scope (a generic code wins over provider_rule)', async (t) => {
@@ -138,13 +142,29 @@ t.test('roles: read for entra, a finding elsewhere, never a secret', async (t) =
 
 t.test('okta: custom scopes need a custom authorization server', async (t) => {
   const org = 'https://acme.okta.com/oauth2/v1/token'
-  const f = lint({ provider: 'okta', tokenEndpoint: org, scopes: ['orders:read', 'okta.users.read'] })
+  const f = lint({ provider: 'okta', tokenEndpoint: org, scopes: ['orders:read', 'okta.users.read'], extra: ['authMethod: private_key_jwt'] })
   t.same(codes(f), ['10:7 error provider-rule'], 'okta.* scopes are fine on the org server')
   t.match(f[0]?.message, /Custom scopes are not allowed.*\/oauth2\/<authorizationServerId>\/v1\/token/)
   t.same(lint({ provider: 'okta', tokenEndpoint: 'https://acme.okta.com/oauth2/default/v1/token', scopes: ['orders:read'] }), [])
 
-  const set = asProvider(load({ provider: 'generic', tokenEndpoint: org, scopes: ['orders:read'] }), 'okta')
+  const set = asProvider(load({ provider: 'generic', tokenEndpoint: org, scopes: ['orders:read'] }), 'okta', { authMethod: 'private_key_jwt' })
   t.same(check(set, { clientId: 'one-prod', scopes: 'orders:read' }).violations.map((v) => v.code), ['provider_rule'])
+})
+
+t.test('okta: the org server takes client credentials only with private_key_jwt', async (t) => {
+  const org = 'https://acme.okta.com/oauth2/v1/token'
+  const f = lint({ provider: 'okta', tokenEndpoint: org, scopes: ['okta.users.read'] })
+  t.same(codes(f), ['6:3 error provider-rule'], 'the default client_secret_basic')
+  t.match(f[0]?.message, /Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.*rule okta-org-private-key-jwt/)
+  t.same(codes(lint({ provider: 'okta', tokenEndpoint: org, scopes: ['okta.users.read'], extra: ['authMethod: client_secret_post'] })), ['11:17 error provider-rule'], 'pointed at authMethod')
+  t.same(lint({ provider: 'okta', tokenEndpoint: org, scopes: ['okta.users.read'], extra: ['authMethod: private_key_jwt'] }).filter((x) => x.code === 'provider-rule'), [])
+  t.same(lint({ provider: 'okta', tokenEndpoint: 'https://acme.okta.com/oauth2/default/v1/token', scopes: ['orders:read'] }), [], 'a custom server takes a secret')
+
+  const set = asProvider(load({ provider: 'generic', tokenEndpoint: org, scopes: ['okta.users.read'] }), 'okta')
+  const [v] = check(set, { clientId: 'one-prod', scopes: 'okta.users.read' }).violations
+  t.match(v, { scope: '', code: 'provider_rule', message: /must use the private_key_jwt token_endpoint_auth_method.*rule okta-org-private-key-jwt/ })
+  const signed = asProvider(load({ provider: 'generic', tokenEndpoint: org, scopes: ['okta.users.read'] }), 'okta', { authMethod: 'private_key_jwt' })
+  t.equal(check(signed, { clientId: 'one-prod', scopes: 'okta.users.read' }).allowed, true)
 })
 
 t.test('okta: endpoint shape and an empty whitelist are warnings', async (t) => {
@@ -170,6 +190,13 @@ t.test('genesys: the token endpoint is login.<region>/oauth/token, not the forum
   t.match(f[0]?.message, 'https://login.mypurecloud.com/oauth/token')
   t.same(lint({ provider: 'genesys', tokenEndpoint: 'https://login.mypurecloud.de/oauth/token' }), [])
   t.same(codes(lint({ provider: 'genesys', tokenEndpoint: 'https://auth.example.com/token' })), ['8:20 warning provider-rule'])
+  for (const region of ['mypurecloud.com.au', 'usw2.pure.cloud', 'euc2.pure.cloud', 'use2.us-gov-pure.cloud']) {
+    t.same(lint({ provider: 'genesys', tokenEndpoint: `https://login.${region}/oauth/token` }), [], region)
+  }
+  t.same(codes(lint({ provider: 'genesys', tokenEndpoint: 'https://api.usw2.pure.cloud/oauth/token' })), ['8:20 error provider-rule'], 'api. stays an error')
+  const unknown = lint({ provider: 'genesys', tokenEndpoint: 'https://login.zaf1.pure.cloud/oauth/token' })
+  t.same(codes(unknown), ['8:20 warning provider-rule'], 'a new region warns, the folder still loads')
+  t.match(unknown[0]?.message, /zaf1\.pure\.cloud is not one of the known Genesys Cloud regions \(mypurecloud\.com, .*use2\.us-gov-pure\.cloud\)/)
 })
 
 t.test('resource and audience: the entry\'s, or one of its lists; nothing else', async (t) => {
@@ -204,7 +231,9 @@ t.test('error readers: the bodies each provider documents', async (t) => {
     error_description: 'Client has not been granted scopes: write:stock',
     hint: PROFILES.auth0.readError(403, { error: 'access_denied', error_description: 'Client has not been granted scopes: x' })?.hint,
   })
-  t.match(auth0?.hint, 'APIs → (your API) → Machine to Machine Applications')
+  t.match(auth0?.hint, 'Applications → APIs → (your API) → Application Access')
+  t.match(PROFILES.auth0.readError(401, { error: 'access_denied', error_description: 'Unauthorized' }), { error: 'invalid_client', error_description: 'Unauthorized', hint: /Client Secret/ },
+    'a wrong secret is a credentials error, not a grant one')
   t.match(PROFILES.auth0.readError(403, { error: 'access_denied', error_description: 'Client is not authorized to access "https://api.example.com". You need to create a "client-grant" associated to this API.' }), { error: 'access_denied', hint: /no grant for this audience/ })
   t.match(PROFILES.auth0.readError(403, { error: 'access_denied', error_description: 'Service not found: https://nope.example.com' }), { error: 'access_denied', hint: /API identifier/ })
 
@@ -219,14 +248,25 @@ t.test('error readers: the bodies each provider documents', async (t) => {
   t.match(PROFILES.entra.readError(400, { error: 'unauthorized_client', error_description: 'AADSTS700016: Application with identifier x was not found', error_codes: [700016] }), { hint: /no app has this client id/ })
   t.match(PROFILES.entra.readError(400, { error: 'invalid_resource', error_description: 'AADSTS500011: The resource principal named x was not found', error_codes: [500011] }), { error: 'invalid_resource', hint: /not in this tenant/ })
 
-  t.match(PROFILES.okta.readError(400, { error: 'invalid_scope', error_description: 'One or more scopes are not configured for the authorization server resource.' }), { error: 'invalid_scope', hint: /Authorization Servers.*Access Policies/ })
-  t.match(PROFILES.okta.readError(403, { error: 'access_denied', error_description: 'Policy evaluation failed for this request, please check the policy configurations.' }), { error: 'access_denied', hint: /Access Policies/ })
+  t.match(PROFILES.okta.readError(400, { error: 'invalid_scope', error_description: 'One or more scopes are not configured for the authorization server resource.' }), { error: 'invalid_scope', hint: /Authorization Servers → \(your server\) → Scopes/ })
+  for (const status of [400, 403]) {
+    t.match(PROFILES.okta.readError(status, { error: 'access_denied', error_description: 'Policy evaluation failed for this request, please check the policy configurations.' }),
+      { error: 'access_denied', hint: /Authorization Servers → \(your server\) → Access Policies/ }, `the code, not the status (${status})`)
+  }
+  t.match(PROFILES.okta.readError(400, { error: 'invalid_dpop_proof', error_description: 'The DPoP proof JWT header is missing.' }), { error: 'invalid_dpop_proof', hint: /^this app requires DPoP: set `dpop`/ })
 
   t.match(PROFILES.keycloak.readError(400, { error: 'invalid_scope', error_description: 'Invalid scopes: ledger:write' }), { error: 'invalid_scope', error_description: 'Invalid scopes: ledger:write', hint: /Clients → .*Client scopes/ })
-  t.match(PROFILES.keycloak.readError(400, { error: 'unauthorized_client', error_description: 'Client not enabled to retrieve service account' }), { hint: /Service accounts roles/ })
+  t.match(PROFILES.keycloak.readError(401, { error: 'unauthorized_client', error_description: 'Client not enabled to retrieve service account' }), { error: 'unauthorized_client', hint: /Service accounts roles/ })
+  for (const error of ['unauthorized_client', 'invalid_client']) {
+    t.match(PROFILES.keycloak.readError(401, { error, error_description: 'Invalid client or Invalid client credentials' }), { error: 'invalid_client', hint: /Credentials/ }, error)
+  }
+  for (const [code, hint] of [[700022, /one resource per token/], [9010010, /no `resource` parameter/], [50196, /cache the token/]] as const) {
+    t.match(PROFILES.entra.readError(400, { error: 'invalid_request', error_description: `AADSTS${code}: x`, error_codes: [code] }), { providerCode: `AADSTS${code}`, hint }, `AADSTS${code}`)
+  }
 
   t.match(PROFILES.genesys.readError(429, { message: 'Rate limit exceeded' }), { error: 'temporarily_unavailable', hint: /Retry-After/ })
-  t.match(PROFILES.genesys.readError(400, { error: 'invalid_client', error_description: 'client not found' }), { error: 'invalid_client', hint: 'Genesys Cloud: Admin → Integrations → OAuth → (your client) → Roles' })
+  t.match(PROFILES.genesys.readError(401, { error: 'invalid_client', error_description: 'authentication failed' }), { error: 'invalid_client', hint: /^check the region: the client exists only in its own region's login host.*Menu → IT and Integrations → OAuth/ })
+  t.match(PROFILES.genesys.readError(400, { error: 'invalid_scope', error_description: 'x' }), { hint: 'Genesys Cloud: Menu → IT and Integrations → OAuth → (your client) → Roles' })
 
   for (const profile of Object.values(PROFILES)) {
     t.equal(profile.readError(500, '<html>oops</html>'), null, `${profile.name}: not an OAuth body`)

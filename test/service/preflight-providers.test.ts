@@ -34,6 +34,11 @@ environments:
       - https://stock.example.com/api
     scopes:
       read:stock: compare (INV-1)
+  dev:
+    clientId: inv-dev
+    tokenEndpoint: https://acme-dev.eu.auth0.com/oauth/token
+    scopes:
+      read:stock: compare (INV-1)
 `
 
 const KEYCLOAK = `app: ledger
@@ -117,4 +122,15 @@ t.test('keycloak: openid is allowed; under generic it is user_scope', async (t) 
   t.same((await preflight(origin, { clientId: 'ledger-prod', scopes: 'openid ledger:read' })).body.scopes, ['openid', 'ledger:read'])
   const res = await preflight(origin, { clientId: 'inv-prod', scopes: 'openid' })
   t.same(res.body.violations.map((v: { code: string }) => v.code), ['user_scope'], 'auth0: the generic code, not provider_rule')
+})
+
+t.test('auth0 without an audience: allowed, with a warning that names the Default Audience', async (t) => {
+  const { origin } = await startService(t, { policyDir: await folder(t) })
+  const res = await preflight(origin, { clientId: 'inv-dev', scopes: 'read:stock' })
+  t.equal(res.status, 200)
+  t.equal(res.body.allowed, true)
+  t.equal(res.body.warnings?.length, 1)
+  t.match(res.body.warnings[0], /Default Audience.*rule auth0-audience/)
+  const withAudience = await preflight(origin, { clientId: 'inv-prod', scopes: 'read:stock' })
+  t.notOk('warnings' in withAudience.body, 'no warnings when there are none')
 })

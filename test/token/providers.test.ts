@@ -49,3 +49,19 @@ t.test('TokenCache: entra drops resource, checks expectedRoles, keys entries by 
   t.teardown(() => warn.close())
   t.same((await warn.get({ scopes: [`${RESOURCE}/.default`] })).roles, ['Orders.Read.All'], "'warn': the token, with a warning")
 })
+
+t.test('entra: a refresh_in earlier than the computed point sets the refresh; a later one does not', async (t) => {
+  const RESOURCE = 'api://orders-api'
+  const tenant = { tenant: 'contoso.onmicrosoft.com', clientId: CLIENT_ID, clientSecret: SECRET, consented: { [RESOURCE]: ['Orders.Read.All'] } }
+  const early = await startEntra({ ...tenant, lifetime: 3600, refreshIn: 600 })
+  const late = await startEntra({ ...tenant, lifetime: 3600, refreshIn: 3500 })
+  t.teardown(async () => { await Promise.all([early.close(), late.close()]) })
+  for (const [server, expected] of [[early, [590, 610]], [late, [0.75 * 3569, 0.85 * 3569 + 5]]] as const) {
+    const cache = new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET, provider: 'entra' })
+    t.teardown(() => cache.close())
+    const before = Date.now()
+    await cache.get({ scopes: [`${RESOURCE}/.default`] })
+    const refreshIn = (cache.stats().entries[0]!.refreshAt!.getTime() - before) / 1000
+    t.ok(refreshIn >= expected[0] && refreshIn <= expected[1], `refresh after ${refreshIn} s, expected within [${expected[0]}, ${expected[1]}]`)
+  }
+})

@@ -6,6 +6,7 @@ import { loadPolicySet } from '../../service/policy/index.js'
 import { verifyPolicies } from '../../service/policy/verify/index.js'
 import { startAuth0 } from '../helpers/providers/auth0.js'
 import { startEntra } from '../helpers/providers/entra.js'
+import { startGenesys } from '../helpers/providers/genesys.js'
 import { startKeycloak } from '../helpers/providers/keycloak.js'
 
 const CLIENT_ID = 'verify-provider-client'
@@ -53,4 +54,28 @@ t.test('entra: the roles claim against roles:', async (t) => {
   t.same(drift.roles, ['Orders.Read.All', 'Orders.Admin'])
   const exact = await verifyOne(t, 'entra', entra.tokenEndpoint, fields(['Orders.Admin', 'Orders.Read.All']))
   t.equal(exact.status, 'ok')
+})
+
+t.test('a wrong credential is invalid_client on every provider, never refused (no false drift alarm)', async (t) => {
+  const API = 'https://orders.example.com/api'
+  const auth0 = await startAuth0({ clientId: CLIENT_ID, clientSecret: 'rotated-away', grants: { [API]: ['read:orders'] } })
+  const kc = await startKeycloak({ realm: 'acme', clientId: CLIENT_ID, clientSecret: 'rotated-away', defaultScopes: [], optionalScopes: ['orders:read'] })
+  const unknown = await startKeycloak({ realm: 'acme', clientId: 'another-client', clientSecret: SECRET, defaultScopes: [], optionalScopes: ['orders:read'] })
+  const genesys = await startGenesys({ clientId: CLIENT_ID, clientSecret: 'rotated-away' })
+  t.teardown(async () => { await Promise.all([auth0.close(), kc.close(), unknown.close(), genesys.close()]) })
+  const scopes = ['scopes:', '  orders:read: x (SEC-1)']
+  const cases = [
+    ['auth0', auth0.tokenEndpoint, [`audience: ${API}`, ...scopes], 'access_denied', 'Unauthorized'],
+    ['keycloak', kc.tokenEndpoint, scopes, 'invalid_client', 'Invalid client or Invalid client credentials'],
+    ['keycloak', unknown.tokenEndpoint, scopes, 'invalid_client', 'Invalid client or Invalid client credentials'],
+    ['genesys', genesys.tokenEndpoint, ['scopes: {}'], 'invalid_client', 'authentication failed'],
+  ] as const
+  for (const [provider, endpoint, fields, , words] of cases) {
+    const result = await verifyOne(t, provider, endpoint, [...fields])
+    t.equal(result.status, 'invalid_client', `${provider}: ${words}`)
+    t.equal(result.error, 'invalid_client', `${provider}: read as invalid_client`)
+    t.equal(result.error_description, words, `${provider}: the server's words verbatim`)
+    t.match(result.message, /rejected the client.*SCOPE_POLICY_SECRET_PROV_APP_PROD/)
+  }
+  t.equal(auth0.requests.length, 1, 'one request, not retried')
 })

@@ -63,7 +63,7 @@ export const preflightRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore; met
       recordDecision(request, { clientId, decision: result.allowed ? 'allowed' : 'denied', ...(codes.length ? { codes } : {}) })
       metrics.countDecision(clientId, result)
       if (result.allowed && result.app !== null && result.environment !== null) {
-        return { allowed: true as const, app: result.app, environment: result.environment, scopes: result.scopes }
+        return { allowed: true as const, app: result.app, environment: result.environment, scopes: result.scopes, ...(result.warnings ? { warnings: result.warnings } : {}) }
       }
       return reply.code(422).send({
         allowed: false as const,

@@ -5,6 +5,15 @@
 // - "Microsoft Entra authentication and authorization error codes" (learn.microsoft.com/entra/
 //   identity-platform/reference-error-codes): AADSTS1002012, 70011, 7000215, 7000222, 700016,
 //   500011, 901002; the body's `error_codes` array holds the numbers.
+// - AADSTS9010010 "The resource parameter provided in the request doesn't match with the requested
+//   scopes": what v2.0 now answers for a `resource` beside the scope (users' reports, 2026:
+//   TracecatHQ/tracecat#2466, microsoft/azure-devops-mcp#1601), where it said AADSTS901002.
+// - AADSTS50196 "loop detected" (the server ended a burst of identical requests): the fix is to
+//   cache the token (error reference; third-party write-ups quote the same cause).
+// - AADSTS700022 (several resources in one client-credentials request): from the error codes
+//   reference by number only; its exact words were not confirmed from a user's report.
+// - `refresh_in` in a token response (MSAL's "proactive refresh": AzureAD/microsoft-authentication-
+//   library-for-js#6085 extends it to client_credentials): seconds after which to refresh.
 import { oauthErrorBody, parseUrl, providerRule } from './common.js'
 import type { EntryProblem, ProviderProfile, RequestContext } from './profile.js'
 import type { Violation } from '../types.js'
@@ -13,6 +22,8 @@ const CONSENT = 'Entra admin center: App registrations → (your app) → API pe
 
 const ONE_DEFAULT = `request exactly one scope \`<resource>/.default\` (the application ID URI followed by /.default); the permissions themselves: ${CONSENT}`
 
+const NO_RESOURCE = 'Entra v2.0 takes no `resource` parameter: put it in the scope as `<resource>/.default`'
+
 const CODE_HINTS: Record<string, string> = {
   AADSTS1002012: ONE_DEFAULT,
   AADSTS70011: ONE_DEFAULT,
@@ -20,7 +31,11 @@ const CODE_HINTS: Record<string, string> = {
   AADSTS7000222: 'Entra admin center: App registrations → (your app) → Certificates & secrets: the secret has expired; add a new one',
   AADSTS700016: 'Entra admin center: App registrations: no app has this client id in this tenant (check the tenant in the token endpoint)',
   AADSTS500011: 'Entra admin center: Enterprise applications: the resource of the /.default scope is not in this tenant (check its application ID URI)',
-  AADSTS901002: 'Entra v2.0 takes no `resource` parameter: put it in the scope as `<resource>/.default`',
+  AADSTS901002: NO_RESOURCE,
+  AADSTS9010010: NO_RESOURCE,
+  AADSTS700022: 'request one resource per token: exactly one scope `<resource>/.default`; ask for a second token for another resource',
+  AADSTS50196: 'Entra saw the same token request too often (a loop): cache the token and reuse it until it is due for refresh; ' +
+    'share it between replicas (a shared store) rather than asking per request or per process',
 }
 
 const DEFAULT_SUFFIX = '/.default'
@@ -85,7 +100,7 @@ function endpointProblems (tokenEndpoint: string, resource: string | undefined):
     out.push({
       severity: 'warning',
       field: 'resource',
-      message: 'Entra v2.0 refuses the `resource` parameter (AADSTS901002) and it is never sent: name the resource in the scope, `<resource>/.default` (rule entra-no-resource)',
+      message: 'Entra v2.0 refuses the `resource` parameter (AADSTS9010010, formerly AADSTS901002) and it is never sent: name the resource in the scope, `<resource>/.default` (rule entra-no-resource)',
     })
   }
   return out

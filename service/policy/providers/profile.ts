@@ -1,7 +1,7 @@
 // The shape of a provider profile (docs/providers.md): the rules one token provider adds to
 // RFC 6749, how it grants, how its errors read. Pure data and functions: the token core
 // imports these, so no yaml, fastify or undici here.
-import type { ProviderName, Severity, Violation } from '../types.js'
+import type { AuthMethod, ProviderName, Severity, Violation } from '../types.js'
 
 /** What a token request would send, as the rules see it. */
 export interface RequestContext {
@@ -12,13 +12,15 @@ export interface RequestContext {
   /** The resource that would be sent. */
   resource?: string | undefined
   tokenEndpoint: string
+  /** How the client authenticates (default client_secret_basic). */
+  authMethod?: AuthMethod | undefined
 }
 
 /** A request rule: used by check() and by lint (on the whitelist as if all of it were asked for). */
 export interface RequestRule {
   /** Kebab-case name shown in messages, e.g. `entra-default-scope`. */
   name: string
-  /** Violations with code `provider_rule` or `missing_audience`; empty when the request obeys. */
+  /** Violations with code `provider_rule`; empty when the request obeys. */
   check(req: RequestContext): Violation[]
 }
 
@@ -26,7 +28,7 @@ export interface RequestRule {
 export interface EntryProblem {
   severity: Severity
   /** Which field it is about, for the finding's place. */
-  field: 'tokenEndpoint' | 'resource' | 'audience' | 'roles' | 'scopes'
+  field: 'tokenEndpoint' | 'resource' | 'audience' | 'roles' | 'scopes' | 'authMethod'
   message: string
 }
 
@@ -35,6 +37,7 @@ export interface EntryFacts {
   scopes: readonly string[]
   resource?: string | undefined
   audience?: string | undefined
+  authMethod?: AuthMethod | undefined
   hasRoles: boolean
 }
 
@@ -75,6 +78,8 @@ export interface ProviderProfile {
   /** Whether `roles:` means anything for this provider (Entra only). */
   roles: boolean
   requestRules: readonly RequestRule[]
+  /** What a request may lack and still work (Auth0 without `audience`): lint warns, check() allows, the plugin logs once. */
+  requestWarnings?(req: RequestContext): string[]
   /** Lint-only checks of one entry: endpoint shape, fields the provider ignores or refuses. */
   entryProblems(entry: EntryFacts): EntryProblem[]
   /** What the token granted against what was asked (and what the policy expects). */

@@ -8,6 +8,8 @@
 // - "Microsoft Entra authentication and authorization error codes"
 //   (learn.microsoft.com/entra/identity-platform/reference-error-codes): AADSTS1002012, 70011,
 //   7000215, 700016, 500011, 901002.
+// - `refresh_in` (seconds) beside `expires_in`: Entra's proactive-refresh hint that MSAL honours
+//   (AzureAD/microsoft-authentication-library-for-js#6085, for client_credentials too).
 import { randomUUID } from 'node:crypto'
 import type { FaultServer } from '../fault-server.js'
 import { clientOf, json, jwt, scopesOf, startProviderFake } from './common.js'
@@ -18,6 +20,10 @@ export interface EntraTenant {
   clientSecret: string
   /** Application ID URI → the application permissions admin consent granted this app. */
   consented: Record<string, string[]>
+  /** Token lifetime in seconds (default 3599). */
+  lifetime?: number
+  /** `refresh_in` seconds in each answer (MSAL's proactive refresh: Entra sends it with long-lived tokens). */
+  refreshIn?: number
 }
 
 export async function startEntra (tenant: EntraTenant): Promise<FaultServer & { tokenEndpoint: string }> {
@@ -34,8 +40,9 @@ export async function startEntra (tenant: EntraTenant): Promise<FaultServer & { 
     // Error codes reference: AADSTS700016 (unknown app id), AADSTS7000215 (a wrong secret, 401).
     if (client.id !== tenant.clientId) return fail(400, 'unauthorized_client', 700016, `Application with identifier '${client.id ?? ''}' was not found in the directory '${tenant.tenant}'.`)
     if (client.secret !== tenant.clientSecret) return fail(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.')
-    // AADSTS901002: the v2.0 endpoint takes no `resource` parameter.
-    if (req.form.has('resource')) return fail(400, 'invalid_request', 901002, "The 'resource' request parameter is not supported.")
+    // The v2.0 endpoint takes no `resource` parameter: AADSTS9010010 now (users' reports, 2026), formerly
+    // AADSTS901002. The `error` code beside it is not confirmed from a source.
+    if (req.form.has('resource')) return fail(400, 'invalid_request', 9010010, "The resource parameter provided in the request doesn't match with the requested scopes.")
     const scopes = scopesOf(req)
     // Client credentials page: one resource per request (AADSTS70011 otherwise), as `<resource>/.default` (AADSTS1002012).
     if (scopes.length > 1) return fail(400, 'invalid_scope', 70011, `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scopes.join(' ')} is not valid.`)
@@ -49,7 +56,14 @@ export async function startEntra (tenant: EntraTenant): Promise<FaultServer & { 
     if (roles === undefined) return fail(400, 'invalid_resource', 500011, `The resource principal named ${resource} was not found in the tenant named ${tenant.tenant}.`)
     // An app token carries `roles` (when any are consented) and no `scp`.
     const claims = { aud: resource, iss: `https://sts.windows.net/${tenant.tenant}/`, appid: tenant.clientId, tid: tenant.tenant, ...(roles.length > 0 ? { roles } : {}) }
-    return json(200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: jwt(claims, 3599) })
+    const lifetime = tenant.lifetime ?? 3599
+    return json(200, {
+      token_type: 'Bearer',
+      expires_in: lifetime,
+      ext_expires_in: lifetime,
+      ...(tenant.refreshIn !== undefined ? { refresh_in: tenant.refreshIn } : {}),
+      access_token: jwt(claims, lifetime)
+    })
   })
   return Object.assign(server, { tokenEndpoint: `${server.url}/${tenant.tenant}/oauth2/v2.0/token` })
 }

@@ -25,9 +25,11 @@ export async function startGenesys (org: GenesysOrg): Promise<FaultServer & { to
         { 'retry-after': String(retryAfter) })
     }
     const client = clientOf(req)
-    // Client Credentials Grant page: an unknown client or wrong secret.
+    // An unknown client (another region's) or a wrong secret: 401 invalid_client. Users' reports quote
+    // "authentication failed" / "Client authentication failed" (not confirmed from Genesys's own pages;
+    // the profile matches the code only).
     if (client.id !== org.clientId || client.secret !== org.clientSecret) {
-      return json(401, { error: 'invalid_client', description: 'client not found', error_description: 'client not found' })
+      return json(401, { error: 'invalid_client', description: 'authentication failed', error_description: 'authentication failed' })
     }
     // Client Credentials Grant page: an opaque bearer token, lowercase token_type.
     return json(200, { access_token: opaqueToken(), token_type: 'bearer', expires_in: 86399 })

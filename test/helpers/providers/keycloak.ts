@@ -2,9 +2,11 @@
 // Sources, Keycloak Server Administration Guide (keycloak.org/docs/latest/server_admin/):
 // - "Client scopes": default client scopes are always in the token; optional ones when asked;
 //   anything else: 400 invalid_scope "Invalid scopes: X"; `openid` is accepted.
-// - "Service accounts": without "Service accounts roles": 400 unauthorized_client
-//   "Client not enabled to retrieve service account"; a wrong secret: 401 unauthorized_client
-//   "Invalid client or Invalid client credentials".
+// - "Service accounts": without "Service accounts roles": 401 unauthorized_client
+//   "Client not enabled to retrieve service account" (ClientCredentialsGrantType answers it with
+//   UNAUTHORIZED); a wrong secret: 401 unauthorized_client "Invalid client or Invalid client
+//   credentials" (keycloak/keycloak#16923); an unknown client: 401 invalid_client, same words
+//   (users' reports of Keycloak 24+).
 // - The token response: { access_token, expires_in, refresh_expires_in, token_type, not-before-policy, scope }.
 import type { FaultServer } from '../fault-server.js'
 import { clientOf, json, jwt, scopesOf, startProviderFake } from './common.js'
@@ -22,11 +24,10 @@ export async function startKeycloak (realm: KeycloakRealm): Promise<FaultServer 
   const server = await startProviderFake((req) => {
     const client = clientOf(req)
     // Service accounts chapter: bad client credentials.
-    if (client.id !== realm.clientId || client.secret !== realm.clientSecret) {
-      return json(401, { error: 'unauthorized_client', error_description: 'Invalid client or Invalid client credentials' })
-    }
+    if (client.id !== realm.clientId) return json(401, { error: 'invalid_client', error_description: 'Invalid client or Invalid client credentials' })
+    if (client.secret !== realm.clientSecret) return json(401, { error: 'unauthorized_client', error_description: 'Invalid client or Invalid client credentials' })
     // Service accounts chapter: client_credentials needs "Service accounts roles".
-    if (realm.serviceAccounts === false) return json(400, { error: 'unauthorized_client', error_description: 'Client not enabled to retrieve service account' })
+    if (realm.serviceAccounts === false) return json(401, { error: 'unauthorized_client', error_description: 'Client not enabled to retrieve service account' })
     const requested = scopesOf(req)
     const known = new Set(['openid', ...realm.defaultScopes, ...realm.optionalScopes])
     const invalid = requested.filter((s) => !known.has(s))
