@@ -30,6 +30,8 @@ export function describe (c: PolicyChange): string {
     case 'provider-changed': return `provider: ${q(c.before)} → ${q(c.after)}`
     case 'client-id-changed': return `clientId: ${q(c.before)} → ${q(c.after)}`
     case 'token-endpoint-changed': return `tokenEndpoint: ${q(c.before)} → ${q(c.after)}`
+    case 'endpoint-host-changed': return `tokenEndpoint host: ${q(c.before)} → ${q(c.after)}`
+    case 'secret-env-changed': return `${c.field ?? 'secretEnv'}: ${q(c.before)} → ${q(c.after)}`
     case 'auth-method-changed': return `authMethod: ${q(c.before)} → ${q(c.after)}`
     case 'resource-changed': return `resource: ${q(c.before)} → ${q(c.after)}`
     case 'audience-changed': return `audience: ${q(c.before)} → ${q(c.after)}`
