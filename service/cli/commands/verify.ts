@@ -10,6 +10,7 @@ import { loadValidSet } from '../load.js'
 import { annotation } from '../output/github.js'
 import { cell, codeCell, renderMarkdown } from '../output/markdown.js'
 import { plural } from '../output/plural.js'
+import { visibleLines } from '../output/visible.js'
 
 const MAX_CONCURRENCY = 64
 
@@ -80,7 +81,7 @@ function render (format: Format, report: VerifyReport, policies: PolicySet): str
           title: `scope-policy verify: ${r.status} ${who(r)}`,
           message: r.message,
         })}\n`)
-        .join('') + `scope-policy verify ${dir}: ${headline(report)}\n`
+        .join('') + visibleLines([`scope-policy verify ${dir}: ${headline(report)}`])
     case 'markdown': {
       const apps = [...new Set(report.results.map((r) => r.app))]
       return renderMarkdown({
@@ -97,12 +98,11 @@ function render (format: Format, report: VerifyReport, policies: PolicySet): str
             priority: failing.has(r.status) ? 2 : r.status === 'ok' ? 0 : 1,
           })),
         })),
-        cutNote: (cut) => `_${plural(cut.length, 'more row')} not shown: run \`scope-policy verify --policies ${dir}\` for all._`,
+        cutNote: (cut) => `_${plural(cut.length, 'more row')} not shown: run ${codeCell(`scope-policy verify --policies ${dir}`)} for all._`,
       })
     }
     case 'text':
-      return report.results.map((r) => `${r.status.padEnd(14)} ${who(r)} (${r.clientId}): ${r.message}\n`).join('') +
-        `${dir}: ${headline(report)}\n`
+      return visibleLines([...report.results.map((r) => `${r.status.padEnd(14)} ${who(r)} (${r.clientId}): ${r.message}`), `${dir}: ${headline(report)}`])
   }
 }
 
