@@ -145,6 +145,11 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
   const { missingScopes } = reading
   // Not a readable JWT: its roles are unknown, not missing.
   const missingRoles = claims === undefined ? [] : reading.missingRoles
+  // Compared above as sent; kept and shown (errors, the narrowed warning, verify) only scrubbed
+  // of every form of the credential and of the access token itself: the server's words.
+  const echo = serverWords([...credentials?.words ?? [], fields.accessToken])
+  granted = granted.map(echo)
+  const roles = (claims?.roles ?? []).map(echo)
   if ((missingScopes.length > 0 || missingRoles.length > 0) && options.onScopeNarrowed !== 'warn') {
     throw new ScopeNarrowedError(scopes, granted, missingRoles, consoleHint(profile))
   }
@@ -158,7 +163,7 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
     maxLifetime: options.maxLifetime
   })
   return {
-    token: new AppToken({ accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: granted, roles: claims?.roles ?? [], expiresAt: lifetime.expiresAt }),
+    token: new AppToken({ accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: granted, roles, expiresAt: lifetime.expiresAt }),
     sentAt,
     ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
     ...(fields.refreshIn !== undefined ? { refreshIn: fields.refreshIn } : {}),

@@ -63,6 +63,15 @@ export function stringOption (parsed: ParsedArgs, name: string, command: string)
   return value
 }
 
+/** A repeatable option (`multiple: true`): every value given, none empty. */
+export function stringListOption (parsed: ParsedArgs, name: string, command: string): string[] | undefined {
+  const value = parsed.values[name]
+  if (value === undefined) return undefined
+  const list = Array.isArray(value) ? value : [value]
+  if (list.some((v) => typeof v !== 'string' || v === '')) throw new UsageError(`option '--${name}' needs a value`, command)
+  return list as string[]
+}
+
 export const FORMATS = ['text', 'json', 'github', 'markdown'] as const
 export type Format = (typeof FORMATS)[number]
 

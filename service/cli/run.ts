@@ -10,6 +10,7 @@ import { lint } from './commands/lint.js'
 import { schema } from './commands/schema.js'
 import { serve } from './commands/serve.js'
 import { verify } from './commands/verify.js'
+import { visible } from './output/visible.js'
 
 const COMMANDS: readonly Command[] = [lint, check, diff, fmt, schema, verify, serve]
 
@@ -35,12 +36,10 @@ function version (): string {
   return pkg.version
 }
 
-/** Reasons quote what the user typed: a line break in it must not split the one line. */
-const oneLine = (text: string): string => text.replace(/\r/g, '\\r').replace(/\n/g, '\\n')
-
+// Reasons quote what the user typed, and file names: visible() keeps the one line one line.
 function usageLine (err: UsageError): string {
   const help = err.command ? `scope-policy ${err.command} --help` : 'scope-policy --help'
-  return `scope-policy: ${oneLine(err.message)} (see '${help}')\n`
+  return `scope-policy: ${visible(err.message)} (see '${help}')\n`
 }
 
 /** Runs one invocation; resolves to the exit code. */
@@ -72,12 +71,12 @@ export async function run (argv: string[], io: Io): Promise<number> {
       return 2
     }
     if (err instanceof CliError) {
-      io.err(`scope-policy: ${oneLine(err.message)}\n`)
+      io.err(`scope-policy: ${visible(err.message)}\n`)
       return err.exitCode
     }
     // A bug or an unexpected failure: one line still, the stack only on request.
     const message = err instanceof Error ? err.message : String(err)
-    io.err(`scope-policy: ${message.split('\n')[0]}\n`)
+    io.err(`scope-policy: ${visible(message.split('\n')[0] ?? '')}\n`)
     if (io.env.SCOPE_POLICY_DEBUG) io.err(`${err instanceof Error ? err.stack : ''}\n`)
     return 1
   }

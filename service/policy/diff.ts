@@ -1,5 +1,6 @@
 // What changed between two policy sets, and how risky each change is (docs/cli.md `diff`).
 // The rule table is documented in docs/pr-review.md ("What the risk flags mean"); keep the two in step.
+import { VARIABLE_NAME_FIELDS, type VariableNameField } from './secret-env.js'
 import type { AppPolicy, EnvironmentPolicy, PolicySet, SourceLocation } from './types.js'
 
 export type Risk = 'critical' | 'high' | 'medium' | 'low' | 'info'
@@ -25,6 +26,8 @@ export type ChangeKind =
   | 'environment-removed'
   | 'client-id-changed'
   | 'token-endpoint-changed'
+  | 'endpoint-host-changed'
+  | 'secret-env-changed'
   | 'auth-method-changed'
   | 'resource-changed'
   | 'audience-changed'
@@ -40,6 +43,8 @@ export interface PolicyChange {
   environment: string | null
   kind: ChangeKind
   scope?: string
+  /** For `secret-env-changed`: which of secretEnv, privateKeyEnv, tlsCertEnv, tlsKeyEnv. */
+  field?: VariableNameField
   /** Old value; for scope changes, the whitelist reason. */
   before?: string
   /** New value; for scope changes, the whitelist reason. */
@@ -196,13 +201,36 @@ function roleChanges (app: AppPolicy, base: EnvironmentPolicy, head: Environment
   return changes
 }
 
+/**
+ * A variable-name field added, removed or changed (`base` undefined for a new environment):
+ * critical, as it chooses which secret `verify` sends (docs/verify.md, "Threat model").
+ */
+function secretEnvChanges (app: AppPolicy, base: EnvironmentPolicy | undefined, head: EnvironmentPolicy): PolicyChange[] {
+  return VARIABLE_NAME_FIELDS.flatMap((field) => valueChange(app, head.name, 'secret-env-changed', base?.[field], head[field], 'critical',
+    `${field}: verify would read another variable's credential (a policy change must never choose which secret is sent)`, head.at)
+    .map((c) => ({ ...c, field })))
+}
+
+function hostOf (url: string): string {
+  return new URL(url).host.toLowerCase()
+}
+
+/** Another host gets the credential: critical; the same host, another path: high. */
+function endpointChange (app: AppPolicy, base: EnvironmentPolicy, head: EnvironmentPolicy): PolicyChange[] {
+  return hostOf(base.tokenEndpoint) !== hostOf(head.tokenEndpoint)
+    ? valueChange(app, head.name, 'endpoint-host-changed', base.tokenEndpoint, head.tokenEndpoint, 'critical',
+      `the credential will be sent to another host (${hostOf(head.tokenEndpoint)})`, head.at)
+    : valueChange(app, head.name, 'token-endpoint-changed', base.tokenEndpoint, head.tokenEndpoint, 'high',
+      'the client secret will be sent to another endpoint of the same host', head.at)
+}
+
 function diffEnvironment (app: AppPolicy, base: EnvironmentPolicy, head: EnvironmentPolicy): PolicyChange[] {
   const env = head.name
   const changes = [
     ...valueChange(app, env, 'client-id-changed', base.clientId, head.clientId, 'high',
       'tokens will be requested for another client', head.at),
-    ...valueChange(app, env, 'token-endpoint-changed', base.tokenEndpoint, head.tokenEndpoint, 'high',
-      'the client secret will be sent to another server', head.at),
+    ...endpointChange(app, base, head),
+    ...secretEnvChanges(app, base, head),
     ...valueChange(app, env, 'resource-changed', base.resource, head.resource, 'medium',
       'tokens will be issued for another audience (RFC 8707)', head.at),
     ...valueChange(app, env, 'audience-changed', base.audience, head.audience, 'medium',
@@ -247,6 +275,7 @@ function diffEnvironment (app: AppPolicy, base: EnvironmentPolicy, head: Environ
 function addedEnvironment (app: AppPolicy, env: EnvironmentPolicy, why: string): PolicyChange[] {
   return [
     { app: app.app, environment: env.name, kind: 'environment-added', after: env.clientId, risk: 'medium', why, at: env.at },
+    ...secretEnvChanges(app, undefined, env),
     ...[...env.scopes.keys()].map((scope) => scopeAdded(app, env, scope)),
   ]
 }

@@ -3,7 +3,7 @@ import { compareFindings, finding, formatFinding, hasErrors, quote } from './fin
 import { buildLookups } from './lookup.js'
 import { parsePolicyFile, type Occurrence } from './policy-file.js'
 import { listPolicyFolder, MAX_FILE_BYTES, readPolicyFile, tooLarge, type PolicyFolder } from './policy-folder.js'
-import { secretEnvCollisions } from './secret-env.js'
+import { secretEnvCollisions, secretEnvWarnings } from './secret-env.js'
 import { credentialFieldProblem } from './rules/auth-method.js'
 import type { AppPolicy, EnvironmentPolicy, Finding, LoadResult, PolicySet, PolicySource } from './types.js'
 
@@ -57,7 +57,7 @@ export function loadPolicyFiles (sources: readonly PolicySource[], options: Load
     }
     if (clean && parsed.policy) apps.set(parsed.policy.app, parsed.policy)
   }
-  findings.push(...secretEnvCollisions(apps.values()))
+  findings.push(...secretEnvCollisions(apps.values()), ...secretEnvWarnings(apps.values()))
   for (const app of apps.values()) {
     for (const env of app.environments.values()) {
       const problem = credentialFieldProblem(env)

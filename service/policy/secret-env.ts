@@ -84,3 +84,68 @@ export function secretEnvCollisions (apps: Iterable<AppPolicy>): Finding[] {
   }
   return findings
 }
+
+/** verify reads only variables with this prefix, unless `--allow-env NAME` names one (docs/verify.md). */
+export const VARIABLE_PREFIX = 'SCOPE_POLICY_'
+
+export interface VariableProblem {
+  code: 'secret-env-prefix' | 'secret-env-shared'
+  /** True when the entry and every other reader use default names: `secret-env-collision` already says so. */
+  byDefault: boolean
+  message: string
+}
+
+/**
+ * Why verify must not read an entry's credential: a variable outside `SCOPE_POLICY_…` that
+ * `allowEnv` does not name, or one another entry reads too. Either way a policy change would
+ * choose which secret is sent where (docs/verify.md, "Threat model").
+ */
+export function variableProblems (apps: Iterable<AppPolicy>, allowEnv: ReadonlySet<string> = new Set()): Map<EnvironmentPolicy, VariableProblem[]> {
+  const entries = [...apps].flatMap((app) => [...app.environments.values()].map((env) => ({ app: app.app, env, variables: credentialVariables(app.app, env) })))
+  const readers = new Map<string, Array<{ app: string; env: EnvironmentPolicy }>>()
+  /** Names some entry gives explicitly (not only as its default). */
+  const nonDefault = new Set<string>()
+  for (const { app, env, variables } of entries) {
+    for (const v of variables) {
+      const list = readers.get(v.name) ?? []
+      list.push({ app, env })
+      readers.set(v.name, list)
+      if (!v.byDefault) nonDefault.add(v.name)
+    }
+  }
+  const problems = new Map<EnvironmentPolicy, VariableProblem[]>()
+  for (const { app, env, variables } of entries) {
+    const found: VariableProblem[] = []
+    for (const v of variables) {
+      if (!v.name.startsWith(VARIABLE_PREFIX) && !allowEnv.has(v.name)) {
+        found.push({
+          code: 'secret-env-prefix',
+          byDefault: false,
+          message: `${app}/${env.name}: ${v.field} names ${v.name}, not a ${VARIABLE_PREFIX}… variable: verify skips the entry unless run with --allow-env ${v.name} (a policy change must not choose which secret is sent)`,
+        })
+      }
+      const all = readers.get(v.name) ?? []
+      const others = all.length - variables.filter((x) => x.name === v.name).length
+      if (others === 0) continue
+      // A few named, the rest counted: entries sharing one name must not make quadratic work or messages.
+      const named = all.slice(0, 4).filter((r) => r.env !== env).slice(0, 3).map((o) => `${o.app}/${o.env.name} (${o.env.at.file}:${o.env.at.line})`)
+      if (others > named.length) named.push(`${others - named.length} more`)
+      found.push({
+        code: 'secret-env-shared',
+        byDefault: !nonDefault.has(v.name),
+        message: `${app}/${env.name} reads its ${v.what} from ${v.name}, as ${named.join(', ')} ${others === 1 ? 'does' : 'do'}: verify skips every entry that shares a variable; give each its own`,
+      })
+    }
+    if (found.length > 0) problems.set(env, found)
+  }
+  return problems
+}
+
+/** `secret-env-prefix` and `secret-env-shared` as lint warnings: fields only verify reads never stop a folder from loading. */
+export function secretEnvWarnings (apps: Iterable<AppPolicy>): Finding[] {
+  const findings: Finding[] = []
+  for (const [env, problems] of variableProblems(apps)) {
+    for (const p of problems) if (!p.byDefault) findings.push(finding(env.at, 'warning', p.code, p.message))
+  }
+  return findings
+}

@@ -8,7 +8,7 @@ t.test('usage errors exit 2 with one line and a hint to --help', async (t) => {
   const cases: [string[], RegExp][] = [
     [[], /^scope-policy: missing command \(see 'scope-policy --help'\)$/],
     [['bogus'], /^scope-policy: unknown command 'bogus' \(see 'scope-policy --help'\)$/],
-    [['bo\ngus'], /^scope-policy: unknown command 'bo\\ngus' \(see 'scope-policy --help'\)$/],
+    [['bo\ngus'], /^scope-policy: unknown command 'bo\\u000Agus' \(see 'scope-policy --help'\)$/],
     [['lint', '--bogus'], /^scope-policy: unknown option '--bogus' \(see 'scope-policy lint --help'\)$/],
     [['lint', '--format'], /^scope-policy: option '--format' needs a value/],
     [['lint', '--format', 'xml'], /^scope-policy: unknown format 'xml' \(use text, json, github, markdown\)/],

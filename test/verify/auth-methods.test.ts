@@ -34,10 +34,10 @@ t.test('verify with private_key_jwt and mutual TLS', async (t) => {
   const dir = t.testdir({
     'keyed.yaml': verifyPolicy('keyed', {
       prod: { clientId: 'signed-client', tokenEndpoint: oidc.tokenEndpoint, authMethod: 'private_key_jwt', scopes: ['read:a'] },
-      named: { clientId: 'signed-client-2', tokenEndpoint: oidc.tokenEndpoint, authMethod: 'private_key_jwt', privateKeyEnv: 'NAMED_KEY', scopes: ['read:a'] }
+      named: { clientId: 'signed-client-2', tokenEndpoint: oidc.tokenEndpoint, authMethod: 'private_key_jwt', privateKeyEnv: 'SCOPE_POLICY_NAMED_KEY', scopes: ['read:a'] }
     }),
     'mtls.yaml': verifyPolicy('mtls', {
-      pki: { clientId: 'tls-client', tokenEndpoint: oidc.tokenEndpoint, authMethod: 'tls_client_auth', tlsCertEnv: 'PKI_CERT', tlsKeyEnv: 'PKI_KEY', scopes: ['read:a'] },
+      pki: { clientId: 'tls-client', tokenEndpoint: oidc.tokenEndpoint, authMethod: 'tls_client_auth', tlsCertEnv: 'SCOPE_POLICY_PKI_CERT', tlsKeyEnv: 'SCOPE_POLICY_PKI_KEY', scopes: ['read:a'] },
       self: { clientId: 'self-client', tokenEndpoint: oidc.tokenEndpoint, authMethod: 'self_signed_tls_client_auth', scopes: ['read:a'] },
       nokey: { clientId: 'self-client-2', tokenEndpoint: oidc.tokenEndpoint, authMethod: 'self_signed_tls_client_auth', scopes: ['read:a'] }
     })
@@ -46,8 +46,8 @@ t.test('verify with private_key_jwt and mutual TLS', async (t) => {
     NODE_EXTRA_CA_CERTS: certs.file('ca.crt'),
     SCOPE_POLICY_PRIVATE_KEY_KEYED_PROD_FILE: keyFile,
     SCOPE_POLICY_SECRET_KEYED_NAMED: 'a secret is not what this entry reads',
-    PKI_CERT: pki.cert,
-    PKI_KEY_FILE: certs.file('tls-app.key'),
+    SCOPE_POLICY_PKI_CERT: pki.cert,
+    SCOPE_POLICY_PKI_KEY_FILE: certs.file('tls-app.key'),
     SCOPE_POLICY_TLS_CERT_MTLS_SELF_FILE: certs.file('self-app.crt'),
     SCOPE_POLICY_TLS_KEY_MTLS_SELF: selfSigned.key,
     SCOPE_POLICY_TLS_CERT_MTLS_NOKEY: selfSigned.cert
@@ -58,7 +58,7 @@ t.test('verify with private_key_jwt and mutual TLS', async (t) => {
   const status = Object.fromEntries(results.map((r) => [`${r.app}/${r.environment}`, r.status]))
   t.same(status, { 'keyed/prod': 'ok', 'keyed/named': 'skipped', 'mtls/pki': 'ok', 'mtls/self': 'ok', 'mtls/nokey': 'skipped' })
   const message = (key: string): string | undefined => results.find((r) => `${r.app}/${r.environment}` === key)?.message
-  t.match(message('keyed/named'), /no private key: set NAMED_KEY \(or NAMED_KEY_FILE/)
+  t.match(message('keyed/named'), /no private key: set SCOPE_POLICY_NAMED_KEY \(or SCOPE_POLICY_NAMED_KEY_FILE/)
   t.match(message('mtls/nokey'), /no TLS key: set SCOPE_POLICY_TLS_KEY_MTLS_NOKEY/)
   const body = (pem: string): string => pem.split('\n').slice(1, -2).join('')
   for (const secret of [keyPem, pki.key, selfSigned.key]) t.notOk(`${run.stdout}${run.stderr}`.includes(body(secret).slice(0, 40)), 'no key in the output')

@@ -51,7 +51,7 @@ const dir = t.testdir({
     rejected: { clientId: 'wrong-secret-client', tokenEndpoint: oidc.tokenEndpoint, scopes: ['read:a'] },
     unset: { clientId: 'no-secret-client', tokenEndpoint: oidc.tokenEndpoint, scopes: ['read:a'] },
     // secretEnv names an unset variable: the default name (set below) must not be read.
-    ownvar: { clientId: 'own-var-client', tokenEndpoint: oidc.tokenEndpoint, scopes: ['read:a'], secretEnv: 'UNSET_SECRET_VAR' },
+    ownvar: { clientId: 'own-var-client', tokenEndpoint: oidc.tokenEndpoint, scopes: ['read:a'], secretEnv: 'SCOPE_POLICY_UNSET_SECRET_VAR' },
     down: { clientId: 'down-client', tokenEndpoint: closed, scopes: ['read:a'] },
     failing: { clientId: 'failing-client', tokenEndpoint: failing.tokenEndpoint, scopes: ['read:a'] },
     silent: { clientId: 'silent-client', tokenEndpoint: silent.tokenEndpoint, scopes: ['read:a'] }
@@ -80,7 +80,8 @@ interface Report { summary: { entries: number, failing: number, counts: Record<s
 
 /** Requests each server has seen so far. */
 const served = (): number[] => [oidc.tokenRequests.length, ...[widening, silent, failing, recovering].map((s) => s.requests.length)]
-const verify = (args: string[]): Promise<CliRun> => runCli(['verify', '--policies', dir, ...args], { env })
+// NARROW_SECRET is outside SCOPE_POLICY_…: read only because the run names it.
+const verify = (args: string[]): Promise<CliRun> => runCli(['verify', '--policies', dir, '--allow-env', 'NARROW_SECRET', ...args], { env })
 
 const before = served()
 const json = await verify(['--format', 'json'])
@@ -154,7 +155,7 @@ t.test('skipped: no secret, and secretEnv keeps the default name from being read
   t.equal(entry('portal-health/unset').requests, 0)
   const own = entry('portal-health/ownvar') as Result & { message: string }
   t.equal(own.status, 'skipped')
-  t.match(own.message, /UNSET_SECRET_VAR/)
+  t.match(own.message, /no secret: set SCOPE_POLICY_UNSET_SECRET_VAR/)
   t.notMatch(own.message, /SCOPE_POLICY_SECRET_PORTAL_HEALTH_OWNVAR/)
 })
 

@@ -14,10 +14,10 @@ function file (app: string, envs: Record<string, string[]>): { file: string, tex
 const codes = (r: ReturnType<typeof loadPolicyFiles>): string[] => r.findings.map((f) => f.code)
 
 t.test('secretEnv, privateKeyEnv, tlsCertEnv, tlsKeyEnv take variable names and are not secrets', async (t) => {
-  const r = loadPolicyFiles([file('billing', { prod: ['secretEnv: BILLING_PROD_SECRET', 'privateKeyEnv: BILLING_KEY', 'tlsCertEnv: _CERT', 'tlsKeyEnv: TLS_KEY_2'] })])
+  const r = loadPolicyFiles([file('billing', { prod: ['secretEnv: SCOPE_POLICY_BILLING_PROD', 'privateKeyEnv: BILLING_KEY', 'tlsCertEnv: _CERT', 'tlsKeyEnv: TLS_KEY_2'] })])
   t.same(codes(r), ['auth-method-credential'], 'loaded; only the warning that a secret client names key variables')
   const env = r.policies?.apps.get('billing')?.environments.get('prod')
-  t.equal(env?.secretEnv, 'BILLING_PROD_SECRET')
+  t.equal(env?.secretEnv, 'SCOPE_POLICY_BILLING_PROD')
   t.equal(env?.privateKeyEnv, 'BILLING_KEY')
   t.equal(env?.tlsCertEnv, '_CERT')
   t.equal(env?.tlsKeyEnv, 'TLS_KEY_2')
@@ -57,7 +57,7 @@ t.test('two entries whose default secret variables collide are an error at the s
 })
 
 t.test('secretEnv on one of them ends the collision', async (t) => {
-  const r = loadPolicyFiles([file('a-b', { c: ['secretEnv: AB_C_SECRET'] }), file('a', { 'b-c': [] })])
+  const r = loadPolicyFiles([file('a-b', { c: ['secretEnv: SCOPE_POLICY_AB_C_SECRET'] }), file('a', { 'b-c': [] })])
   t.same(r.findings, [])
 })
 
@@ -88,6 +88,50 @@ t.test('default key and certificate variables collide like secret ones; a key cl
   const found = r.findings.filter((f) => f.code === 'secret-env-collision')
   t.equal(found.length, 1, 'a/b.c reads SCOPE_POLICY_SECRET_A_B_C alone')
   t.match(found[0]?.message, /both read their private key from SCOPE_POLICY_PRIVATE_KEY_A_B_C: set privateKeyEnv on one of them/)
-  const tls = loadPolicyFiles([file('a-b', { c: ['authMethod: tls_client_auth', 'tlsCertEnv: AB_C_CERT'] }), file('a', { 'b-c': ['authMethod: self_signed_tls_client_auth', 'tlsCertEnv: A_BC_CERT'] })])
+  const tls = loadPolicyFiles([file('a-b', { c: ['authMethod: tls_client_auth', 'tlsCertEnv: SCOPE_POLICY_AB_C_CERT'] }), file('a', { 'b-c': ['authMethod: self_signed_tls_client_auth', 'tlsCertEnv: SCOPE_POLICY_A_BC_CERT'] })])
   t.match(tls.findings.map((f) => f.message), [/both read their TLS key from SCOPE_POLICY_TLS_KEY_A_B_C: set tlsKeyEnv/])
+})
+
+t.test('secret-env-prefix: a variable outside SCOPE_POLICY_… is a warning, and the folder still loads', async (t) => {
+  const r = loadPolicyFiles([
+    file('billing', { prod: ['secretEnv: AWS_SECRET_ACCESS_KEY'] }),
+    file('keys', { prod: ['authMethod: private_key_jwt', 'privateKeyEnv: DEPLOY_KEY'], tls: ['authMethod: tls_client_auth', 'tlsCertEnv: SCOPE_POLICY_KEYS_CERT', 'tlsKeyEnv: TLS_KEY'] })
+  ])
+  t.not(r.policies, null, 'only verify reads these fields: never a reason not to load')
+  const found = r.findings.filter((f) => f.code === 'secret-env-prefix')
+  t.same(found.map((f) => [f.file, f.line, f.severity]), [['billing.yaml', 5, 'warning'], ['keys.yaml', 5, 'warning'], ['keys.yaml', 11, 'warning']])
+  t.match(found[0]?.message, /billing\/prod: secretEnv names AWS_SECRET_ACCESS_KEY, not a SCOPE_POLICY_… variable: verify skips the entry unless run with --allow-env AWS_SECRET_ACCESS_KEY/)
+  t.match(found[1]?.message, /keys\/prod: privateKeyEnv names DEPLOY_KEY/)
+  t.match(found[2]?.message, /keys\/tls: tlsKeyEnv names TLS_KEY/)
+  t.same(r.findings.filter((f) => f.code !== 'secret-env-prefix'), [], 'nothing else')
+})
+
+t.test('secret-env-shared: a variable another entry reads too, by its default name or an explicit one', async (t) => {
+  // The issue's attack: one line points another app's entry at the ledger's secret.
+  const r = loadPolicyFiles([
+    file('ledger-reconciler', { prod: [] }),
+    file('reports', { prod: ['secretEnv: SCOPE_POLICY_SECRET_LEDGER_RECONCILER_PROD'], staging: ['secretEnv: SCOPE_POLICY_REPORTS_SHARED'] }),
+    file('search', { prod: ['secretEnv: SCOPE_POLICY_REPORTS_SHARED'] })
+  ])
+  t.not(r.policies, null, 'a warning: the policies still load for the plugin and the service')
+  const found = r.findings.filter((f) => f.code === 'secret-env-shared')
+  t.same(found.map((f) => [f.file, f.severity]), [
+    ['ledger-reconciler.yaml', 'warning'], ['reports.yaml', 'warning'], ['reports.yaml', 'warning'], ['search.yaml', 'warning']
+  ], 'every entry that shares is named')
+  t.match(found[0]?.message, /ledger-reconciler\/prod reads its secret from SCOPE_POLICY_SECRET_LEDGER_RECONCILER_PROD, as reports\/prod \(reports\.yaml:5\) does: verify skips every entry that shares a variable/)
+  t.match(found.map((f) => f.message).join('\n'), /search\/prod reads its secret from SCOPE_POLICY_REPORTS_SHARED, as reports\/staging \(reports\.yaml:\d+\) does/)
+  t.same(r.findings.filter((f) => f.code !== 'secret-env-shared'), [])
+})
+
+t.test('secret-env-shared: names a few entries and counts the rest', async (t) => {
+  const envs = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`e${i}`, ['secretEnv: SCOPE_POLICY_ONE']]))
+  const r = loadPolicyFiles([file('many', envs)])
+  const found = r.findings.filter((f) => f.code === 'secret-env-shared')
+  t.equal(found.length, 8)
+  t.match(found[0]?.message, /as many\/e1 \(many\.yaml:\d+\), many\/e2 \(many\.yaml:\d+\), many\/e3 \(many\.yaml:\d+\), 4 more do:/)
+})
+
+t.test('two default names that collide stay one error, not also a shared warning', async (t) => {
+  const r = loadPolicyFiles([file('a-b', { c: [] }), file('a', { 'b-c': [] })])
+  t.same(codes(r), ['secret-env-collision'])
 })

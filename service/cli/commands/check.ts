@@ -7,6 +7,7 @@ import type { Command } from '../command.js'
 import { loadValidSet } from '../load.js'
 import { annotation } from '../output/github.js'
 import { cell, codeCell, renderMarkdown } from '../output/markdown.js'
+import { visibleLines } from '../output/visible.js'
 
 function who (result: CheckResult, clientId: string): string {
   return result.app ? `${clientId} (${result.app}, ${result.environment})` : clientId
@@ -32,7 +33,7 @@ function render (format: Format, result: CheckResult, clientId: string, policies
 title: `scope-policy check: ${v.code}`,
           message: v.suggestion ? `${v.message} (suggestion: ${v.suggestion})` : v.message,
         })}\n`)
-        .join('') + `${headline}\n`
+        .join('') + visibleLines([headline])
     }
     case 'markdown':
       return renderMarkdown({
@@ -50,9 +51,8 @@ title: `scope-policy check: ${v.code}`,
         cutNote: (cut) => `_${cut.length} more violations not shown._`,
       })
     case 'text':
-      return `${headline}\n` + result.violations
-        .map((v) => `  ${v.scope || '(none)'}: ${v.code}: ${v.message}\n` + (v.suggestion ? `    suggestion: ${v.suggestion}\n` : ''))
-        .join('')
+      return visibleLines([headline, ...result.violations.flatMap((v) =>
+        [`  ${v.scope || '(none)'}: ${v.code}: ${v.message}`, ...(v.suggestion ? [`    suggestion: ${v.suggestion}`] : [])])])
   }
 }
 

@@ -12,6 +12,7 @@ import { loadFromCommit, validSet } from '../load.js'
 import { annotation } from '../output/github.js'
 import { cell, codeCell, renderMarkdown } from '../output/markdown.js'
 import { plural } from '../output/plural.js'
+import { visibleLines } from '../output/visible.js'
 
 const q = (s: string | undefined): string => (s === undefined ? '(none)' : JSON.stringify(s))
 
@@ -30,6 +31,8 @@ export function describe (c: PolicyChange): string {
     case 'provider-changed': return `provider: ${q(c.before)} → ${q(c.after)}`
     case 'client-id-changed': return `clientId: ${q(c.before)} → ${q(c.after)}`
     case 'token-endpoint-changed': return `tokenEndpoint: ${q(c.before)} → ${q(c.after)}`
+    case 'endpoint-host-changed': return `tokenEndpoint host: ${q(c.before)} → ${q(c.after)}`
+    case 'secret-env-changed': return `${c.field ?? 'secretEnv'}: ${q(c.before)} → ${q(c.after)}`
     case 'auth-method-changed': return `authMethod: ${q(c.before)} → ${q(c.after)}`
     case 'resource-changed': return `resource: ${q(c.before)} → ${q(c.after)}`
     case 'audience-changed': return `audience: ${q(c.before)} → ${q(c.after)}`
@@ -78,7 +81,7 @@ function render (format: Format, diff: PolicyDiff, l: Labels): string {
         ...(c.at ? { file: join(l.dir, c.at.file), line: c.at.line, col: c.at.col } : {}),
         title: `scope-policy diff: ${c.risk} ${c.kind}`,
         message: `${c.app}${c.environment ? `/${c.environment}` : ''}: ${describe(c)} [${c.why}]`,
-      })}\n`).join('') + `${headline}\n`
+      })}\n`).join('') + visibleLines([headline])
     case 'markdown': {
       const apps = [...new Set(diff.changes.map((c) => c.app))]
       return renderMarkdown({
@@ -113,7 +116,7 @@ function render (format: Format, diff: PolicyDiff, l: Labels): string {
         if (c.app !== app) lines.push((app = c.app))
         lines.push(`  ${c.risk.padEnd(8)} ${(c.environment ?? '-').padEnd(10)} ${describe(c)} [${c.why}]`)
       }
-      return `${lines.join('\n')}\n`
+      return visibleLines(lines)
     }
   }
 }

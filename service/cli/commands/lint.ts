@@ -7,6 +7,7 @@ import type { Command } from '../command.js'
 import { annotation } from '../output/github.js'
 import { cell, codeCell, renderMarkdown } from '../output/markdown.js'
 import { plural } from '../output/plural.js'
+import { visibleLines } from '../output/visible.js'
 
 function render (format: Format, dir: string, findings: Finding[]): string {
   const errors = findings.filter((f) => f.severity === 'error').length
@@ -26,7 +27,7 @@ col: f.col,
 title: `scope-policy lint: ${f.code}`,
 message: f.message,
         })}\n`)
-        .join('') + `scope-policy lint ${dir}: ${counts}\n`
+        .join('') + visibleLines([`scope-policy lint ${dir}: ${counts}`])
     case 'markdown': {
       const files = [...new Set(shown.map((f) => f.file))]
       return renderMarkdown({
@@ -41,12 +42,11 @@ message: f.message,
             priority: f.severity === 'error' ? 1 : 0,
           })),
         })),
-        cutNote: (cut) => `_${plural(cut.length, 'more finding')} not shown: run \`scope-policy lint ${dir}\` for all._`,
+        cutNote: (cut) => `_${plural(cut.length, 'more finding')} not shown: run ${codeCell(`scope-policy lint ${dir}`)} for all._`,
       })
     }
     case 'text':
-      return shown.map((f) => `${formatFinding(f)}\n`).join('') +
-        (findings.length === 0 ? `${dir}: no findings\n` : `${dir}: ${counts}\n`)
+      return visibleLines([...shown.map((f) => formatFinding(f)), findings.length === 0 ? `${dir}: no findings` : `${dir}: ${counts}`])
   }
 }
 

@@ -2,13 +2,15 @@
 // drift between the policy and the provider's portal (docs/verify.md).
 import { join } from 'node:path'
 import { FAIL_ON, FAILING, STATUSES, verifyPolicies, type FailOn, type VerifyReport, type VerifyResult } from '../../policy/verify/index.js'
+import { VARIABLE_NAME_PATTERN } from '../../policy/schema.js'
 import type { PolicySet } from '../../policy/types.js'
-import { CliError, formatOption, policyDirOption, stringOption, UsageError, type Format } from '../args.js'
+import { CliError, formatOption, policyDirOption, stringListOption, stringOption, UsageError, type Format } from '../args.js'
 import type { Command } from '../command.js'
 import { loadValidSet } from '../load.js'
 import { annotation } from '../output/github.js'
 import { cell, codeCell, renderMarkdown } from '../output/markdown.js'
 import { plural } from '../output/plural.js'
+import { visibleLines } from '../output/visible.js'
 
 const MAX_CONCURRENCY = 64
 
@@ -24,6 +26,23 @@ function concurrencyOption (args: Parameters<Command['run']>[1]): number | undef
   const n = /^[0-9]+$/.test(value) ? Number(value) : NaN
   if (!(n >= 1 && n <= MAX_CONCURRENCY)) throw new UsageError(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got '${value}'`, 'verify')
   return n
+}
+
+const VARIABLE_NAME = new RegExp(VARIABLE_NAME_PATTERN)
+
+function allowEnvOption (args: Parameters<Command['run']>[1]): string[] | undefined {
+  const names = stringListOption(args, 'allow-env', 'verify')
+  const bad = names?.find((n) => !VARIABLE_NAME.test(n))
+  if (bad !== undefined) throw new UsageError(`--allow-env takes a variable name (A-Z, 0-9 and _), got '${bad}'`, 'verify')
+  return names
+}
+
+function allowHostOption (args: Parameters<Command['run']>[1]): string[] | undefined {
+  const hosts = stringListOption(args, 'allow-host', 'verify')
+  // A host, optionally with its port: no scheme, path or credentials (those would never match).
+  const bad = hosts?.find((h) => !/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/.test(h))
+  if (bad !== undefined) throw new UsageError(`--allow-host takes a host name (optionally host:port), got '${bad}'`, 'verify')
+  return hosts
 }
 
 function counts (report: VerifyReport): string {
@@ -62,7 +81,7 @@ function render (format: Format, report: VerifyReport, policies: PolicySet): str
           title: `scope-policy verify: ${r.status} ${who(r)}`,
           message: r.message,
         })}\n`)
-        .join('') + `scope-policy verify ${dir}: ${headline(report)}\n`
+        .join('') + visibleLines([`scope-policy verify ${dir}: ${headline(report)}`])
     case 'markdown': {
       const apps = [...new Set(report.results.map((r) => r.app))]
       return renderMarkdown({
@@ -79,12 +98,11 @@ function render (format: Format, report: VerifyReport, policies: PolicySet): str
             priority: failing.has(r.status) ? 2 : r.status === 'ok' ? 0 : 1,
           })),
         })),
-        cutNote: (cut) => `_${plural(cut.length, 'more row')} not shown: run \`scope-policy verify --policies ${dir}\` for all._`,
+        cutNote: (cut) => `_${plural(cut.length, 'more row')} not shown: run ${codeCell(`scope-policy verify --policies ${dir}`)} for all._`,
       })
     }
     case 'text':
-      return report.results.map((r) => `${r.status.padEnd(14)} ${who(r)} (${r.clientId}): ${r.message}\n`).join('') +
-        `${dir}: ${headline(report)}\n`
+      return visibleLines([...report.results.map((r) => `${r.status.padEnd(14)} ${who(r)} (${r.clientId}): ${r.message}`), `${dir}: ${headline(report)}`])
   }
 }
 
@@ -93,6 +111,7 @@ export const verify: Command = {
   summary: 'ask each token endpoint for the whitelist: does the portal grant what the policy says?',
   help: `Usage: scope-policy verify [--policies DIR | DIR] [--app APP] [--env ENV] [--format FORMAT]
                            [--fail-on drift|error] [--concurrency N]
+                           [--allow-host HOST]... [--allow-env NAME]...
 
 Requests one token per app and environment (client_credentials, exactly the whitelisted
 scopes) and compares what the server grants with the policy. The token is never printed,
@@ -102,6 +121,11 @@ SCOPE_POLICY_SECRET_, SCOPE_POLICY_PRIVATE_KEY_, SCOPE_POLICY_TLS_CERT_ and
 SCOPE_POLICY_TLS_KEY_<APP>_<ENV> (upper case, other characters as _); NAME_FILE (a file
 path) works too. An entry without its credential is skipped. A token endpoint with a private
 CA: NODE_EXTRA_CA_CERTS.
+
+A policy change must never steer a secret: an entry is skipped, no request sent, when its
+…Env field names a variable outside SCOPE_POLICY_… (unless --allow-env names it), when
+another entry reads the same variable, or when --allow-host is given and does not name the
+host of its tokenEndpoint.
 
 Statuses: ok, narrowed, widened, unverified, refused, invalid_client, unreachable, skipped.
 
@@ -113,6 +137,9 @@ Options:
   --fail-on LEVEL     drift (default): narrowed, widened, refused fail;
                       error: also invalid_client, unreachable, unverified
   --concurrency N     token requests in flight at once (default 4, at most ${MAX_CONCURRENCY})
+  --allow-host HOST   send credentials only to this host (repeatable; others are skipped)
+  --allow-env NAME    let an entry's …Env field name this variable outside SCOPE_POLICY_…
+                      (repeatable)
   -h, --help          this help
 
 Exit: 0 no failing entry, 1 a failing entry (or the policies do not load), 2 usage error.
@@ -124,11 +151,15 @@ Exit: 0 no failing entry, 1 a failing entry (or the policies do not load), 2 usa
     format: { type: 'string' },
     'fail-on': { type: 'string' },
     concurrency: { type: 'string' },
+    'allow-env': { type: 'string', multiple: true },
+    'allow-host': { type: 'string', multiple: true },
   },
   async run (io, args) {
     const format = formatOption(args, 'verify')
     const failOn = failOnOption(args)
     const concurrency = concurrencyOption(args)
+    const allowEnv = allowEnvOption(args)
+    const allowHost = allowHostOption(args)
     const app = stringOption(args, 'app', 'verify')
     const environment = stringOption(args, 'env', 'verify')
     const dir = policyDirOption(args, 'verify', io.env)
@@ -142,6 +173,8 @@ Exit: 0 no failing entry, 1 a failing entry (or the policies do not load), 2 usa
       ...(app !== undefined ? { app } : {}),
       ...(environment !== undefined ? { environment } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(allowEnv !== undefined ? { allowEnv } : {}),
+      ...(allowHost !== undefined ? { allowHost } : {}),
     })
     if (environment !== undefined && report.results.length === 0) {
       throw new UsageError(`no environment '${environment}'${app !== undefined ? ` in app '${app}'` : ''} in ${dir}`, 'verify')

@@ -1,17 +1,17 @@
 // Markdown for pull-request comments: a one-line summary, then a table per section, kept under
 // a byte budget (GitHub refuses comments over 65,536 characters) by dropping the least
 // important rows and saying so.
+import { visible } from './visible.js'
 
 /** Default budget for a whole report, in UTF-8 bytes. */
 export const MARKDOWN_LIMIT = 60 * 1024
 
 const CELL_MAX = 200
 
-/** One line, `|` escaped (tables split on it even inside code spans), long text cut. */
+/** One line (line breaks and other hidden characters shown as \uXXXX), `|` escaped (tables split on it even inside code spans), long text cut. */
 function tableText (value: string): string {
-  const flat = value.replace(/\r?\n|\r/g, ' ')
-  const cut = flat.length > CELL_MAX ? `${flat.slice(0, CELL_MAX)}…` : flat
-  return cut.replace(/\\/g, '\\\\').replace(/\|/g, '\\|')
+  const cut = value.length > CELL_MAX ? `${value.slice(0, CELL_MAX)}…` : value
+  return visible(cut).replace(/\\/g, '\\\\').replace(/\|/g, '\\|')
 }
 
 /**

@@ -7,6 +7,8 @@ import { classifyFailure, classifyGrant, type Entry } from './classify.js'
 import { asFailure, type TokenFetchFailure, type TokenFetcher, type TokenGrant } from './fetcher.js'
 import { profileFor, type VerifyProfile } from './profile.js'
 import { lookUpSecret } from './secret.js'
+import { hostRefusal } from './hosts.js'
+import { variableProblems, type VariableProblem } from '../secret-env.js'
 import { FAILING, STATUSES, type FailOn, type VerifyReport, type VerifyResult, type VerifyStatus } from './types.js'
 
 export interface VerifyOptions {
@@ -19,6 +21,10 @@ export interface VerifyOptions {
   failOn?: FailOn
   /** Token requests in flight at once. Default 4. */
   concurrency?: number
+  /** Variables outside `SCOPE_POLICY_…` that an entry's `…Env` field may name (`--allow-env`). */
+  allowEnv?: readonly string[]
+  /** Hosts a credential may be sent to (`--allow-host`); an entry elsewhere is skipped. Default: any. */
+  allowHost?: readonly string[]
   /** ms per token request. Default 10000. */
   timeout?: number
   /** ms before the one retry of a transient failure, unless Retry-After says more. Default 1000. */
@@ -53,15 +59,24 @@ async function attempt (fetch: TokenFetcher, request: Parameters<TokenFetcher>[0
   }
 }
 
-async function verifyEntry (target: Target, policies: PolicySet, options: VerifyOptions): Promise<VerifyResult> {
+/** Why no credential may be read for this entry: a policy change must never steer a secret (docs/verify.md). */
+function refusal (env: EnvironmentPolicy, problems: ReadonlyMap<EnvironmentPolicy, VariableProblem[]>, options: VerifyOptions): string | null {
+  const host = options.allowHost === undefined ? null : hostRefusal(env.tokenEndpoint, options.allowHost)
+  if (host !== null) return host
+  const found = problems.get(env)
+  return found === undefined ? null : found.map((p) => p.message).join('; ')
+}
+
+async function verifyEntry (target: Target, policies: PolicySet, problems: ReadonlyMap<EnvironmentPolicy, VariableProblem[]>, options: VerifyOptions): Promise<VerifyResult> {
   const { app, env } = target
   const profile = profileFor(app)
   const whitelist = [...env.scopes.keys()].sort()
   const head = { app: app.app, environment: env.name, clientId: env.clientId, requested: whitelist }
+  const skipped = (message: string): VerifyResult => ({ ...head, status: 'skipped', granted: [], grantedFrom: 'none', missing: [], extra: [], requests: 0, message })
+  const refused = refusal(env, problems, options)
+  if (refused !== null) return skipped(refused)
   const lookup = await lookUpSecret(app, env, options.env)
-  if (lookup.credentials === null) {
-    return { ...head, status: 'skipped', granted: [], grantedFrom: 'none', missing: [], extra: [], requests: 0, message: lookup.why }
-  }
+  if (lookup.credentials === null) return skipped(lookup.why)
   const request = {
     ...profile.request(env),
     provider: app.provider,
@@ -112,7 +127,9 @@ async function mapBounded<T, R> (items: readonly T[], limit: number, worker: (it
 export async function verifyPolicies (policies: PolicySet, options: VerifyOptions): Promise<VerifyReport> {
   const failOn = options.failOn ?? 'drift'
   const targets = selectEntries(policies, options.app, options.environment)
-  const results = await mapBounded(targets, options.concurrency ?? VERIFY_DEFAULTS.concurrency, (t) => verifyEntry(t, policies, options))
+  // Over every entry, not only the selected ones: a variable shared with a filtered-out entry still is.
+  const problems = variableProblems(policies.apps.values(), new Set(options.allowEnv ?? []))
+  const results = await mapBounded(targets, options.concurrency ?? VERIFY_DEFAULTS.concurrency, (t) => verifyEntry(t, policies, problems, options))
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<VerifyStatus, number>
   for (const r of results) counts[r.status]++
   return {
