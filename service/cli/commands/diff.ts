@@ -31,6 +31,7 @@ export function describe (c: PolicyChange): string {
     case 'client-id-changed': return `clientId: ${q(c.before)} → ${q(c.after)}`
     case 'token-endpoint-changed': return `tokenEndpoint: ${q(c.before)} → ${q(c.after)}`
     case 'auth-method-changed': return `authMethod: ${q(c.before)} → ${q(c.after)}`
+    case 'dpop-changed': return `dpop: ${c.before} → ${c.after}`
     case 'resource-changed': return `resource: ${q(c.before)} → ${q(c.after)}`
     case 'audience-changed': return `audience: ${q(c.before)} → ${q(c.after)}`
     case 'role-added': return `role added: ${c.scope}${c.after ? ` (${q(c.after)})` : ''}`
