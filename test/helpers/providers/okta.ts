@@ -7,6 +7,9 @@
 //   (/oauth2/v1/token) mints no custom scopes: invalid_scope "Custom scopes are not allowed for this request."
 // - "OpenID Connect & OAuth 2.0 API", /token error responses: invalid_scope "One or more scopes are not
 //   configured for the authorization server resource."; invalid_client for a wrong secret.
+// - "The DPoP Proof JWT Header Is Missing" (support.okta.com, API Access Management): an app with
+//   "Require Demonstrating Proof of Possession (DPoP) header in token requests" answers a /token
+//   request without the header 400 invalid_dpop_proof "The DPoP proof JWT header is missing.".
 import type { FaultServer } from '../fault-server.js'
 import { clientOf, json, jwt, scopesOf, startProviderFake } from './common.js'
 
@@ -17,6 +20,8 @@ export interface OktaOrg {
   server: string
   /** Scopes its access policy grants this client. */
   allowed: string[]
+  /** The app's "Require DPoP header in token requests" (on by default for new API Services apps). */
+  dpop?: boolean
 }
 
 export async function startOkta (org: OktaOrg): Promise<FaultServer & { tokenEndpoint: string; orgEndpoint: string }> {
@@ -26,6 +31,9 @@ export async function startOkta (org: OktaOrg): Promise<FaultServer & { tokenEnd
     // OIDC & OAuth 2.0 API, /token errors: a wrong secret is 401 invalid_client.
     if (client.id !== org.clientId || client.secret !== org.clientSecret) {
       return json(401, { error: 'invalid_client', error_description: 'The client secret supplied for a confidential client is invalid.' })
+    }
+    if (org.dpop === true && req.headers.dpop === undefined) {
+      return json(400, { error: 'invalid_dpop_proof', error_description: 'The DPoP proof JWT header is missing.' })
     }
     const scopes = scopesOf(req)
     // Authorization servers page: the org server mints only okta.* scopes.
@@ -40,7 +48,7 @@ export async function startOkta (org: OktaOrg): Promise<FaultServer & { tokenEnd
     if (scopes.some((s) => !org.allowed.includes(s))) return invalidScope('One or more scopes are not configured for the authorization server resource.')
     // Client credentials guide: the answer and its JWT (`scp` an array).
     return json(200, {
-      token_type: 'Bearer',
+      token_type: org.dpop === true ? 'DPoP' : 'Bearer',
       expires_in: 3600,
       access_token: jwt({ ver: 1, iss: `${server.url}/oauth2/${org.server}`, aud: 'api://default', cid: org.clientId, sub: org.clientId, scp: scopes }),
       scope: scopes.join(' ')
