@@ -25,6 +25,7 @@ export class AppToken {
   readonly #accessToken: string
   readonly #authorization: string
   readonly #dpop: DpopKey | undefined
+  /** `Bearer`, or `DPoP` for a token bound to the `dpop` key (RFC 9449 §5); other types as the server spelt them. */
   readonly tokenType: string
   /** Granted scopes. */
   readonly scopes: string[]
