@@ -72,4 +72,6 @@ t.test('the catalogue model and GET /v1/clients/:clientId show it', async (t) =>
   t.equal(answer.body.dpop, true)
   const apps = await call(origin, '/v1/apps')
   t.equal(apps.body.apps?.[0]?.environments?.[0]?.dpop, true, 'GET /v1/apps (the page\'s data) too')
+  const page = await call(origin, '/')
+  t.match(page.text, /<dt>Auth method<\/dt><dd>client_secret_basic \+ DPoP<\/dd>/, 'the page says so beside the auth method')
 })
