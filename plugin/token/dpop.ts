@@ -2,9 +2,10 @@
 // (§4.2) and the nonces servers hand out (§8). The key is parsed or generated once;
 // it never leaves this module except as its public JWK and thumbprint.
 import { createHash, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto'
-import { SignJWT, type JWK } from 'jose'
+import type { JWK } from 'jose'
 import { algFitsKey, readPrivateKey, SIGNING_ALGS, usualAlg, type PrivateKeyMaterial, type SigningAlg } from './assertion.js'
 import { InvalidOptionError } from './errors.js'
+import { loadJose } from './jose.js'
 
 /** `dpop` of fetchToken, TokenCache and the plugin (docs/dpop.md). */
 export type DpopOption = boolean | {
@@ -55,6 +56,7 @@ export class DpopKey {
     const payload: Record<string, string> = { htm: req.method.toUpperCase(), htu: htu(req.url) }
     if (req.nonce !== undefined) payload.nonce = req.nonce
     if (accessToken !== undefined) payload.ath = createHash('sha256').update(accessToken).digest('base64url')
+    const { SignJWT } = await loadJose()
     return await new SignJWT(payload)
       .setProtectedHeader(this.#header)
       .setJti(randomUUID())
