@@ -23,6 +23,14 @@ t.test('dpop: true against oidc-provider requiring nonces: ok, one request for v
   t.same(oidc.tokenRequests.map((r) => r.dpop), [true, true], 'a proof, then a proof with the nonce')
 })
 
+t.test('dpop: true answered with a Bearer token: refused, with what to change', async (t) => {
+  const oidc = await startOidcServer({ clients: [{ clientId: CLIENT_ID, clientSecret: SECRET, scopes: ['read:a'] }] })
+  t.teardown(() => oidc.close())
+  const result = await verifyOneEntry(t, entry('generic', oidc.tokenEndpoint, ['dpop: true', 'scopes:', '  read:a: x (SEC-1)']))
+  t.equal(result.status, 'refused', 'drift between the policy and the portal, not an unreachable server')
+  t.match(result.message, /token_type Bearer, not DPoP.*turn on DPoP-bound tokens for client verify-dpop-client/)
+})
+
 t.test('okta: invalid_dpop_proof says to add dpop: true; with it, ok', async (t) => {
   const okta = await startOkta({ clientId: CLIENT_ID, clientSecret: SECRET, server: 'default', allowed: ['orders:read'], dpop: true })
   t.teardown(() => okta.close())
