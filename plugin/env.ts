@@ -17,6 +17,8 @@ export const EnvSchema = Type.Object({
   APP_TOKEN_TLS_CERT_FILE: text('tls.cert, read from this file'),
   APP_TOKEN_TLS_KEY_FILE: text('tls.key, read from this file'),
   APP_TOKEN_TLS_CA_FILE: text('tls.ca, read from this file'),
+  APP_TOKEN_DPOP_KEY: text('dpop.privateKey (PEM or JWK JSON), when DPoP is on'),
+  APP_TOKEN_DPOP_KEY_FILE: text('dpop.privateKey, read from this file'),
   APP_TOKEN_ENDPOINT: text('tokenEndpoint'),
   APP_TOKEN_SCOPES: text('scopes, space-delimited'),
   APP_TOKEN_POLICY: text('policy folder'),
@@ -37,7 +39,7 @@ export function readEnv (source: NodeJS.ProcessEnv = process.env): AppTokenEnv {
     const variable = error.path.slice(1)
     throw new InvalidOptionError(`environment variable ${variable} is set but empty: unset it or give it a value`)
   }
-  for (const name of ['APP_TOKEN_CLIENT_SECRET', 'APP_TOKEN_PRIVATE_KEY'] as const) {
+  for (const name of ['APP_TOKEN_CLIENT_SECRET', 'APP_TOKEN_PRIVATE_KEY', 'APP_TOKEN_DPOP_KEY'] as const) {
     if (copy[name] !== undefined && copy[`${name}_FILE`] !== undefined) {
       throw new InvalidOptionError(`both ${name} and ${name}_FILE are set: keep one`)
     }

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { TokenCache, tokenMetrics } from './token/index.js'
 import { readEnv, mountedSecret } from './env.js'
-import { resolveOptions, type AppTokenOptions, type ResolvedOptions } from './options.js'
+import { asOption, resolveOptions, type AppTokenOptions, type ResolvedOptions } from './options.js'
 import { routePlanner, scopeDecider } from './route-scopes.js'
 import { refusal, tokenRequests } from './token-requests.js'
 import { PLUGIN, requestTokenHook } from './request-hook.js'
@@ -34,7 +34,8 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
   }
   const secret = settings.secretFile === undefined ? undefined : await mountedSecret(settings.secretFile)
 
-  const cache = new TokenCache({
+  const metrics = await tokenMetrics(name)
+  const cache = asOption(() => new TokenCache({
     ...settings.passThrough,
     tokenEndpoint: settings.tokenEndpoint,
     clientId: settings.clientId,
@@ -43,12 +44,12 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
     logger: log,
     provider: settings.provider,
     expectedRoles: settings.roles,
-    metrics: await tokenMetrics(name),
+    metrics,
     scopeHint: policyHint(settings),
     onInvalidClient: secret === undefined
       ? settings.passThrough.onInvalidClient
       : () => { secret.onInvalidClient(); settings.passThrough.onInvalidClient?.() }
-  })
+  }))
   fastify.addHook('onClose', async () => {
     await cache.close()
     // The store's own connections would keep the process alive (it never closes a client it was given).

@@ -14,9 +14,10 @@ import { parseTokenEndpoint } from './token/endpoint.js'
 import { checkResource } from './token/scopes.js'
 import { mountedFile, readSecretFile, type AppTokenEnv } from './env.js'
 import type { Scopes } from './route-scopes.js'
+import { pluginDpop } from './dpop-option.js'
 
 /** Token-core options the plugin passes through as they are, checked by the core (see TokenCacheOptions). */
-type CoreOptions = CacheTuning & Pick<TokenCacheOptions, 'privateKey' | 'kid' | 'alg' | 'certificate' | 'assertionAudience' | 'tls'>
+type CoreOptions = CacheTuning & Pick<TokenCacheOptions, 'privateKey' | 'kid' | 'alg' | 'certificate' | 'assertionAudience' | 'tls' | 'dpop'>
 
 /** Options of `app.register(appToken, options)`; docs/plugin.md. */
 export interface AppTokenOptions extends CoreOptions {
@@ -107,7 +108,7 @@ const OptionsSchema = Type.Object({
   prefetch: Type.Optional(Type.Union([Type.Literal('block'), Type.Literal('background'), Type.Literal(false)], { description: "'block', 'background' or false" })),
 })
 
-const OPTION_NAMES = [...Object.keys(OptionsSchema.properties), 'clientSecret', 'privateKey', 'tls', 'policy', ...CACHE_TUNING]
+const OPTION_NAMES = [...Object.keys(OptionsSchema.properties), 'clientSecret', 'privateKey', 'tls', 'policy', 'dpop', ...CACHE_TUNING]
 /** Fastify's own register options, which reach the plugin too. */
 const FASTIFY_OPTIONS = ['prefix', 'logLevel', 'logSerializers']
 
@@ -132,15 +133,19 @@ function checkShape (opts: AppTokenOptions): void {
     // Never echo the value: it may be a secret.
     fail('clientSecret', 'must be a non-empty string or a function returning one (or env APP_TOKEN_CLIENT_SECRET / APP_TOKEN_CLIENT_SECRET_FILE)')
   }
-  try {
-    resolveTuning(opts)
-  } catch (err) {
-    // The core's rule, reported as this option: "timeout must be …" → "option timeout: must be …".
-    if (!(err instanceof InvalidOptionError) || err.option === undefined) throw err
-    fail(err.option, err.message.slice(err.option.length + 1))
-  }
+  asOption(() => resolveTuning(opts))
   if (policy !== undefined && (typeof policy === 'string' ? policy === '' : !(policy?.byClientId instanceof Map))) {
     fail('policy', 'must be a policies folder path or a PolicySet from loadPolicySet() (or env APP_TOKEN_POLICY)')
+  }
+}
+
+/** The core's rule, reported as this option: "timeout must be …" → "option timeout: must be …". */
+export function asOption<T> (check: () => T): T {
+  try {
+    return check()
+  } catch (err) {
+    if (!(err instanceof InvalidOptionError) || err.option === undefined) throw err
+    fail(err.option, err.message.slice(err.option.length + 1))
   }
 }
 
@@ -246,7 +251,8 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
   const scopesOption = opts.scopes ?? env.APP_TOKEN_SCOPES
   const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries, kid, alg, certificate, assertionAudience } = opts
   const core = { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries }
-  const signing = definedOnly({ privateKey: credentials.privateKey, tls: credentials.tls, kid, alg, certificate, assertionAudience })
+  const dpop = await pluginDpop(opts.dpop, env, policy?.entry, clientId)
+  const signing = definedOnly({ privateKey: credentials.privateKey, tls: credentials.tls, kid, alg, certificate, assertionAudience, dpop })
   return {
     name: opts.name ?? 'appToken',
     hook: opts.hook ?? 'onRequest',

@@ -2,6 +2,8 @@
 // JSON, util.inspect, spreading and logging never show it.
 import { createHash } from 'node:crypto'
 import { inspect } from 'node:util'
+import type { DpopKey, ProofRequest } from './dpop.js'
+import { DpopNotBoundError } from './errors.js'
 
 /** A short sha256 prefix of the token: enough to tell tokens apart in logs, useless to an attacker. */
 export function tokenFingerprint (accessToken: string): string {
@@ -15,11 +17,15 @@ export interface AppTokenInit {
   /** The JWT `roles` claim; default empty (not a readable JWT). */
   roles?: string[]
   expiresAt: Date | number
+  /** The DPoP key the token was asked with; kept only when `tokenType` is `DPoP` (RFC 9449 §5). */
+  dpop?: DpopKey | undefined
 }
 
 export class AppToken {
   readonly #accessToken: string
   readonly #authorization: string
+  readonly #dpop: DpopKey | undefined
+  /** `Bearer`, or `DPoP` for a token bound to the `dpop` key (RFC 9449 §5); other types as the server spelt them. */
   readonly tokenType: string
   /** Granted scopes. */
   readonly scopes: string[]
@@ -32,6 +38,7 @@ export class AppToken {
     this.#accessToken = init.accessToken
     this.tokenType = init.tokenType
     this.#authorization = `${init.tokenType} ${init.accessToken}`
+    this.#dpop = init.tokenType === 'DPoP' ? init.dpop : undefined
     this.scopes = Object.freeze([...init.scopes]) as string[]
     this.roles = Object.freeze([...init.roles ?? []]) as string[]
     this.expiresAt = new Date(init.expiresAt)
@@ -40,8 +47,21 @@ export class AppToken {
 
   get accessToken (): string { return this.#accessToken }
 
-  /** The Authorization header value, e.g. `Bearer …` (RFC 6750 §2.1). */
+  /** The Authorization header value: `Bearer …` (RFC 6750 §2.1) or `DPoP …` (RFC 9449 §7.1). */
   get authorization (): string { return this.#authorization }
+
+  /**
+   * The `DPoP` header value for one request to a resource server with this token (RFC 9449 §7):
+   * a fresh proof of `method` and `url` (query and fragment left out), with `ath`, the token's
+   * SHA-256, and the server's latest `nonce` (§9) when given. A token that is not DPoP-bound
+   * (`tokenType` Bearer) needs no proof: the promise rejects with `DpopNotBoundError`.
+   */
+  async proof (req: ProofRequest): Promise<string> {
+    if (this.#dpop === undefined) {
+      throw new DpopNotBoundError(`this is a ${this.tokenType} token, not DPoP-bound: it needs no proof; send token.authorization alone`)
+    }
+    return await this.#dpop.proof(req, this.#accessToken)
+  }
 
   /** sha256 prefix of the token, for logs. */
   get fingerprint (): string { return tokenFingerprint(this.#accessToken) }

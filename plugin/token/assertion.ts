@@ -87,41 +87,59 @@ export class AssertionSigner {
 
 /** Never echoes the material or the parser's words about it: they may quote the key. */
 function parsePrivateKey (material: unknown, settings: AssertionSettings): ParsedKey {
-  let jwk: PrivateJwk | undefined
-  let key: KeyObject
-  try {
-    if (typeof material === 'string' && material.trimStart().startsWith('{')) jwk = JSON.parse(material) as PrivateJwk
-    else if (typeof material === 'object' && material !== null) jwk = material as PrivateJwk
-    if (jwk === undefined && (typeof material !== 'string' || material === '')) throw new Error('not a key')
-    key = jwk !== undefined ? createPrivateKey({ key: jwk as never, format: 'jwk' }) : createPrivateKey(material as string)
-  } catch {
+  const read = readPrivateKey(material)
+  if (read === undefined) {
     throw new SecretUnavailableError('the private key is not a readable PEM private key or private JWK (with "d")', {
       hint: 'Give privateKey (or APP_TOKEN_PRIVATE_KEY / APP_TOKEN_PRIVATE_KEY_FILE) as a PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----") or a JWK object.'
     })
   }
-  const alg = settings.alg ?? algOf(jwk?.alg) ?? defaultAlg(key)
+  const { key, jwk } = read
+  const alg = settings.alg ?? algOf(jwk?.alg) ?? usualAlg(key)
+  if (alg === undefined) {
+    throw new SecretUnavailableError(`the private key's type (${key.asymmetricKeyType ?? 'unknown'}) cannot sign a client assertion: use an RSA, EC (P-256/384/521) or Ed25519 key`)
+  }
   if (settings.certificate !== undefined && !settings.certificate.checkPrivateKey(key)) {
     throw new InvalidOptionError('certificate does not belong to the private key: give the certificate registered with the provider for this key')
   }
   return { key, alg, kid: settings.kid ?? (typeof jwk?.kid === 'string' ? jwk.kid : undefined) }
 }
 
+/** A PEM or a private JWK (object or JSON text) as a key; undefined when it is none (the parser's words may quote it). */
+export function readPrivateKey (material: unknown): { key: KeyObject; jwk: PrivateJwk | undefined } | undefined {
+  try {
+    let jwk: PrivateJwk | undefined
+    if (typeof material === 'string' && material.trimStart().startsWith('{')) jwk = JSON.parse(material) as PrivateJwk
+    else if (typeof material === 'object' && material !== null) jwk = material as PrivateJwk
+    if (jwk === undefined && (typeof material !== 'string' || material === '')) return undefined
+    const key = jwk !== undefined ? createPrivateKey({ key: jwk as never, format: 'jwk' }) : createPrivateKey(material as string)
+    return { key, jwk }
+  } catch {
+    return undefined
+  }
+}
+
 function algOf (value: unknown): SigningAlg | undefined {
   return (SIGNING_ALGS as readonly unknown[]).includes(value) ? value as SigningAlg : undefined
 }
 
-/** The usual algorithm of the key's type (RFC 7518 §3.1, RFC 8037 §3.1). */
-function defaultAlg (key: KeyObject): SigningAlg {
+/** The usual algorithm of the key's type (RFC 7518 §3.1, RFC 8037 §3.1); undefined for a key that cannot sign a JWS. */
+export function usualAlg (key: KeyObject): SigningAlg | undefined {
   switch (key.asymmetricKeyType) {
     case 'rsa': return 'RS256'
     case 'rsa-pss': return 'PS256'
     case 'ed25519': return 'EdDSA'
-    case 'ec': {
-      const alg = CURVE_ALGS[key.asymmetricKeyDetails?.namedCurve ?? '']
-      if (alg !== undefined) return alg
-    }
+    case 'ec': return CURVE_ALGS[key.asymmetricKeyDetails?.namedCurve ?? '']
   }
-  throw new SecretUnavailableError(`the private key's type (${key.asymmetricKeyType ?? 'unknown'}) cannot sign a client assertion: use an RSA, EC (P-256/384/521) or Ed25519 key`)
+  return undefined
+}
+
+/** Whether `alg` can sign with the key: RSA for RS and PS, the EC curve of ES, Ed25519 for EdDSA (RFC 7518 §3.1). */
+export function algFitsKey (alg: SigningAlg, key: KeyObject): boolean {
+  const type = key.asymmetricKeyType
+  if (alg.startsWith('RS')) return type === 'rsa'
+  if (alg.startsWith('PS')) return type === 'rsa' || type === 'rsa-pss'
+  if (alg === 'EdDSA') return type === 'ed25519'
+  return type === 'ec' && CURVE_ALGS[key.asymmetricKeyDetails?.namedCurve ?? ''] === alg
 }
 
 function thumbprint (hash: 'sha1' | 'sha256', der: Buffer): string {

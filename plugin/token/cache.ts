@@ -71,11 +71,15 @@ export class TokenCache {
     this.#lifetimes = new LifetimeWatch(this.#log, this.#opt.maxLifetime)
     const layer = options.store === undefined ? undefined : new SharedLayer(options.store, this.#log, this.#opt.storeTimeout, () => metrics.storeError())
     this.#holdOff = new HoldOff(layer)
-    if (layer !== undefined) {
+    if (layer !== undefined && this.#opt.dpop?.key.generated === true) {
+      // A token bound to a key only this process holds is of no use to another replica (RFC 9449 §6).
+      this.#log.warn('dpop uses a key generated for this process: tokens are not shared through the store; give every replica the same key (dpop.privateKey or APP_TOKEN_DPOP_KEY) to share them')
+    } else if (layer !== undefined) {
       this.#shared = new SharedRefresh(layer, {
         owner: randomUUID(),
         lockTtl: lockTtlFor(this.#opt),
         clientAuth: this.#opt.clientAuth,
+        dpop: this.#opt.dpop?.key,
         secretTimeout: this.#opt.timeout,
         maxLifetime: this.#opt.maxLifetime,
         minRefreshInterval: MIN_REFRESH_INTERVAL
@@ -161,9 +165,9 @@ export class TokenCache {
     const key = scopes.join(' ')
     const existing = this.#entries.find(resource, audience, key)
     if (existing !== undefined) return existing
-    const { tokenEndpoint, clientId, authMethod } = this.#opt
+    const { tokenEndpoint, clientId, authMethod, dpop } = this.#opt
     // The shared store's key adds the credential fingerprint to this (SharedRefresh).
-    const storeKey = storeIdentity({ endpoint: tokenEndpoint.href, clientId, authMethod, scopes: key, resource, audience })
+    const storeKey = storeIdentity({ endpoint: tokenEndpoint.href, clientId, authMethod, scopes: key, resource, audience, dpopJkt: dpop?.key.thumbprint })
     const entry = newEntry(key, scopes, resource, audience, storeKey)
     const evicted = this.#entries.add(entry)
     if (evicted !== undefined) this.#evicted(evicted)

@@ -134,3 +134,9 @@ export class SecretUnavailableError extends errorClass('FST_APP_TOKEN_SECRET_UNA
 
 /** get() after close(). */
 export class ClosedError extends errorClass('FST_APP_TOKEN_CLOSED', 503) {}
+
+/**
+ * DPoP (RFC 9449) was asked for but the server answered a token that is not DPoP-bound
+ * (`token_type` other than `DPoP`, §5), or `proof()` was called on a Bearer token. Never retried.
+ */
+export class DpopNotBoundError extends errorClass('FST_APP_TOKEN_DPOP_NOT_BOUND', 503) {}

@@ -2,9 +2,10 @@
 // RFC 6749 §4.4.2 over undici, bounded in time and size, never redirected.
 import { Agent, request, type Dispatcher } from 'undici'
 import { AppToken } from './app-token.js'
-import { AppTokenError, NetworkError, ResponseTooLargeError, ScopeNarrowedError, TimeoutError } from './errors.js'
+import { AppTokenError, DpopNotBoundError, NetworkError, ResponseTooLargeError, ScopeNarrowedError, TimeoutError } from './errors.js'
 import { tokenLifetime } from './expiry.js'
 import { decodeJwtClaims } from './jwt.js'
+import { headerValue, nonceChallenge } from './dpop.js'
 import { checkTlsDispatcher, credentialOption, tlsConnectOptions } from './client-auth.js'
 import { clientCredentials, type Credentials } from './credentials.js'
 import type { Quota } from './quota.js'
@@ -87,32 +88,43 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
   let credentials: Credentials | undefined
   let sentAt = 0
   let raw
+  const { dpop } = options
   try {
-    credentials = await clientCredentials(options.clientAuth, options.clientId, authMethod, controller.signal)
-    sentAt = Date.now()
+    // RFC 9449 §8: a use_dpop_nonce answer is asked again once, with the nonce it names.
+    for (let round = 0; ; round++) {
+      // Fresh credentials each round: a server may refuse a client assertion's jti seen before.
+      credentials = await clientCredentials(options.clientAuth, options.clientId, authMethod, controller.signal)
+      const form = new URLSearchParams({ grant_type: 'client_credentials' })
+      if (scopes.length > 0) form.set('scope', scopes.join(' ')) // §3.3: space-delimited, omitted when empty
+      // RFC 8707; Entra's v2.0 endpoint refuses it (AADSTS901002): the resource is in its /.default scope.
+      if (req.resource !== undefined && profile.name !== 'entra') form.set('resource', req.resource)
+      if (req.audience !== undefined) form.set('audience', req.audience)
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json'
+      }
+      if (credentials.authorization !== undefined) headers.authorization = credentials.authorization
+      for (const [name, value] of credentials.form) form.set(name, value)
+      // RFC 9449 §5: the proof of this POST to the token endpoint, with the server's last nonce.
+      if (dpop !== undefined) headers.dpop = await dpop.key.proof({ method: 'POST', url, nonce: dpop.nonces.get(url.origin) })
 
-    const form = new URLSearchParams({ grant_type: 'client_credentials' })
-    if (scopes.length > 0) form.set('scope', scopes.join(' ')) // §3.3: space-delimited, omitted when empty
-    // RFC 8707; Entra's v2.0 endpoint refuses it (AADSTS901002): the resource is in its /.default scope.
-    if (req.resource !== undefined && profile.name !== 'entra') form.set('resource', req.resource)
-    if (req.audience !== undefined) form.set('audience', req.audience)
-    const headers: Record<string, string> = {
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json'
+      sentAt = Date.now()
+      const res = await request(url, {
+        method: 'POST',
+        headers,
+        body: form.toString(),
+        signal: controller.signal,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        ...(req.dispatcher !== undefined ? { dispatcher: req.dispatcher } : {})
+      })
+      raw = { status: res.statusCode, headers: res.headers, body: await readBounded(res.body, res.headers['content-length'], maxBytes, res.statusCode) }
+      if (dpop === undefined) break
+      // §8: any answer may carry the nonce for the next proof to this server.
+      const nonce = headerValue(raw.headers['dpop-nonce'])
+      if (nonce !== undefined) dpop.nonces.set(url.origin, nonce)
+      if (round > 0 || nonceChallenge(raw.status, raw.headers, raw.body) === undefined) break
     }
-    if (credentials.authorization !== undefined) headers.authorization = credentials.authorization
-    for (const [name, value] of credentials.form) form.set(name, value)
-
-    const res = await request(url, {
-      method: 'POST',
-      headers,
-      body: form.toString(),
-      signal: controller.signal,
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-      ...(req.dispatcher !== undefined ? { dispatcher: req.dispatcher } : {})
-    })
-    raw = { status: res.statusCode, headers: res.headers, body: await readBounded(res.body, res.headers['content-length'], maxBytes, res.statusCode) }
   } catch (err) {
     if (err instanceof AppTokenError) throw err
     if (credentials === undefined && timedOut) {
@@ -126,6 +138,7 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
 
   const words = serverWords(credentials?.words ?? [])
   const fields = readTokenResponse(raw, { scopes, authMethod, scopeHint: options.scopeHint, words, profile })
+  if (dpop !== undefined && fields.tokenType !== 'DPoP' && !dpop.allowBearer) throw notBound(words(fields.tokenType), raw.status, profile)
   const claims = decodeJwtClaims(fields.accessToken)
   let granted = scopes
   let grantedFrom: FetchedToken['grantedFrom'] = 'requested'
@@ -163,7 +176,7 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
     maxLifetime: options.maxLifetime
   })
   return {
-    token: new AppToken({ accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: granted, roles, expiresAt: lifetime.expiresAt }),
+    token: new AppToken({ accessToken: fields.accessToken, tokenType: fields.tokenType, scopes: granted, roles, expiresAt: lifetime.expiresAt, dpop: dpop?.key }),
     sentAt,
     ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
     ...(fields.refreshIn !== undefined ? { refreshIn: fields.refreshIn } : {}),
@@ -177,6 +190,15 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
     missingScopes,
     missingRoles
   }
+}
+
+/** RFC 9449 §5: the server ignored the proof and issued a token anyone holding it can use. */
+function notBound (tokenType: string, status: number, profile: ProviderProfile): DpopNotBoundError {
+  return new DpopNotBoundError(`DPoP was asked for but the token endpoint answered token_type ${tokenType}, not DPoP (RFC 9449 §5)`, {
+    status,
+    hint: 'Turn on DPoP-bound tokens for the client at the provider (docs/dpop.md' + (profile.name === 'generic' ? '' : `, ${profile.name}`) +
+      '), or set dpop.allowBearer to accept Bearer tokens from this server.'
+  })
 }
 
 /** Where the provider's console fixes a grant; generic says nothing more than its hint already does. */

@@ -9,12 +9,14 @@ export type { FetchedToken } from './fetch-token.js'
 export type { ClientSecret, FetchTokenOptions, TokenRequestOptions } from './options.js'
 export type { ClientAuthOptions, TlsClientOptions } from './client-auth.js'
 export type { PrivateJwk, PrivateKey, PrivateKeyMaterial, SigningAlg } from './assertion.js'
+export type { DpopOption, ProofRequest } from './dpop.js'
 /** The former name of ClientSecret. */
 export type { ClientSecret as SecretSource } from './options.js'
 export {
   AppTokenError,
   BadResponseError,
   ClosedError,
+  DpopNotBoundError,
   HttpError,
   InsecureEndpointError,
   InvalidOptionError,

@@ -8,6 +8,7 @@ import type { AuthMethod, ProviderName } from '../../service/policy/types.js'
 import { checkTlsDispatcher, resolveClientAuth, type ClientAuth, type ClientAuthOptions } from './client-auth.js'
 import { InvalidOptionError } from './errors.js'
 import { parseTokenEndpoint } from './endpoint.js'
+import { resolveDpop, type DpopOption, type DpopSettings } from './dpop.js'
 import type { TokenLogger } from './logger.js'
 import type { TokenMetrics } from './metrics.js'
 import type { SharedTokenStore } from './shared-store.js'
@@ -38,6 +39,8 @@ export interface TokenRequestOptions extends ClientAuthOptions {
   provider?: ProviderName
   /** Roles the token's JWT `roles` claim must hold (Entra, the policy's `roles:`); a missing one is a narrowing. */
   expectedRoles?: readonly string[]
+  /** DPoP (RFC 9449): sender-constrained tokens. true: a fresh ES256 key for this process; or the key (docs/dpop.md). Default off. */
+  dpop?: DpopOption
 }
 
 export interface FetchTokenOptions extends TokenRequestOptions {
@@ -103,6 +106,8 @@ export interface ResolvedRequestOptions {
   scopeHint: ((scopes: readonly string[]) => string | undefined) | undefined
   profile: ProviderProfile
   expectedRoles: readonly string[]
+  /** The DPoP key, allowBearer and the servers' nonces; undefined without DPoP. */
+  dpop: DpopSettings | undefined
 }
 
 export interface ResolvedCacheOptions extends ResolvedRequestOptions {
@@ -121,7 +126,7 @@ export const CACHE_TUNING = ['dispatcher', 'store', 'onScopeNarrowed', 'defaultL
 
 export type CacheTuning = Pick<TokenCacheOptions, typeof CACHE_TUNING[number]>
 
-type RequestTuning = Omit<ResolvedRequestOptions, 'tokenEndpoint' | 'clientId' | 'clientAuth' | 'authMethod' | 'scopeHint' | 'profile' | 'expectedRoles'>
+type RequestTuning = Omit<ResolvedRequestOptions, 'tokenEndpoint' | 'clientId' | 'clientAuth' | 'authMethod' | 'scopeHint' | 'profile' | 'expectedRoles' | 'dpop'>
 type Tuning = RequestTuning & Omit<ResolvedCacheOptions, keyof ResolvedRequestOptions>
 
 export function resolveRequestOptions (options: TokenRequestOptions, who: string): ResolvedRequestOptions {
@@ -144,6 +149,7 @@ export function resolveRequestOptions (options: TokenRequestOptions, who: string
     scopeHint: options.scopeHint,
     profile: profileOf(provider),
     expectedRoles,
+    dpop: resolveDpop(options.dpop),
     ...requestTuning(options)
   }
 }

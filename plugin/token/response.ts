@@ -58,8 +58,8 @@ const STANDARD_CODES = new Map([
 /** RFC 6749 §5.2 codes that no retry can fix. */
 const PERMANENT_CODES = new Set(['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope'])
 
-/** §5.2 codes that say "try again later" (borrowed from §4.1.2.1 by many servers). */
-const TRANSIENT_CODES = new Set(['server_error', 'temporarily_unavailable', 'slow_down'])
+/** §5.2 codes that say "try again later" (borrowed from §4.1.2.1 by many servers; RFC 9449 §8: a nonce answered twice, the next attempt uses the newer one). */
+const TRANSIENT_CODES = new Set(['server_error', 'temporarily_unavailable', 'slow_down', 'use_dpop_nonce'])
 
 export function readTokenResponse (res: RawResponse, ctx: ResponseContext): TokenFields {
   const { status } = res
@@ -125,7 +125,7 @@ function tokenFields (status: number, json: Record<string, unknown>): TokenField
   const fields: TokenFields = {
     accessToken,
     // token_type is case-insensitive (§5.1); a missing one is read as Bearer, as most clients do.
-    tokenType: tokenType === undefined || tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType
+    tokenType: tokenType === undefined || tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType.toLowerCase() === 'dpop' ? 'DPoP' : tokenType
   }
   if (expiresIn !== undefined && expiresIn !== null) {
     const seconds = typeof expiresIn === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(expiresIn) ? Number(expiresIn) : expiresIn

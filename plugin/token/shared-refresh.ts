@@ -5,6 +5,7 @@
 import { AppToken } from './app-token.js'
 import type { Entry } from './entry.js'
 import type { ClientAuth } from './client-auth.js'
+import type { DpopKey } from './dpop.js'
 import { credentialMaterial } from './credentials.js'
 import { decodeJwtClaims } from './jwt.js'
 import type { TokenLogger } from './logger.js'
@@ -19,6 +20,8 @@ export interface SharedRefreshOptions {
   lockTtl: number
   /** The credential the store key and the value MACs are derived from; a function is called once per acquire. */
   clientAuth: ClientAuth
+  /** The DPoP key a bound token adopted from the store is used with (RFC 9449). */
+  dpop?: DpopKey | undefined
   /** ms bound on resolving a clientSecret or privateKey function. */
   secretTimeout: number
   /** Seconds: no adopted token is kept longer than this from now. */
@@ -124,7 +127,7 @@ export class SharedRefresh {
   #adopt (entry: Entry, stored: StoredToken): AppToken {
     // The stored value holds no roles: they are read from the token itself, as the fetching replica did.
     const roles = decodeJwtClaims(stored.accessToken)?.roles ?? []
-    const token = new AppToken({ accessToken: stored.accessToken, tokenType: stored.tokenType, scopes: stored.scopes, roles, expiresAt: stored.expiresAt })
+    const token = new AppToken({ accessToken: stored.accessToken, tokenType: stored.tokenType, scopes: stored.scopes, roles, expiresAt: stored.expiresAt, dpop: this.#opt.dpop })
     const now = Date.now()
     const usableUntil = Math.min(stored.usableUntil, now + this.#opt.maxLifetime * 1000)
     this.#sink.install(entry, token, usableUntil, Math.min(usableUntil, Math.max(stored.refreshAt, now + this.#opt.minRefreshInterval)))

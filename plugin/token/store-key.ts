@@ -23,10 +23,11 @@ export function credentialKeys (secret: string): CredentialKeys {
 
 /**
  * An entry's identity without the credential (what stats() shows as its key): sha256 of the
- * JSON of its parts, so no two identities run together. `audience` is '' when absent.
+ * JSON of its parts, so no two identities run together. `audience` is '' when absent; so is
+ * `dpopJkt`, the DPoP key's RFC 7638 thumbprint (a bound token is only of use with its key).
  */
-export function storeIdentity (parts: { endpoint: string, clientId: string, authMethod: string, scopes: string, resource?: string, audience?: string }): string {
-  const json = JSON.stringify([parts.endpoint, parts.clientId, parts.authMethod, parts.scopes, parts.resource ?? '', parts.audience ?? ''])
+export function storeIdentity (parts: { endpoint: string, clientId: string, authMethod: string, scopes: string, resource?: string, audience?: string, dpopJkt?: string }): string {
+  const json = JSON.stringify([parts.endpoint, parts.clientId, parts.authMethod, parts.scopes, parts.resource ?? '', parts.audience ?? '', parts.dpopJkt ?? ''])
   return createHash('sha256').update(json).digest('hex')
 }
 

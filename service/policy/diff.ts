@@ -29,6 +29,7 @@ export type ChangeKind =
   | 'endpoint-host-changed'
   | 'secret-env-changed'
   | 'auth-method-changed'
+  | 'dpop-changed'
   | 'resource-changed'
   | 'audience-changed'
   | 'role-added'
@@ -238,6 +239,9 @@ function diffEnvironment (app: AppPolicy, base: EnvironmentPolicy, head: Environ
     ...roleChanges(app, base, head),
     ...valueChange(app, env, 'auth-method-changed', base.authMethod, head.authMethod, 'low',
       'how the secret is sent (RFC 6749 §2.3.1)', head.at),
+    // Off weakens: a stolen token works from anywhere again (RFC 9449 §1).
+    ...valueChange(app, env, 'dpop-changed', String(base.dpop === true), String(head.dpop === true), head.dpop === true ? 'low' : 'medium',
+      head.dpop === true ? 'tokens will be bound to a DPoP key (RFC 9449)' : 'tokens will no longer be sender-constrained (RFC 9449)', head.at),
   ]
   for (const scope of head.scopes.keys()) {
     if (!base.scopes.has(scope)) changes.push(scopeAdded(app, head, scope))

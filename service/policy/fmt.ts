@@ -7,7 +7,7 @@ import { readYaml } from './yaml-source.js'
 const APP_KEYS = ['app', 'description', 'owner', 'provider', 'environments']
 // Every field of EnvironmentSchema, in reading order: where and how, then what may be asked for.
 export const ENV_KEYS = [
-  'clientId', 'tokenEndpoint', 'authMethod', 'resource', 'resources', 'audience', 'audiences',
+  'clientId', 'tokenEndpoint', 'authMethod', 'dpop', 'resource', 'resources', 'audience', 'audiences',
   'secretEnv', 'privateKeyEnv', 'tlsCertEnv', 'tlsKeyEnv', 'scopes', 'roles',
 ]
 

@@ -353,6 +353,7 @@ function build (c: FileCheck, js: PolicyFile, drafts: EnvDraft[]): AppPolicy {
       clientId: env.clientId,
       tokenEndpoint: env.tokenEndpoint,
       authMethod: env.authMethod ?? 'client_secret_basic',
+      ...(env.dpop === true ? { dpop: true as const } : {}),
       ...(env.resource !== undefined ? { resource: env.resource } : {}),
       ...Object.fromEntries(VARIABLE_NAME_FIELDS.filter((f) => env[f] !== undefined).map((f) => [f, env[f]])),
       ...providerFields(env, draft.roles),

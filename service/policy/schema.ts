@@ -48,6 +48,9 @@ export const EnvironmentSchema = Type.Object(
       description: 'Token endpoint URL. https: unless the host is loopback (localhost, 127.0.0.0/8, ::1).',
     }),
     authMethod: Type.Optional(AuthMethodSchema),
+    dpop: Type.Optional(Type.Boolean({
+      description: 'true: the client asks for DPoP-bound tokens (RFC 9449); the plugin and `scope-policy verify` send a proof with every token request.',
+    })),
     resource: Type.Optional(
       Type.String({
         minLength: 1,

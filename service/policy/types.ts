@@ -26,6 +26,8 @@ export interface EnvironmentPolicy {
   clientId: string
   tokenEndpoint: string
   authMethod: AuthMethod
+  /** True: DPoP-bound tokens (RFC 9449, docs/dpop.md); absent otherwise. */
+  dpop?: true
   resource?: string
   /** Name of the environment variable holding the secret (`scope-policy verify`); never the secret. */
   secretEnv?: string

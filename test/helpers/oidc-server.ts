@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { generateKeyPairSync, X509Certificate } from 'node:crypto'
+import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto'
 import Provider from 'oidc-provider'
 
 export interface OidcClientSpec {
@@ -37,11 +37,15 @@ export interface OidcServerOptions {
    * `ca` verifies tls_client_auth certificates; self-signed ones pass the handshake unverified.
    */
   https?: { cert: string; key: string; ca: string }
+  /** DPoP (RFC 9449, `features.dPoP`); with `requireNonce` every proof must carry a server nonce (§8). Default off. */
+  dpop?: { requireNonce?: boolean }
 }
 
 export interface TokenRequestRecord {
   contentType: string | undefined
   authorization: boolean
+  /** A `DPoP` proof header was sent. */
+  dpop: boolean
   at: number
 }
 
@@ -66,6 +70,7 @@ export async function startOidcServer (options: OidcServerOptions): Promise<Oidc
       tokenRequests.push({
         contentType: req.headers['content-type'],
         authorization: req.headers.authorization !== undefined,
+        dpop: req.headers.dpop !== undefined,
         at: Date.now()
       })
     }
@@ -102,12 +107,17 @@ export async function startOidcServer (options: OidcServerOptions): Promise<Oidc
     scopes: [...scopes],
     ...(tls ? { clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] } : {}),
     cookies: { keys: ['test-only-cookie-key'] },
+    // Default ES256 and EdDSA only; the proofs of RSA and P-384 keys are tested too.
+    ...(options.dpop !== undefined ? { enabledJWA: { dPoPSigningAlgValues: ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] } } : {}),
     jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'test', alg: 'RS256', use: 'sig' } as never] },
     ttl: { ClientCredentials: ttl },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
+      ...(options.dpop !== undefined
+        ? { dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => options.dpop?.requireNonce === true } }
+        : {}),
       ...(tls
         ? {
             mTLS: {

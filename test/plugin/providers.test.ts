@@ -286,7 +286,7 @@ t.test('okta', async (t) => {
   })
 
   t.test('an app that requires DPoP: the hint names the dpop option', async (t) => {
-    const dpop = await startOkta({ clientId: CLIENT_ID, clientSecret: SECRET, server: 'default', allowed: ['orders:read'], requireDpop: true })
+    const dpop = await startOkta({ clientId: CLIENT_ID, clientSecret: SECRET, server: 'default', allowed: ['orders:read'], dpop: true })
     t.teardown(() => dpop.close())
     const app = await appWith(t, { provider: 'okta', tokenEndpoint: dpop.tokenEndpoint, scopes: ['orders:read'] })
     const err = await app.appToken.get().catch((e: unknown) => e) as OAuthError

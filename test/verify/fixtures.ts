@@ -1,4 +1,9 @@
 // Policy files and secrets for the verify tests.
+import type { Test } from 'tap'
+import { tokenFetcher } from '../../bin/token-fetcher.js'
+import { loadPolicySet } from '../../service/policy/index.js'
+import { verifyPolicies, type VerifyResult } from '../../service/policy/verify/index.js'
+
 export interface VerifyEnvSpec {
   clientId: string
   tokenEndpoint: string
@@ -36,4 +41,16 @@ export function secretForms (clientId: string, secret: string): string[] {
     Buffer.from(`${form(clientId)}:${form(secret)}`).toString('base64'),
     Buffer.from(`${clientId}:${secret}`).toString('base64'),
   ])]
+}
+
+/**
+ * verify of one `prod` entry of `app` (a policy file with these extra field lines), through the
+ * real token-core client the bin injects; its one result.
+ */
+export async function verifyOneEntry (t: Test, spec: { app: string; provider: string; clientId: string; tokenEndpoint: string; fields: string[]; env: NodeJS.ProcessEnv }): Promise<VerifyResult> {
+  const text = [`app: ${spec.app}`, 'owner: "@platform/identity"', `provider: ${spec.provider}`, 'environments:', '  prod:',
+    `    clientId: ${spec.clientId}`, `    tokenEndpoint: ${spec.tokenEndpoint}`, ...spec.fields.map((f) => `    ${f}`)].join('\n') + '\n'
+  const policies = await loadPolicySet(t.testdir({ [`${spec.app}.yaml`]: text }))
+  const report = await verifyPolicies(policies, { fetchToken: tokenFetcher, env: spec.env, retryDelay: 10 })
+  return report.results[0]!
 }

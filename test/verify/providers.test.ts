@@ -1,9 +1,7 @@
 // verify per provider (docs/verify.md): what it asks each provider for and how it reads the grant,
 // through the real token-core client the bin injects, against the provider fakes.
 import t, { type Test } from 'tap'
-import { tokenFetcher } from '../../bin/token-fetcher.js'
-import { loadPolicySet } from '../../service/policy/index.js'
-import { verifyPolicies } from '../../service/policy/verify/index.js'
+import { verifyOneEntry } from './fixtures.js'
 import { startAuth0 } from '../helpers/providers/auth0.js'
 import { startEntra } from '../helpers/providers/entra.js'
 import { startGenesys } from '../helpers/providers/genesys.js'
@@ -14,11 +12,7 @@ const SECRET = 'verify-provider-s3cr3t'
 const env = { SCOPE_POLICY_SECRET_PROV_APP_PROD: SECRET }
 
 async function verifyOne (t: Test, provider: string, tokenEndpoint: string, fields: string[]) {
-  const text = ['app: prov-app', 'owner: "@platform/identity"', `provider: ${provider}`, 'environments:', '  prod:',
-    `    clientId: ${CLIENT_ID}`, `    tokenEndpoint: ${tokenEndpoint}`, ...fields.map((f) => `    ${f}`)].join('\n') + '\n'
-  const policies = await loadPolicySet(t.testdir({ 'prov-app.yaml': text }))
-  const report = await verifyPolicies(policies, { fetchToken: tokenFetcher, env, retryDelay: 10 })
-  return report.results[0]!
+  return await verifyOneEntry(t, { app: 'prov-app', provider, clientId: CLIENT_ID, tokenEndpoint, fields, env })
 }
 
 t.test('auth0: no scope asked, the audience sent, the grant compared both ways', async (t) => {

@@ -34,6 +34,7 @@ export function describe (c: PolicyChange): string {
     case 'endpoint-host-changed': return `tokenEndpoint host: ${q(c.before)} → ${q(c.after)}`
     case 'secret-env-changed': return `${c.field ?? 'secretEnv'}: ${q(c.before)} → ${q(c.after)}`
     case 'auth-method-changed': return `authMethod: ${q(c.before)} → ${q(c.after)}`
+    case 'dpop-changed': return `dpop: ${c.before} → ${c.after}`
     case 'resource-changed': return `resource: ${q(c.before)} → ${q(c.after)}`
     case 'audience-changed': return `audience: ${q(c.before)} → ${q(c.after)}`
     case 'role-added': return `role added: ${c.scope}${c.after ? ` (${q(c.after)})` : ''}`

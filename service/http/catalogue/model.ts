@@ -16,6 +16,8 @@ export interface CatalogueEnvironment {
   /** Origin and path only: a query string may carry secrets. */
   tokenEndpoint: string
   authMethod: AuthMethod
+  /** DPoP-bound tokens (RFC 9449); absent otherwise. */
+  dpop?: true
   resource?: string
   /** `file:line` of the whitelist. */
   source: string
@@ -59,6 +61,7 @@ export function catalogueOf (policies: PolicySet): CatalogueApp[] {
         clientId: env.clientId,
         tokenEndpoint: withoutQuery(env.tokenEndpoint),
         authMethod: env.authMethod,
+        ...(env.dpop === true ? { dpop: true as const } : {}),
         ...(env.resource === undefined ? {} : { resource: withoutQuery(env.resource) }),
         source: source(env.scopesAt),
         scopes: [...env.scopes.values()].map((s) => ({ name: s.name, reason: s.reason, source: source(s.at) })),

@@ -27,7 +27,7 @@ function environmentSection (app: CatalogueApp, env: CatalogueEnvironment): Html
 <dl class="facts">
 <div><dt>clientId</dt><dd><code class="client-id">${env.clientId}</code></dd></div>
 <div><dt>Token endpoint</dt><dd><code>${env.tokenEndpoint}</code></dd></div>
-<div><dt>Auth method</dt><dd>${env.authMethod}</dd></div>
+<div><dt>Auth method</dt><dd>${env.authMethod}${env.dpop === true ? ' + DPoP' : ''}</dd></div>
 ${env.resource === undefined ? '' : html`<div><dt>Resource</dt><dd><code>${env.resource}</code></dd></div>`}
 </dl>
 ${scopesTable(app, env)}

@@ -33,6 +33,7 @@ export const clientsRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = a
         description: policy.description,
         tokenEndpoint: environment.tokenEndpoint,
         authMethod: environment.authMethod,
+        dpop: environment.dpop,
         resource: environment.resource,
         // generic is the default: left out, so the answer for a generic policy is as before.
         provider: policy.provider === 'generic' ? undefined : policy.provider,

@@ -11,6 +11,8 @@ export interface Entry {
   whitelistAt: string
   /** The variable(s) the credential came from. */
   secretFrom: string
+  /** The entry asks for DPoP-bound tokens (`dpop: true`). */
+  dpop: boolean
 }
 
 const list = (scopes: readonly string[]): string => scopes.join(' ')
@@ -71,9 +73,18 @@ function statusOf (failure: TokenFetchFailure): VerifyStatus {
   if (failure.error !== undefined && INVALID_CLIENT.has(failure.error)) return 'invalid_client'
   // 5xx and 429 come as transient errors, with or without an RFC 6749 §5.2 body.
   if (failure.transient === true || (failure.code !== undefined && NO_ANSWER.has(failure.code))) return 'unreachable'
-  if (failure.error !== undefined) return 'refused'
+  // A dpop: true entry answered with a Bearer token: the portal does not bind the client's tokens (RFC 9449 §5).
+  if (failure.error !== undefined || failure.code === 'FST_APP_TOKEN_DPOP_NOT_BOUND') return 'refused'
   // Anything else kept the request from being made or read (a bad option): nothing was verified.
   return 'unreachable'
+}
+
+function refusalAdvice (failure: TokenFetchFailure, entry: Entry): string {
+  if (failure.error === 'invalid_scope') return `a whitelisted scope is not granted to client ${entry.clientId} in the provider's portal; grant it or remove it from ${entry.whitelistAt}`
+  // RFC 9449 §5: the client requires DPoP-bound tokens (Okta's "Require DPoP header in token requests").
+  if (failure.error === 'invalid_dpop_proof' && !entry.dpop) return `client ${entry.clientId} requires DPoP-bound tokens: add dpop: true to its entry (${entry.whitelistAt})`
+  if (failure.code === 'FST_APP_TOKEN_DPOP_NOT_BOUND') return `turn on DPoP-bound tokens for client ${entry.clientId} in the provider's portal, or remove dpop: true from its entry (${entry.whitelistAt})`
+  return 'read the server\'s words above'
 }
 
 /** The request failed (after its retry, when one was allowed). */
@@ -87,7 +98,7 @@ export function classifyFailure (failure: TokenFetchFailure, requests: number, e
   const message = status === 'invalid_client'
     ? `the server rejected the client (${said}): check the credential in ${entry.secretFrom}, the clientId and the authMethod, and that the client may use client_credentials`
     : status === 'refused'
-      ? `the server refused the request (${said}): ${failure.error === 'invalid_scope' ? `a whitelisted scope is not granted to client ${entry.clientId} in the provider's portal; grant it or remove it from ${entry.whitelistAt}` : 'read the server\'s words above'}`
+      ? `the server refused the request (${said === '' ? failure.message : said}): ${refusalAdvice(failure, entry)}`
       : `${failure.message}${requests > 1 ? ` (after ${requests} requests)` : ''}${failure.retryAfter !== undefined && requests === 1 ? ` (the server asked to wait ${failure.retryAfter} s: not retried)` : ''}`
   return { status, granted: [], grantedFrom: 'none', missing: [], extra: [], ...words, message }
 }

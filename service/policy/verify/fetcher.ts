@@ -16,6 +16,8 @@ export interface TokenRequest {
   audience?: string
   /** Whose rules the request and its errors follow (Entra sends no `resource`). */
   provider: ProviderName
+  /** RFC 9449: a DPoP proof with the request (the policy entry's `dpop: true`). */
+  dpop?: boolean
   /** ms for the whole exchange. */
   timeout: number
 }

@@ -84,12 +84,15 @@ async function verifyEntry (target: Target, policies: PolicySet, problems: Reado
     clientId: env.clientId,
     ...lookup.credentials,
     authMethod: env.authMethod,
+    // A use_dpop_nonce round trip happens inside this one request (docs/verify.md).
+    ...(env.dpop === true ? { dpop: true } : {}),
     timeout: options.timeout ?? VERIFY_DEFAULTS.timeout,
   }
   const entry: Entry = {
     clientId: env.clientId,
     whitelistAt: `${join(policies.dir, env.scopesAt.file)}:${env.scopesAt.line}`,
     secretFrom: lookup.from,
+    dpop: env.dpop === true,
   }
   let requests = 1
   let result = await attempt(options.fetchToken, request)

@@ -26,8 +26,8 @@ export interface OktaOrg {
   allowed: string[]
   /** Scopes the server has (default: `allowed`); one of these that `allowed` lacks is a policy denial. */
   serverScopes?: string[]
-  /** "Require Demonstrating Proof of Possession (DPoP) header in token requests" is on. */
-  requireDpop?: boolean
+  /** The app's "Require DPoP header in token requests" (on by default for new API Services apps). */
+  dpop?: boolean
 }
 
 export async function startOkta (org: OktaOrg): Promise<FaultServer & { tokenEndpoint: string; orgEndpoint: string }> {
@@ -40,7 +40,7 @@ export async function startOkta (org: OktaOrg): Promise<FaultServer & { tokenEnd
       return json(401, { error: 'invalid_client', error_description: 'The client secret supplied for a confidential client is invalid.' })
     }
     // DPoP support article: the app requires a DPoP proof.
-    if (org.requireDpop === true && req.headers.dpop === undefined) {
+    if (org.dpop === true && req.headers.dpop === undefined) {
       return json(400, { error: 'invalid_dpop_proof', error_description: 'The DPoP proof JWT header is missing.' })
     }
     const scopes = scopesOf(req)
@@ -60,7 +60,7 @@ export async function startOkta (org: OktaOrg): Promise<FaultServer & { tokenEnd
     }
     // Client credentials guide: the answer and its JWT (`scp` an array).
     return json(200, {
-      token_type: 'Bearer',
+      token_type: org.dpop === true ? 'DPoP' : 'Bearer',
       expires_in: 3600,
       access_token: jwt({ ver: 1, iss: `${server.url}/oauth2/${org.server}`, aud: 'api://default', cid: org.clientId, sub: org.clientId, scp: scopes }),
       scope: scopes.join(' ')

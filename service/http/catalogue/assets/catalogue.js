@@ -87,7 +87,7 @@ function environmentSection (app, env) {
       { class: 'facts' },
       fact('clientId', el('code', { class: 'client-id' }, env.clientId)),
       fact('Token endpoint', el('code', {}, env.tokenEndpoint)),
-      fact('Auth method', env.authMethod),
+      fact('Auth method', env.dpop === true ? `${env.authMethod} + DPoP` : env.authMethod),
       env.resource === undefined ? null : fact('Resource', el('code', {}, env.resource))
     ),
     scopesBlock(app, env),
