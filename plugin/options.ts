@@ -246,6 +246,8 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
   const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries, kid, alg, certificate, assertionAudience } = opts
   const core = { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries }
   const signing = definedOnly({ privateKey: credentials.privateKey, tls: credentials.tls, kid, alg, certificate, assertionAudience })
+  // The shared store's lease (docs/redis.md).
+  const lease = definedOnly({ lockTtl: opts.lockTtl })
   return {
     name: opts.name ?? 'appToken',
     hook: opts.hook ?? 'onRequest',
@@ -266,7 +268,7 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     policy,
     clientSecret: credentials.clientSecret,
     secretFile: credentials.secretFile,
-    passThrough: { ...core, onInvalidClient: credentials.onInvalidClient, ...signing }
+    passThrough: { ...core, onInvalidClient: credentials.onInvalidClient, ...signing, ...lease }
   }
 }
 

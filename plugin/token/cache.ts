@@ -71,6 +71,7 @@ export class TokenCache {
       const layer = new SharedLayer(options.store, this.#log, this.#opt.storeTimeout, () => metrics.storeError())
       this.#shared = new SharedRefresh(layer, {
         owner: randomUUID(),
+        lease: this.#opt.lockTtl,
         lockTtl: lockTtlFor(this.#opt),
         clientAuth: this.#opt.clientAuth,
         secretTimeout: this.#opt.timeout,
@@ -104,7 +105,11 @@ export class TokenCache {
   invalidate (opts?: GetTokenOptions & { token?: AppToken }): void {
     const refused = opts?.token?.accessToken
     if (opts === undefined || refused !== undefined) {
-      for (const entry of this.#entries.values()) if (refused === undefined || entry.token?.accessToken === refused) this.#drop(entry, true)
+      for (const entry of this.#entries.values()) {
+        if (refused !== undefined && entry.token?.accessToken !== refused) continue
+        this.#drop(entry, true)
+        if (refused !== undefined) this.#shared?.discard(entry, refused)
+      }
       return
     }
     let key: string
@@ -124,14 +129,17 @@ export class TokenCache {
     return { fetches, failures, hits, misses: this.#misses, waits: this.#waits, lastError, entries }
   }
 
-  /** Stops every timer and request; closes the Agent it created (not a given dispatcher or store). */
+  /**
+   * Stops every timer and request; releases the shared store's locks it holds, after its pending
+   * writes; closes the Agent it created (not a given dispatcher or store).
+   */
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#stopMetrics()
     this.#fetcher.close()
     for (const entry of this.#entries.values()) this.#drop(entry, false)
-    await this.#ownAgent?.destroy()
+    await Promise.all([this.#shared?.close(), this.#ownAgent?.destroy()])
   }
 
   #getSlow (opts: GetTokenOptions | undefined, found: Entry | undefined): Promise<AppToken> {
