@@ -48,6 +48,27 @@ if (url !== undefined) {
     t.equal(await r.exited, 0, 'the process exited on its own, with code 0')
   })
 
+  t.test('the holder SIGKILLed while its token request hangs: a survivor\'s 5 concurrent callers get a token within lockTtl + 3 s', async (t) => {
+    const secret = newSecret()
+    const server = await faultTokenServer(t, (n) => n === 0)
+    const prefix = uniquePrefix('sigkill')
+    t.teardown(() => cleanup(redis, prefix))
+    // The defaults: lease min(5 s, maxWait / 2) = 5 s, timeout 10 s, maxWait 10 s.
+    const lockTtl = 5_000
+    const [holder, survivor] = await processes(2, {
+      clientId: CLIENT_ID, clientSecret: secret, tokenEndpoint: server.tokenEndpoint, scopes: SCOPES, redisUrl: url, keyPrefix: prefix
+    }) as [ProcessReplica, ProcessReplica]
+    callProcess(holder).catch(() => {}) // its answer never comes: it is killed first
+    while (server.requests.length === 0) await sleep(10)
+    await holder.kill('SIGKILL')
+    const killedAt = Date.now()
+    const results = await Promise.all(Array.from({ length: 5 }, () => callProcess(survivor)))
+    const took = Date.now() - killedAt
+    t.same(results.map((r) => r.status), [200, 200, 200, 200, 200], 'every caller got a token')
+    t.ok(took < lockTtl + 3_000, `within one lease of the kill, not the dead holder's retry budget (${took} ms)`)
+    t.equal(server.requests.length, 2, 'the survivor fetched once for its five callers')
+  })
+
   t.test('the lock holder killed mid-fetch: another process takes over after the lock expiry', async (t) => {
     const secret = newSecret()
     // The first token request never gets an answer: its sender holds the lock when it is killed.
