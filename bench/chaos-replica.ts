@@ -32,7 +32,8 @@ const agent = new Agent({ keepAliveTimeout: 30_000 })
 // Each token request names its replica, so the bench knows which one holds the lock.
 const tagged: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) =>
   dispatch({ ...opts, headers: { ...opts.headers as Record<string, string>, 'x-bench-replica': config.id } }, handler)
-const app = Fastify()
+// Warnings only (a store outage, a lost lease), on stderr: the bench shows them.
+const app = Fastify({ logger: { level: 'warn', stream: process.stderr } })
 await app.register(appToken, {
   clientId: 'chaos-app',
   clientSecret: 'chaos-secret',
