@@ -3,11 +3,10 @@
 // holder keeps its lease, a renew that finds another owner stops (logged once),
 // and invalidate({ token }) deletes the stored value only while it holds that token.
 import t, { type Test } from 'tap'
-import { redisStore } from '../../plugin/store/redis.js'
-import { TokenCache, type TokenCacheOptions } from '../../plugin/token/cache.js'
-import { startFaultServer, tokenBody, type FaultServer } from '../helpers/fault-server.js'
-import { assertNoSecrets, logCapture, type LogCapture } from '../helpers/log-capture.js'
+import { startFaultServer, tokenBody } from '../helpers/fault-server.js'
+import { assertNoSecrets } from '../helpers/log-capture.js'
 import { cleanup, inspector, sleep, uniquePrefix, useRedis } from '../helpers/redis.js'
+import { cacheFleet, type CacheFleet } from './fixtures/caches.js'
 import { call, fleet, newSecret, oidc, type Replica } from './fixtures/fleet.js'
 
 const SECRET = 'lease-secret-1'
@@ -16,21 +15,8 @@ const url = await useRedis(t)
 if (url !== undefined) {
   const redis = inspector(t, url)
 
-  /** A replica: its own cache and its own Redis connections, on one prefix. */
-  function replica (t: Test, server: FaultServer, prefix: string, options: Partial<TokenCacheOptions> = {}): { cache: TokenCache, log: LogCapture } {
-    const log = logCapture()
-    const store = redisStore({ url, keyPrefix: prefix })
-    const cache = new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId: 'lease-client', clientSecret: SECRET, logger: log.logger, store, ...options })
-    t.teardown(async () => { await cache.close(); await store.close() })
-    return { cache, log }
-  }
-
-  async function setup (t: Test, ...script: Parameters<typeof startFaultServer>): Promise<{ server: FaultServer, prefix: string }> {
-    const server = await startFaultServer(...script)
-    const prefix = uniquePrefix('lease')
-    t.teardown(async () => { await server.close(); await cleanup(redis, prefix) })
-    return { server, prefix }
-  }
+  const setup = (t: Test, ...script: Parameters<typeof startFaultServer>): Promise<CacheFleet> =>
+    cacheFleet(t, redis, url as string, { clientId: 'lease-client', clientSecret: SECRET }, ...script)
 
   /** The one key under prefix that ends with suffix (the entry's name is a hash of the credential). */
   async function keyOf (prefix: string, suffix: ':token' | ':lock'): Promise<string> {
@@ -69,16 +55,16 @@ if (url !== undefined) {
   })
 
   t.test('a lock planted without expiry: a cold get() takes it over and succeeds within one lease', async (t) => {
-    const { server, prefix } = await setup(t, () => ({ body: tokenBody() }))
+    const { server, prefix, replica } = await setup(t, () => ({ body: tokenBody() }))
     const lockTtl = 2_000
-    const first = replica(t, server, prefix, { lockTtl })
+    const first = replica({ lockTtl })
     await first.cache.get()
     // The same entry, empty, with a lock no one will release.
     const tokenKey = await keyOf(prefix, ':token')
     const lockKey = tokenKey.replace(/:token$/, ':lock')
     await redis.del(tokenKey)
     await redis.set(lockKey, 'planted-by-someone')
-    const cold = replica(t, server, prefix, { lockTtl, maxWait: 2 * lockTtl })
+    const cold = replica({ lockTtl, maxWait: 2 * lockTtl })
     const started = Date.now()
     const token = await cold.cache.get()
     const took = Date.now() - started
@@ -90,8 +76,8 @@ if (url !== undefined) {
 
   t.test('a holder whose fetch takes 3 × lockTtl keeps its lease: the others wait, 1 token request', async (t) => {
     const lockTtl = 1_000
-    const { server, prefix } = await setup(t, () => ({ delay: 3 * lockTtl, body: tokenBody() }))
-    const replicas = [1, 2, 3].map(() => replica(t, server, prefix, { lockTtl }))
+    const { server, prefix, replica } = await setup(t, () => ({ delay: 3 * lockTtl, body: tokenBody() }))
+    const replicas = [1, 2, 3].map(() => replica({ lockTtl }))
     const [holder, ...others] = replicas as [typeof replicas[0], ...typeof replicas]
     const held = holder.cache.get()
     while (server.requests.length === 0) await sleep(10)
@@ -111,8 +97,8 @@ if (url !== undefined) {
 
   t.test('a renew that finds another owner stops renewing and logs once', async (t) => {
     const lockTtl = 600
-    const { server, prefix } = await setup(t, () => ({ delay: 3_000, body: tokenBody() }))
-    const { cache, log } = replica(t, server, prefix, { lockTtl })
+    const { server, prefix, replica } = await setup(t, () => ({ delay: 3_000, body: tokenBody() }))
+    const { cache, log } = replica({ lockTtl })
     const got = cache.get()
     while (server.requests.length === 0) await sleep(10)
     const lockKey = await keyOf(prefix, ':lock')
@@ -129,9 +115,9 @@ if (url !== undefined) {
   })
 
   t.test('invalidate({ token }) deletes the stored token while it still holds that token, and never its successor', async (t) => {
-    const { server, prefix } = await setup(t, () => ({ body: tokenBody() }))
-    const a = replica(t, server, prefix)
-    const b = replica(t, server, prefix)
+    const { prefix, replica } = await setup(t, () => ({ body: tokenBody() }))
+    const a = replica()
+    const b = replica()
     const first = await a.cache.get()
     t.equal((await b.cache.get()).accessToken, first.accessToken, 'shared')
     const tokenKey = await keyOf(prefix, ':token')
