@@ -54,6 +54,17 @@ if (url !== undefined) {
     t.equal(server.tokenRequests.length, 1, 'one token request for both')
   })
 
+  t.test('a cache closed while its token request runs releases its lock at once', async (t) => {
+    const { server, prefix, replica } = await setup(t, { hang: true })
+    const { cache } = replica()
+    const got = cache.get().catch((err: Error) => err)
+    while (server.requests.length === 0) await sleep(10)
+    const lockKey = await keyOf(prefix, ':lock')
+    await cache.close()
+    t.equal(await redis.exists(lockKey), 0, 'no lock once close() resolves')
+    t.match(await got, { code: 'FST_APP_TOKEN_CLOSED' }, 'its caller learns the cache closed')
+  })
+
   t.test('a lock planted without expiry: a cold get() takes it over and succeeds within one lease', async (t) => {
     const { server, prefix, replica } = await setup(t, () => ({ body: tokenBody() }))
     const lockTtl = 2_000
