@@ -106,9 +106,7 @@ export class TokenCache {
     const refused = opts?.token?.accessToken
     if (opts === undefined || refused !== undefined) {
       for (const entry of this.#entries.values()) {
-        if (refused !== undefined && entry.token?.accessToken !== refused) continue
-        this.#drop(entry, true)
-        if (refused !== undefined) this.#shared?.discard(entry, refused)
+        if (refused === undefined || entry.token?.accessToken === refused) this.#drop(entry, true, refused)
       }
       return
     }
@@ -129,10 +127,7 @@ export class TokenCache {
     return { fetches, failures, hits, misses: this.#misses, waits: this.#waits, lastError, entries }
   }
 
-  /**
-   * Stops every timer and request; releases the shared store's locks it holds, after its pending
-   * writes; closes the Agent it created (not a given dispatcher or store).
-   */
+  /** Stops every timer and request; releases its store locks after pending writes; closes its own Agent (not a given dispatcher or store). */
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
@@ -295,7 +290,9 @@ export class TokenCache {
     void this.#start(entry, true)
   }
 
-  #drop (entry: Entry, invalidated: boolean): void {
+  /** `refused`: the token the upstream API refused, deleted from the shared store too while it holds it. */
+  #drop (entry: Entry, invalidated: boolean, refused?: string): void {
+    if (refused !== undefined) this.#shared?.discard(entry, refused)
     clearTimeout(entry.timer)
     clearTimeout(entry.freshTimer)
     entry.timer = undefined
