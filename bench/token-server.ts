@@ -2,7 +2,7 @@
 // chosen expires_in and optional delay; it remembers each token's own expiry
 // (issue time rounded down to the second + lifetime, as real servers stamp it).
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:http'
+import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export interface BenchTokenServer {
@@ -14,13 +14,15 @@ export interface BenchTokenServer {
   close(): Promise<void>
 }
 
-export async function benchTokenServer (lifetime: number, delay = 0): Promise<BenchTokenServer> {
+/** `hang` picks requests that never get an answer (their sender is stuck mid-fetch). */
+export async function benchTokenServer (lifetime: number, delay = 0, hang: (req: IncomingMessage) => boolean = () => false): Promise<BenchTokenServer> {
   const requests: number[] = []
   const expiry = new Map<string, number>()
   const server = createServer((req, res) => {
     req.resume()
     req.on('end', () => {
       requests.push(Date.now())
+      if (hang(req)) return
       const accessToken = randomBytes(24).toString('base64url')
       expiry.set(accessToken, (Math.floor(Date.now() / 1000) + lifetime) * 1000)
       setTimeout(() => {

@@ -253,6 +253,8 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
   const core = { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries }
   const dpop = await pluginDpop(opts.dpop, env, policy?.entry, clientId)
   const signing = definedOnly({ privateKey: credentials.privateKey, tls: credentials.tls, kid, alg, certificate, assertionAudience, dpop })
+  // The shared store's lease (docs/redis.md).
+  const lease = definedOnly({ lockTtl: opts.lockTtl })
   return {
     name: opts.name ?? 'appToken',
     hook: opts.hook ?? 'onRequest',
@@ -273,7 +275,7 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     policy,
     clientSecret: credentials.clientSecret,
     secretFile: credentials.secretFile,
-    passThrough: { ...core, onInvalidClient: credentials.onInvalidClient, ...signing }
+    passThrough: { ...core, onInvalidClient: credentials.onInvalidClient, ...signing, ...lease }
   }
 }
 

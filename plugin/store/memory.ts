@@ -1,7 +1,7 @@
 // An in-process SharedTokenStore (docs/redis.md), the LocalStore beside the Redis
 // store: lets several TokenCache instances in one process share tokens and
 // refresh once, and is the reference the Redis store must behave like.
-import type { SharedTokenStore, StoredToken } from '../token/shared-store.js'
+import { lockLapsed, type SharedTokenStore, type StoredToken } from '../token/shared-store.js'
 
 interface Slot<T> { value: T; expiresAt: number }
 
@@ -17,6 +17,11 @@ export function memoryStore (): SharedTokenStore {
     if (Date.now() < slot.expiresAt) return slot.value
     map.delete(key)
     return undefined
+  }
+  /** ms left on key's lock, as Redis PTTL (-2: none). */
+  const remaining = (key: string): number => {
+    const slot = locks.get(key)
+    return slot === undefined || live(locks, key) === undefined ? -2 : slot.expiresAt - Date.now()
   }
   const wake = (key: string): void => {
     for (const wakeUp of waiters.get(key) ?? []) wakeUp()
@@ -34,7 +39,7 @@ export function memoryStore (): SharedTokenStore {
       wake(key)
     },
     async lock (key, owner, ttlMs) {
-      if (live(locks, key) !== undefined) return false
+      if (!lockLapsed(remaining(key))) return false
       locks.set(key, { value: owner, expiresAt: Date.now() + ttlMs })
       return true
     },
@@ -43,6 +48,17 @@ export function memoryStore (): SharedTokenStore {
         locks.delete(key)
         wake(key)
       }
+    },
+    async renew (key, owner, ttlMs) {
+      if (live(locks, key) !== owner) return false
+      locks.set(key, { value: owner, expiresAt: Date.now() + ttlMs })
+      return true
+    },
+    async lockRemaining (key) {
+      return remaining(key)
+    },
+    async deleteIfHolds (key, accessToken) {
+      if (live(tokens, key)?.accessToken === accessToken) tokens.delete(key)
     },
     waitFor (key, timeoutMs, accept = () => false) {
       return new Promise((resolve) => {
@@ -62,7 +78,7 @@ export function memoryStore (): SharedTokenStore {
           const value = live(tokens, key)
           return value !== undefined && accept(structuredClone(value))
         }
-        const lockWatch = setInterval(() => { if (live(locks, key) === undefined || accepted()) done() }, 50)
+        const lockWatch = setInterval(() => { if (lockLapsed(remaining(key)) || accepted()) done() }, 50)
         set.add(done)
         if (accepted()) done()
       })

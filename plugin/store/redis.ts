@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { withDeadline } from '../token/deadline.js'
 import { InvalidOptionError } from '../token/errors.js'
-import { asStoredToken, type SharedTokenStore, type StoredToken } from '../token/shared-store.js'
+import { asStoredToken, LOCK_CEILING, lockLapsed, type SharedTokenStore, type StoredToken } from '../token/shared-store.js'
 import { parseSealKeys, passphraseKey, seal, unseal, type SealKeyInput } from './seal.js'
 
 export type { SharedTokenStore, StoredToken } from '../token/shared-store.js'
@@ -28,9 +28,9 @@ export interface RedisStoreOptions {
   encryptionKey?: SealKeyInput | readonly SealKeyInput[]
   /** Instead of encryptionKey: a passphrase of 16+ characters, stretched with scrypt (docs/redis.md). */
   encryptionPassphrase?: string
-  /** Expiry of the refresh lock in ms, replacing the one the token cache asks for. */
+  /** @deprecated Ignored, with one warning: the lock is a lease, set with the plugin's (or TokenCache's) `lockTtl`. */
   lockTtl?: number
-  /** Longest wait in ms for another replica's token, replacing the one the token cache asks for. */
+  /** @deprecated Ignored, with one warning: a waiter follows the holder's lease; `maxWait` bounds each caller. */
   waitTimeout?: number
   /** Longest time in ms any one call may take, connecting included (default 500). */
   commandTimeout?: number
@@ -60,17 +60,46 @@ const RESEAL_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0`
 
+/**
+ * Takes the lock when it is free or lapsed (no expiry, or one beyond the ceiling: a lock no
+ * cache of ours wrote), atomically, so two waiters never both take it.
+ */
+const LOCK_SCRIPT = `if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+local left = redis.call('pttl', KEYS[1])
+if left == -1 or left > tonumber(ARGV[3]) then
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0`
+
+/** Extends the lease only if `owner` still holds it. */
+const RENEW_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0`
+
+/** Deletes the value only if it is still the one read. */
+const DELETE_IF_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0`
+
 const noop = (): void => {}
+let deprecationWarned = false
 
 export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
   if ((options.url === undefined) === (options.client === undefined)) {
     throw new InvalidOptionError('redisStore needs exactly one of `url` and `client`')
   }
-  for (const name of ['lockTtl', 'waitTimeout', 'commandTimeout'] as const) {
-    const value = options[name]
-    if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
-      throw new InvalidOptionError(`redisStore option ${name} must be a positive number of milliseconds`)
-    }
+  const { commandTimeout: timeoutOption } = options
+  if (timeoutOption !== undefined && !(typeof timeoutOption === 'number' && timeoutOption > 0 && Number.isFinite(timeoutOption))) {
+    throw new InvalidOptionError('redisStore option commandTimeout must be a positive number of milliseconds')
+  }
+  if ((options.lockTtl !== undefined || options.waitTimeout !== undefined) && !deprecationWarned) {
+    deprecationWarned = true
+    process.emitWarning('redisStore options lockTtl and waitTimeout are ignored: the refresh lock is a lease the holder renews; ' +
+      'drop them, and set lockTtl on the plugin (or TokenCache) if the default min(5 s, maxWait / 2) does not suit (docs/redis.md)',
+    { type: 'DeprecationWarning', code: 'FST_APP_TOKEN_REDIS_LOCK_OPTIONS' })
   }
   if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') throw new InvalidOptionError('redisStore option keyPrefix must be a string')
   const prefix = options.keyPrefix ?? DEFAULT_PREFIX
@@ -156,11 +185,11 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
     run('reseal', () => client.eval(RESEAL_SCRIPT, 1, redisKey, raw, encode(redisKey, value))).catch(noop)
   }
 
-  /** The raw token value and whether the lock is held, in one round trip. */
-  async function peek (key: string): Promise<{ raw: string | null, locked: boolean }> {
-    const replies = await run('waitFor', () => client.pipeline().get(tokenKey(key)).exists(lockKey(key)).exec())
-    const [got, exists] = checkReplies('waitFor', replies, 2)
-    return { raw: typeof got === 'string' ? got : null, locked: exists === 1 }
+  /** The raw token value and the lock's remaining ms (0 when there is none or it lapsed), in one round trip. */
+  async function peek (key: string): Promise<{ raw: string | null, locked: number }> {
+    const replies = await run('waitFor', () => client.pipeline().get(tokenKey(key)).pttl(lockKey(key)).exec())
+    const [got, pttl] = checkReplies('waitFor', replies, 2)
+    return { raw: typeof got === 'string' ? got : null, locked: typeof pttl === 'number' && !lockLapsed(pttl) ? Math.max(1, pttl) : 0 }
   }
 
   function subscribe (): void {
@@ -192,15 +221,17 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
       subscribe()
       const first = await peek(key)
       // No lock: no one is fetching, what is stored (if anything) is the answer.
-      if (!first.locked) return decode(tokenKey(key), first.raw)
+      if (first.locked === 0) return decode(tokenKey(key), first.raw)
       const initial = decode(tokenKey(key), first.raw)
       if (initial !== undefined && accept(initial)) return initial
+      let lease = first.locked
       for (;;) {
         const left = deadline - Date.now()
         if (left <= 0 || stop.stopped || closed) return undefined
         if (!woken) {
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, Math.min(subscribed ? SUBSCRIBED_POLL_MS : POLL_MS, left))
+            // A lease that lapses sends no message: look again when it would.
+            const timer = setTimeout(resolve, Math.min(subscribed ? SUBSCRIBED_POLL_MS : POLL_MS, left, lease + 5))
             wake = () => { clearTimeout(timer); resolve() }
           })
         }
@@ -209,7 +240,8 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
         if (stop.stopped || closed) return undefined
         const now = await peek(key)
         // Lock gone: the holder is done (or dead); what is stored now is the answer.
-        if (!now.locked) return decode(tokenKey(key), now.raw)
+        if (now.locked === 0) return decode(tokenKey(key), now.raw)
+        lease = now.locked
         // Still locked, but a value other than the one present when the wait began is the holder's result.
         const fresh = now.raw !== first.raw ? decode(tokenKey(key), now.raw) : undefined
         if (fresh !== undefined) return fresh
@@ -239,16 +271,31 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
     },
 
     async lock (key, owner, ttlMs) {
-      const ttl = Math.max(1, Math.ceil(options.lockTtl ?? ttlMs))
-      return (await run('lock', () => client.set(lockKey(key), owner, 'PX', ttl, 'NX'))) === 'OK'
+      const ttl = Math.max(1, Math.ceil(ttlMs))
+      return (await run('lock', () => client.eval(LOCK_SCRIPT, 1, lockKey(key), owner, ttl, LOCK_CEILING))) === 1
     },
 
     async unlock (key, owner) {
       await run('unlock', () => client.eval(UNLOCK_SCRIPT, 1, lockKey(key), owner, channel, key))
     },
 
+    async renew (key, owner, ttlMs) {
+      return (await run('renew', () => client.eval(RENEW_SCRIPT, 1, lockKey(key), owner, Math.max(1, Math.ceil(ttlMs))))) === 1
+    },
+
+    async lockRemaining (key) {
+      return await run('lockRemaining', () => client.pttl(lockKey(key)))
+    },
+
+    async deleteIfHolds (key, accessToken) {
+      const redisKey = tokenKey(key)
+      const raw = await run('deleteIfHolds', () => client.get(redisKey))
+      if (raw === null || decode(redisKey, raw)?.accessToken !== accessToken) return
+      await run('deleteIfHolds', () => client.eval(DELETE_IF_SCRIPT, 1, redisKey, raw))
+    },
+
     async waitFor (key, timeoutMs, accept = () => false) {
-      const limit = Math.max(0, options.waitTimeout ?? timeoutMs)
+      const limit = Math.max(0, timeoutMs)
       const stop = { stopped: false }
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), limit) })

@@ -77,6 +77,7 @@ export class TokenCache {
     } else if (layer !== undefined) {
       this.#shared = new SharedRefresh(layer, {
         owner: randomUUID(),
+        lease: this.#opt.lockTtl,
         lockTtl: lockTtlFor(this.#opt),
         clientAuth: this.#opt.clientAuth,
         dpop: this.#opt.dpop?.key,
@@ -111,7 +112,9 @@ export class TokenCache {
   invalidate (opts?: GetTokenOptions & { token?: AppToken }): void {
     const refused = opts?.token?.accessToken
     if (opts === undefined || refused !== undefined) {
-      for (const entry of this.#entries.values()) if (refused === undefined || entry.token?.accessToken === refused) this.#drop(entry, true)
+      for (const entry of this.#entries.values()) {
+        if (refused === undefined || entry.token?.accessToken === refused) this.#drop(entry, true, refused)
+      }
       return
     }
     let key: string
@@ -131,14 +134,14 @@ export class TokenCache {
     return { fetches, failures, hits, misses: this.#misses, waits: this.#waits, lastError, entries }
   }
 
-  /** Stops every timer and request; closes the Agent it created (not a given dispatcher or store). */
+  /** Stops every timer and request; releases its store locks after pending writes; closes its own Agent (not a given dispatcher or store). */
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#stopMetrics()
     this.#fetcher.close()
     for (const entry of this.#entries.values()) this.#drop(entry, false)
-    await this.#ownAgent?.destroy()
+    await Promise.all([this.#shared?.close(), this.#ownAgent?.destroy()])
   }
 
   #getSlow (opts: GetTokenOptions | undefined, found: Entry | undefined): Promise<AppToken> {
@@ -295,7 +298,9 @@ export class TokenCache {
     void this.#start(entry, true)
   }
 
-  #drop (entry: Entry, invalidated: boolean): void {
+  /** `refused`: the token the upstream API refused, deleted from the shared store too while it holds it. */
+  #drop (entry: Entry, invalidated: boolean, refused?: string): void {
+    if (refused !== undefined) this.#shared?.discard(entry, refused)
     clearTimeout(entry.timer)
     clearTimeout(entry.freshTimer)
     entry.timer = undefined

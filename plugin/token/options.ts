@@ -72,6 +72,10 @@ export interface TokenCacheOptions extends TokenRequestOptions {
   maxEntries?: number
   /** OpenTelemetry metrics: `await tokenMetrics(name)`. Default: none. */
   metrics?: TokenMetrics
+
+  // The shared store's refresh lock (docs/redis.md).
+  /** ms of the refresh lock's lease, renewed every third of it while the fetch runs. Default min(5000, maxWait / 2); at most maxWait / 2. */
+  lockTtl?: number
 }
 
 export const DEFAULTS = {
@@ -86,7 +90,8 @@ export const DEFAULTS = {
   minDelay: 100,
   maxDelay: 2000,
   storeTimeout: 1000,
-  maxEntries: 1000
+  maxEntries: 1000,
+  lockTtl: 5000
 }
 
 /** setTimeout's limit (ms): a refresh timer must fit, so maxLifetime does too. */
@@ -118,11 +123,14 @@ export interface ResolvedCacheOptions extends ResolvedRequestOptions {
   storeTimeout: number
   maxEntries: number
   onInvalidClient: (() => void) | undefined
+  lockTtl: number
 }
 
 /** The options that tune a cache without naming the endpoint or the client: what the plugin passes through. */
 export const CACHE_TUNING = ['dispatcher', 'store', 'onScopeNarrowed', 'defaultLifetime', 'clockSkew', 'maxLifetime', 'timeout', 'maxWait',
-  'maxResponseBytes', 'retry', 'storeTimeout', 'maxEntries', 'onInvalidClient'] as const
+  'maxResponseBytes', 'retry', 'storeTimeout', 'maxEntries', 'onInvalidClient',
+  // The shared store's lease.
+  'lockTtl'] as const
 
 export type CacheTuning = Pick<TokenCacheOptions, typeof CACHE_TUNING[number]>
 
@@ -180,15 +188,24 @@ function cacheTuning (options: CacheTuning): Omit<Tuning, keyof RequestTuning> {
     throw invalid('retry', 'must be { retries?, minDelay?, maxDelay? } (ms)')
   }
   const minDelay = positive('retry.minDelay', options.retry?.minDelay, DEFAULTS.minDelay)
+  const maxWait = positive('maxWait', options.maxWait, DEFAULTS.maxWait)
   return {
-    maxWait: positive('maxWait', options.maxWait, DEFAULTS.maxWait),
+    maxWait,
     retries: wholeNumber('retry.retries', options.retry?.retries, DEFAULTS.retries, 0),
     minDelay,
     maxDelay: Math.max(minDelay, positive('retry.maxDelay', options.retry?.maxDelay, DEFAULTS.maxDelay)),
     storeTimeout: positive('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeout),
     maxEntries: wholeNumber('maxEntries', options.maxEntries, DEFAULTS.maxEntries, 1),
-    onInvalidClient
+    onInvalidClient,
+    lockTtl: leaseOf(options.lockTtl, maxWait)
   }
+}
+
+/** The lease: a waiter must see it lapse, and take over, within its caller's maxWait. */
+function leaseOf (value: unknown, maxWait: number): number {
+  const lease = positive('lockTtl', value, Math.min(DEFAULTS.lockTtl, maxWait / 2))
+  if (lease > maxWait / 2) throw invalid('lockTtl', `must be at most maxWait / 2 (${maxWait / 2} ms with maxWait ${maxWait} ms): lower lockTtl or raise maxWait`)
+  return lease
 }
 
 const STORE_METHODS = ['get', 'set', 'lock', 'unlock', 'waitFor', 'close']

@@ -50,6 +50,30 @@ export class SharedLayer {
     await this.#call('unlock', () => this.#store.unlock(key, owner), this.#timeout)
   }
 
+  // The lease (docs/redis.md): the store's optional methods, each a no-op without it.
+  /** The store renews locks: they are short leases, else they last the holder's whole retry budget. */
+  get leases (): boolean {
+    return typeof this.#store.renew === 'function'
+  }
+
+  /** True: renewed; false: `owner` no longer holds the lock; undefined: the store failed. */
+  async renew (key: string, owner: string, ttlMs: number): Promise<boolean | undefined> {
+    const held = await this.#call('renew', async () => await this.#store.renew?.(key, owner, ttlMs), this.#timeout)
+    return typeof held === 'boolean' ? held : undefined
+  }
+
+  /** The lock's remaining ms (Redis PTTL); undefined when the store cannot tell. */
+  async lockRemaining (key: string): Promise<number | undefined> {
+    if (this.#store.lockRemaining === undefined) return undefined
+    const left = await this.#call('lockRemaining', async () => await this.#store.lockRemaining?.(key), this.#timeout)
+    return typeof left === 'number' ? left : undefined
+  }
+
+  async deleteIfHolds (slot: StoreSlot, accessToken: string): Promise<void> {
+    if (this.#store.deleteIfHolds === undefined) return
+    await this.#call('deleteIfHolds', async () => await this.#store.deleteIfHolds?.(slot.name, accessToken), this.#timeout)
+  }
+
   /** `accept` sees only authentic values (checked quietly: the result is checked, and warned about, once). */
   async waitFor (slot: StoreSlot, timeoutMs: number, accept: (value: StoredToken) => boolean): Promise<StoredToken | undefined> {
     const authenticAndAccepted = (value: StoredToken): boolean => macMatches(slot.macKey, slot.name, value) && accept(value)

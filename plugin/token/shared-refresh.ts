@@ -4,6 +4,7 @@
 // miss (SharedLayer), so a replica falls back to fetching for itself.
 import { AppToken } from './app-token.js'
 import type { Entry } from './entry.js'
+import { ClosedError } from './errors.js'
 import type { ClientAuth } from './client-auth.js'
 import type { DpopKey } from './dpop.js'
 import { credentialMaterial } from './credentials.js'
@@ -16,7 +17,9 @@ import { credentialKeys, storeKeyName, type CredentialKeys } from './store-key.j
 export interface SharedRefreshOptions {
   /** Identifies this cache as a lock holder. */
   owner: string
-  /** ms a lock lasts: the holder's whole retry budget (lockTtlFor); a holder that dies blocks the others no longer. */
+  /** ms of the lease: a lock's expiry in a store that renews it (every lease / 3 while the fetch runs). */
+  lease: number
+  /** ms a lock lasts in a store that cannot renew: the holder's whole retry budget (lockTtlFor); also how long a waiter follows a renewing holder at most. */
   lockTtl: number
   /** The credential the store key and the value MACs are derived from; a function is called once per acquire. */
   clientAuth: ClientAuth
@@ -52,6 +55,11 @@ export class SharedRefresh {
   readonly #sink: TokenSink
   /** The keys of the last secret seen: derived again only when the secret changes (rotation). */
   #keys: (CredentialKeys & { secret: string }) | undefined
+  /** The locks this cache holds, by key name, each with what stops its renewal. */
+  readonly #held = new Map<string, () => void>()
+  /** Writes, unlocks and deletes still running: close() waits for them. */
+  readonly #pending = new Set<Promise<unknown>>()
+  #closed = false
 
   constructor (layer: SharedLayer, options: SharedRefreshOptions, log: TokenLogger, sink: TokenSink) {
     this.#layer = layer
@@ -61,41 +69,22 @@ export class SharedRefresh {
   }
 
   async acquire (entry: Entry, background: boolean): Promise<AppToken> {
-    const shared = this.#layer
-    const { owner, lockTtl } = this.#opt
     const key = await this.#slot(entry)
     // No secret at hand: the token request reports why; nothing is shared without one.
     if (key === undefined) return this.#sink.fetchAndInstall(entry, background)
-    let stored = await shared.get(key)
-    let locked: boolean | undefined = false
-    // A second round: when the holder died or failed, its waiters take the lock
-    // once more rather than all fetching at once.
-    for (let round = 0; round < 2 && locked === false; round++) {
-      if (worthAdopting(entry, stored, background)) return this.#adopt(entry, stored)
-      locked = await shared.lock(key.name, owner, lockTtl)
-      if (locked === true) {
-        // The last holder may have stored its token between our read and our lock.
-        stored = await shared.get(key)
-        if (worthAdopting(entry, stored, background)) {
-          void shared.unlock(key.name, owner)
-          return this.#adopt(entry, stored)
-        }
-      } else if (locked === false) {
-        // Another holder is fetching: wait for its token. A refresh waits no longer
-        // than the current token lasts, so callers never queue behind it.
-        const patience = background ? Math.max(100, Math.min(lockTtl, entry.usableUntil - Date.now())) : lockTtl
-        stored = await shared.waitFor(key, patience, (value) => worthAdopting(entry, value, background))
-      }
-    }
-    if (locked === false && worthAdopting(entry, stored, background)) return this.#adopt(entry, stored)
+    const found = await this.#lockOrAdopt(entry, key, background)
+    if (found instanceof AppToken) return found
+    const locked = found === true
     let token: AppToken
     try {
       token = await this.#sink.fetchAndInstall(entry, background)
     } catch (err) {
-      if (locked === true) void shared.unlock(key.name, owner)
+      if (locked) this.#unlock(key.name)
       throw err
+    } finally {
+      this.#held.get(key.name)?.()
     }
-    if (entry.token === token) {
+    if (entry.token === token && !this.#closed) {
       const value: StoredToken = {
         accessToken: token.accessToken,
         tokenType: token.tokenType,
@@ -104,12 +93,93 @@ export class SharedRefresh {
         expiresAt: token.expiresAt.getTime(),
         refreshAt: entry.refreshAt
       }
-      void shared.set(key, value, entry.usableUntil - Date.now())
-        .then(() => (locked === true ? shared.unlock(key.name, owner) : undefined))
-    } else if (locked === true) {
-      void shared.unlock(key.name, owner)
+      this.#track(this.#layer.set(key, value, entry.usableUntil - Date.now()).then(() => (locked ? this.#unlock(key.name) : undefined)))
+    } else if (locked) {
+      this.#unlock(key.name)
     }
     return token
+  }
+
+  /** invalidate({ token }): the stored value is deleted if it still holds that token, fire-and-forget. */
+  discard (entry: Entry, accessToken: string): void {
+    if (this.#closed) return
+    this.#track(this.#slot(entry).then((key) => (key === undefined ? undefined : this.#layer.deleteIfHolds(key, accessToken))))
+  }
+
+  /** Stops renewing; waits for pending writes and unlocks, then releases every lock still held (each call bounded by the layer). */
+  async close (): Promise<void> {
+    this.#closed = true
+    for (const stop of this.#held.values()) stop()
+    await Promise.allSettled([...this.#pending])
+    await Promise.allSettled([...this.#held.keys()].map((name) => this.#unlock(name)))
+  }
+
+  /**
+   * A token adopted from the store, or the lock: true when held, false when the wait for another
+   * holder ended without one, undefined when the store failed (the caller then fetches unlocked).
+   * A holder that renews its lease is followed (up to the longest any holder fetches); a lapsed
+   * lease is taken over by lock(). Without leases, two rounds of waiting as before.
+   */
+  async #lockOrAdopt (entry: Entry, key: StoreSlot, background: boolean): Promise<AppToken | boolean | undefined> {
+    const shared = this.#layer
+    const { owner, lockTtl, lease } = this.#opt
+    const leases = shared.leases
+    const ttl = leases ? lease : lockTtl
+    const followUntil = Date.now() + lockTtl + lease
+    let stored = await shared.get(key)
+    for (let round = 0; ; round++) {
+      if (worthAdopting(entry, stored, background)) return this.#adopt(entry, stored)
+      if (this.#closed) throw new ClosedError('the token cache is closed')
+      const locked = await shared.lock(key.name, owner, ttl)
+      if (locked === true) {
+        this.#hold(key.name, leases)
+        // The last holder may have stored its token between our read and our lock.
+        stored = await shared.get(key)
+        if (!worthAdopting(entry, stored, background)) return true
+        this.#unlock(key.name)
+        return this.#adopt(entry, stored)
+      }
+      if (locked === undefined) return undefined
+      const now = Date.now()
+      // A refresh waits no longer than the current token lasts, so callers never queue behind it.
+      if (leases ? now >= followUntil || (background && now >= entry.usableUntil) : round >= 2) return false
+      const left = await shared.lockRemaining(key.name)
+      let patience = left !== undefined && left > 0 ? Math.min(ttl, left + 50) : ttl
+      if (background) patience = Math.max(100, Math.min(patience, entry.usableUntil - now))
+      stored = await shared.waitFor(key, patience, (value) => worthAdopting(entry, value, background))
+    }
+  }
+
+  /** Notes the lock as held and, with leases, renews it every lease / 3 until stopped. */
+  #hold (name: string, leases: boolean): void {
+    const { owner, lease } = this.#opt
+    let timer: NodeJS.Timeout | undefined
+    const stop = (): void => { clearInterval(timer); timer = undefined }
+    this.#held.set(name, stop)
+    if (!leases) return
+    timer = setInterval(() => {
+      void this.#layer.renew(name, owner, lease).then((held) => {
+        if (held !== false || timer === undefined) return
+        stop()
+        this.#log.warn({ key: name.slice(0, 12) }, 'the refresh lock was taken by another owner while this replica fetched (a lease lapsed?); no longer renewing it')
+      })
+    }, lease / 3)
+    timer.unref()
+  }
+
+  /** Releases a lock this cache holds (once: a lock close() already released is left alone). */
+  #unlock (name: string): Promise<void> {
+    const stop = this.#held.get(name)
+    if (stop === undefined) return Promise.resolve()
+    stop()
+    this.#held.delete(name)
+    return this.#track(this.#layer.unlock(name, this.#opt.owner))
+  }
+
+  #track<T> (promise: Promise<T>): Promise<T> {
+    this.#pending.add(promise)
+    void promise.finally(() => this.#pending.delete(promise)).catch(() => {})
+    return promise
   }
 
   /** The entry's v2 key name and MAC key, from the current secret; undefined when the secret cannot be had. */

@@ -24,7 +24,10 @@ export interface SharedTokenStore {
   get(key: string): Promise<StoredToken | undefined>
   /** Stores the token; it expires from the store after ttlMs. */
   set(key: string, value: StoredToken, ttlMs: number): Promise<void>
-  /** Tries to take the refresh lock for key; true when `owner` now holds it. The lock expires after ttlMs. */
+  /**
+   * Tries to take the refresh lock for key; true when `owner` now holds it. The lock expires
+   * after ttlMs. A lapsed lock (lockLapsed) is taken over, in one atomic step.
+   */
   lock(key: string, owner: string, ttlMs: number): Promise<boolean>
   /** Releases the lock only if `owner` holds it. */
   unlock(key: string, owner: string): Promise<void>
@@ -38,12 +41,33 @@ export interface SharedTokenStore {
   /** Releases connections and timers the store opened. */
   close(): Promise<void>
 
+  // The lease (docs/redis.md): optional. Without `renew`, a lock lasts the holder's whole
+  // retry budget, as before; without `deleteIfHolds`, invalidate() leaves the stored value.
+  /** Sets the lock's expiry to ttlMs from now, only if `owner` still holds it; false when it does not. */
+  renew?(key: string, owner: string, ttlMs: number): Promise<boolean>
+  /** The lock's remaining time in ms, as Redis PTTL: -2 when there is no lock, -1 when it has no expiry. */
+  lockRemaining?(key: string): Promise<number>
+  /** Deletes the stored token only if it still holds this access token. */
+  deleteIfHolds?(key: string, accessToken: string): Promise<void>
+
   // Optional: a fleet-wide hold-off of one entry's token requests (a provider's token quota ran out,
   // docs/providers.md). A store without them still works: each replica then holds off on its own.
   /** Records that no replica should ask for key's token before now + ttlMs; it expires from the store then. */
   holdOff?(key: string, ttlMs: number): Promise<void>
   /** Epoch ms until which key's token requests are held off, or undefined when they are not. */
   heldOffUntil?(key: string): Promise<number | undefined>
+}
+
+/**
+ * A lock with no expiry, or one further off than this (ms), is one no cache of ours wrote (the
+ * longest it writes is an old replica's whole retry budget, 35.5 s by default): it counts as
+ * lapsed, and `lock()` takes it over.
+ */
+export const LOCK_CEILING = 60_000
+
+/** True for a lock that `lock()` may take: none (-2), no expiry (-1), or beyond LOCK_CEILING. */
+export function lockLapsed (remaining: number): boolean {
+  return remaining < 0 || remaining > LOCK_CEILING
 }
 
 /** Latest epoch ms a Date can hold. */

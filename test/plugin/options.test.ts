@@ -93,6 +93,7 @@ t.test('register fails with the option and the fix', async (t) => {
     ['wrong name', { ...ok, name: 'billing-token' }, /option name: must be a JavaScript identifier/],
     ['wrong timeout', { ...ok, timeout: -1 }, /option timeout: must be a positive number/],
     ['wrong maxWait', { ...ok, maxWait: 0 }, /option maxWait: must be a positive number/],
+    ['lockTtl above maxWait / 2', { ...ok, maxWait: 4000, lockTtl: 3000 }, /option lockTtl: must be at most maxWait \/ 2 \(2000 ms with maxWait 4000 ms\): lower lockTtl or raise maxWait/],
     ['maxLifetime past setTimeout', { ...ok, maxLifetime: 3e6 }, /option maxLifetime: must be a positive number ≤ 2147483/],
     ['wrong maxEntries', { ...ok, maxEntries: 0.5 }, /option maxEntries: must be a whole number ≥ 1/],
     ['wrong retry', { ...ok, retry: { minDelay: 'fast' } }, /option retry.minDelay: must be a positive number/],

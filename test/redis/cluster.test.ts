@@ -61,6 +61,9 @@ if (topologyAvailable(t, 'Redis Cluster')) {
       t.same(await b.get(name), value, `${name}: set on one client, read on another`)
       t.equal(await a.lock(name, 'owner-a', 10_000), true)
       t.equal(await b.lock(name, 'owner-b', 10_000), false, 'one owner at a time')
+      t.equal(await a.renew?.(name, 'owner-a', 10_000), true, 'the owner renews its lease (Lua on the slot\'s master)')
+      t.equal(await b.renew?.(name, 'owner-b', 10_000), false, 'another owner does not')
+      t.ok(await b.lockRemaining?.(name) as number > 0, 'the lease\'s remaining time, read on another client')
       const slots = await Promise.all([`${prefix}v2:{${name}}:token`, `${prefix}v2:{${name}}:lock`].map((key) => inspect.cluster('KEYSLOT', key)))
       t.equal(slots[0], slots[1], 'token and lock in one slot')
       await a.unlock(name, 'owner-a')
@@ -81,6 +84,8 @@ if (topologyAvailable(t, 'Redis Cluster')) {
     await a.unlock(name, 'holder')
     t.same(await waiting, value, 'the waiter on another client got the holder\'s token')
     t.ok(Date.now() - started < 2_000, 'promptly')
+    await b.deleteIfHolds?.(name, value.accessToken)
+    t.equal(await a.get(name), undefined, 'deleteIfHolds on another client (Lua on the slot\'s master)')
     for (const key of await keysOf(inspect, prefix)) await inspect.del(key)
   })
 

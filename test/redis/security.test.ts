@@ -4,36 +4,22 @@
 // its lock until it is done (counted at the token server).
 import t, { type Test } from 'tap'
 import { createHash, randomBytes } from 'node:crypto'
-import { redisStore } from '../../plugin/store/redis.js'
-import { TokenCache, type TokenCacheOptions } from '../../plugin/token/cache.js'
-import { startFaultServer, tokenBody, type FaultServer } from '../helpers/fault-server.js'
-import { assertNoSecrets, logCapture, type LogCapture } from '../helpers/log-capture.js'
-import { cleanup, dump, inspector, sleep, uniquePrefix, useRedis } from '../helpers/redis.js'
+import { startFaultServer, tokenBody } from '../helpers/fault-server.js'
+import { assertNoSecrets } from '../helpers/log-capture.js'
+import { dump, inspector, sleep, useRedis } from '../helpers/redis.js'
+import { cacheFleet, type CacheFleet } from './fixtures/caches.js'
 
 const url = await useRedis(t)
 if (url !== undefined) {
   const redis = inspector(t, url)
   const FORGED = 'ATTACKER-CHOSEN-TOKEN'
 
-  /** A replica: its own cache and its own Redis connections, on one prefix. */
-  function replica (t: Test, server: FaultServer, prefix: string, options: Partial<TokenCacheOptions> = {}): { cache: TokenCache, log: LogCapture } {
-    const log = logCapture()
-    const store = redisStore({ url, keyPrefix: prefix })
-    const cache = new TokenCache({ tokenEndpoint: server.tokenEndpoint, clientId: 'sec-client', clientSecret: 'sec-secret-1', logger: log.logger, store, ...options })
-    t.teardown(async () => { await cache.close(); await store.close() })
-    return { cache, log }
-  }
-
-  async function setup (t: Test, ...script: Parameters<typeof startFaultServer>): Promise<{ server: FaultServer, prefix: string }> {
-    const server = await startFaultServer(...script)
-    const prefix = uniquePrefix('security')
-    t.teardown(async () => { await server.close(); await cleanup(redis, prefix) })
-    return { server, prefix }
-  }
+  const setup = (t: Test, ...script: Parameters<typeof startFaultServer>): Promise<CacheFleet> =>
+    cacheFleet(t, redis, url as string, { clientId: 'sec-client', clientSecret: 'sec-secret-1' }, ...script)
 
   t.test('a value planted in Redis without the secret is never served: ignored, a real fetch, a warning without the value', async (t) => {
-    const { server, prefix } = await setup(t)
-    const first = replica(t, server, prefix)
+    const { server, prefix, replica } = await setup(t)
+    const first = replica()
     const real = await first.cache.get({ scopes: ['read:a'] })
     const held = await dump(redis, prefix)
     const tokenKeys = [...held.keys()].filter((key) => key.includes('token'))
@@ -43,7 +29,7 @@ if (url !== undefined) {
     const forged = { accessToken: FORGED, tokenType: 'Bearer', scopes: ['read:a'], usableUntil: now + 3_000_000, expiresAt: now + 3_600_000, refreshAt: now + 3_000_000 }
     for (const value of [forged, { ...forged, mac: randomBytes(32).toString('base64url') }]) {
       await redis.set(tokenKeys[0] as string, JSON.stringify(value), 'PX', 60_000)
-      const other = replica(t, server, prefix)
+      const other = replica()
       const got = await other.cache.get({ scopes: ['read:a'] })
       t.not(got.accessToken, FORGED, 'the planted token is not handed out')
       t.not(got.accessToken, real.accessToken, 'the replica fetched a token of its own')
@@ -56,8 +42,8 @@ if (url !== undefined) {
   })
 
   t.test('the key name is v2 with a hash tag and cannot be computed without the secret', async (t) => {
-    const { server, prefix } = await setup(t)
-    const { cache } = replica(t, server, prefix)
+    const { server, prefix, replica } = await setup(t)
+    const { cache } = replica()
     await cache.get({ scopes: ['read:a'] })
     const keys = [...(await dump(redis, prefix)).keys()].filter((key) => !key.endsWith(':lock'))
     t.equal(keys.length, 1)
@@ -69,10 +55,10 @@ if (url !== undefined) {
   })
 
   t.test('replicas with another client secret never adopt each other\'s tokens', async (t) => {
-    const { server, prefix } = await setup(t)
-    const a = replica(t, server, prefix, { clientSecret: 'sec-secret-1' })
-    const b = replica(t, server, prefix, { clientSecret: () => 'sec-secret-2' })
-    const c = replica(t, server, prefix, { clientSecret: async () => 'sec-secret-1' })
+    const { server, replica } = await setup(t)
+    const a = replica({ clientSecret: 'sec-secret-1' })
+    const b = replica({ clientSecret: () => 'sec-secret-2' })
+    const c = replica({ clientSecret: async () => 'sec-secret-1' })
     const ta = await a.cache.get()
     const tb = await b.cache.get()
     t.not(tb.accessToken, ta.accessToken, 'another secret: a token of its own')
@@ -83,11 +69,11 @@ if (url !== undefined) {
 
   t.test('a holder retrying a slow 503, 503, 200 server keeps the lock: 3 token requests for two replicas, not 4', async (t) => {
     const slow503 = { status: 503, delay: 1700, body: { error: 'temporarily_unavailable' } }
-    const { server, prefix } = await setup(t, slow503, slow503, () => ({ body: tokenBody() }))
+    const { server, replica } = await setup(t, slow503, slow503, () => ({ body: tokenBody() }))
     // Two slow attempts (3.4 s) outlast a lock of timeout + 1 s (3 s).
     const options = { timeout: 2000, retry: { retries: 2, minDelay: 100, maxDelay: 200 } }
-    const a = replica(t, server, prefix, options)
-    const b = replica(t, server, prefix, options)
+    const a = replica(options)
+    const b = replica(options)
     const first = a.cache.get()
     await sleep(150)
     const [ta, tb] = await Promise.all([first, b.cache.get()])

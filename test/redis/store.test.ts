@@ -67,11 +67,54 @@ if (url !== undefined) {
     t.equal(await s.lock('k', 'b', 10_000), true)
   })
 
-  t.test('lockTtl replaces the expiry the cache asks for', async (t) => {
-    const { store: s, prefix } = store(t, { lockTtl: 2_000 })
-    await s.lock('k', 'a', 60_000)
-    const pttl = await redis.pttl(`${prefix}v2:{k}:lock`)
-    t.ok(pttl > 0 && pttl <= 2_000, `lock pttl ${pttl}`)
+  t.test('the lease: renewed only by its owner; lockRemaining is the PTTL', async (t) => {
+    const { store: s, prefix } = store(t)
+    const lockKey = `${prefix}v2:{k}:lock`
+    t.equal(await s.lockRemaining?.('k'), -2, 'no lock')
+    t.equal(await s.lock('k', 'a', 1_000), true)
+    const left = await s.lockRemaining?.('k') as number
+    t.ok(left > 0 && left <= 1_000, `remaining ${left} ms`)
+    t.equal(await s.renew?.('k', 'a', 5_000), true, 'the owner renews')
+    t.ok(await redis.pttl(lockKey) > 1_000, 'to the new ttl')
+    t.equal(await s.renew?.('k', 'b', 60_000), false, 'another owner does not')
+    t.ok(await redis.pttl(lockKey) <= 5_000)
+    t.equal(await redis.get(lockKey), 'a')
+    await s.unlock('k', 'a')
+    t.equal(await s.renew?.('k', 'a', 5_000), false, 'nor does anyone once it is gone')
+    t.equal(await redis.exists(lockKey), 0, 'and renewing does not bring it back')
+  })
+
+  t.test('a lapsed lock (no expiry, or one beyond 60 s) is taken over by lock(); a live one is not', async (t) => {
+    const { store: s, prefix } = store(t)
+    const lockKey = `${prefix}v2:{k}:lock`
+    await redis.set(lockKey, 'planted')
+    t.equal(await s.lockRemaining?.('k'), -1)
+    t.equal(await s.lock('k', 'a', 1_000), true, 'no ttl: lapsed')
+    t.equal(await redis.get(lockKey), 'a')
+    t.ok(await redis.pttl(lockKey) <= 1_000, 'with our ttl')
+    await redis.set(lockKey, 'planted', 'PX', 3_600_000)
+    t.equal(await s.lock('k', 'b', 1_000), true, 'an hour: lapsed')
+    await redis.set(lockKey, 'old-replica', 'PX', 35_500)
+    t.equal(await s.lock('k', 'c', 1_000), false, 'an old replica\'s 35.5 s lock is respected')
+    t.equal(await redis.get(lockKey), 'old-replica')
+  })
+
+  t.test('a waiter on a lock without expiry ends its wait at once (the lock is lapsed)', async (t) => {
+    const { store: s, prefix } = store(t)
+    await redis.set(`${prefix}v2:{k}:lock`, 'planted')
+    const started = Date.now()
+    t.equal(await s.waitFor('k', 10_000), undefined)
+    t.ok(Date.now() - started < 2_500)
+  })
+
+  t.test('deleteIfHolds deletes the stored token only while it holds that access token', async (t) => {
+    const { store: s, prefix } = store(t, { encryptionKey: randomBytes(32) })
+    const first = token()
+    await s.set('k', first, 10_000)
+    await s.deleteIfHolds?.('k', 'at-someone-else')
+    t.same(await s.get('k'), first, 'another token: kept')
+    await s.deleteIfHolds?.('k', first.accessToken)
+    t.equal(await redis.exists(`${prefix}v2:{k}:token`), 0, 'that token: deleted')
   })
 
   t.test('waitFor ends at once on a stored token the caller accepts, though the lock stays (a holder whose unlock was lost)', async (t) => {
@@ -152,12 +195,23 @@ if (url !== undefined) {
     t.ok(took >= 280 && took < 2_000, `gave up after ${took} ms`)
   })
 
-  t.test('waitTimeout replaces the timeout the cache asks for', async (t) => {
-    const { store: s } = store(t, { waitTimeout: 200 })
-    await s.lock('k', 'a', 10_000)
+  t.test('lockTtl and waitTimeout are deprecated: one warning per process, then ignored', async (t) => {
+    const warnings: Error[] = []
+    const onWarning = (warning: Error): void => { warnings.push(warning) }
+    process.on('warning', onWarning)
+    t.teardown(() => { process.off('warning', onWarning) })
+    const { store: s, prefix } = store(t, { lockTtl: 200, waitTimeout: 100 })
+    store(t, { lockTtl: 300 })
+    await s.lock('k', 'a', 5_000)
+    t.ok(await redis.pttl(`${prefix}v2:{k}:lock`) > 1_000, 'the cache\'s ttl, not lockTtl')
     const started = Date.now()
-    t.equal(await s.waitFor('k', 30_000), undefined)
-    t.ok(Date.now() - started < 2_000)
+    t.equal(await s.waitFor('k', 600), undefined)
+    t.ok(Date.now() - started >= 550, 'the cache\'s wait, not waitTimeout')
+    await sleep(10)
+    const ours = warnings.filter((w) => (w as { code?: string }).code === 'FST_APP_TOKEN_REDIS_LOCK_OPTIONS')
+    t.equal(ours.length, 1, 'one warning')
+    t.equal(ours[0]?.name, 'DeprecationWarning')
+    t.match(ours[0]?.message, /lockTtl and waitTimeout are ignored.*plugin/)
   })
 
   t.test('waitFor returns undefined soon after the holder unlocks without a token', async (t) => {
@@ -225,10 +279,8 @@ if (url !== undefined) {
     const client = new Redis(url, { lazyConnect: true })
     t.teardown(() => client.disconnect())
     t.throws(() => redisStore({ url, client }), /exactly one/)
-    for (const name of ['lockTtl', 'waitTimeout', 'commandTimeout'] as const) {
-      for (const bad of [0, -1, Infinity, '500']) {
-        t.throws(() => redisStore({ url, [name]: bad as number }), new RegExp(`${name} must be a positive number`))
-      }
+    for (const bad of [0, -1, Infinity, '500']) {
+      t.throws(() => redisStore({ url, commandTimeout: bad as number }), /commandTimeout must be a positive number/)
     }
   })
 

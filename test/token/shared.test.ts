@@ -173,6 +173,29 @@ t.test('memoryStore: ttl, lock ownership and expiry, waitFor', async (t) => {
   t.equal(await store.waitFor('other', 80).then(() => 'resolved'), 'resolved', 'waitFor ends at its timeout')
 })
 
+t.test('memoryStore: the lease methods, and a lapsed lock taken over', async (t) => {
+  const store = memoryStore()
+  t.teardown(() => store.close())
+  t.equal(await store.lockRemaining?.('k'), -2, 'no lock')
+  t.equal(await store.lock('k', 'a', 200), true)
+  t.equal(await store.renew?.('k', 'b', 5_000), false, 'only the owner renews')
+  t.equal(await store.renew?.('k', 'a', 5_000), true)
+  await sleep(250)
+  t.equal(await store.lock('k', 'b', 200), false, 'renewed past its first ttl')
+  t.ok(await store.lockRemaining?.('k') as number > 4_000)
+  await store.unlock('k', 'a')
+  t.equal(await store.lock('k', 'old', 3_600_000), true)
+  t.equal(await store.lock('k', 'b', 200), true, 'a lock beyond the 60 s ceiling is lapsed: taken over')
+  t.equal(await store.lock('k', 'c', 200), false, 'and is then a lease like any other')
+
+  const value = { accessToken: 'tok-a', tokenType: 'Bearer', scopes: [], usableUntil: Date.now() + 60_000, expiresAt: Date.now() + 61_000, refreshAt: Date.now() + 45_000 }
+  await store.set('k', value, 10_000)
+  await store.deleteIfHolds?.('k', 'tok-b')
+  t.same(await store.get('k'), value, 'another token: kept')
+  await store.deleteIfHolds?.('k', 'tok-a')
+  t.equal(await store.get('k'), undefined, 'that token: deleted')
+})
+
 t.test('no secret and no token in any log', async (t) => {
   for (const log of logs) assertNoSecrets(t, log, [clientSecret, ...issuedTokens])
 })
