@@ -122,23 +122,26 @@ class AuthorizedRequest implements Dispatcher.DispatchHandler {
     const token = this.#token!
     const nonce = headers['dpop-nonce']
     if (typeof nonce === 'string' && isDpopBound(token)) this.#options.nonces.set(this.#origin, nonce)
-    if (statusCode === 401 && this.#replay !== NOT_REPLAYABLE) this.#next = this.#retry(token, headers)
+    if (statusCode === 401) this.#next = this.#retry(token, headers)
     if (this.#next === undefined) this.#handler.onResponseStart?.(this.#controller, statusCode, headers, statusMessage)
   }
 
-  /** The token of the next attempt, or undefined when the 401 goes to the caller. */
+  /** After a 401: the token of the next attempt, or undefined when the 401 goes to the caller. */
   #retry (token: AppToken, headers: IncomingHttpHeaders): Promise<AppToken> | undefined {
     const errors = challengeErrors(headers['www-authenticate'])
+    const replayable = this.#replay !== NOT_REPLAYABLE
     if (isDpopBound(token) && useDpopNonce(errors) && typeof headers['dpop-nonce'] === 'string') {
-      if (this.#nonceRetried) return undefined
+      if (this.#nonceRetried || !replayable) return undefined
       this.#nonceRetried = true
       return Promise.resolve(token) // RFC 9449 §9: the same token, a proof with the nonce
     }
     // RFC 6750 §3.1: a token lacking scope stays lacking it; a fresh one of the same scopes would not help.
     if (this.#tokenRetried || insufficientScope(errors)) return undefined
     this.#tokenRetried = true
+    // Dropped even when the body cannot be sent again: the next request gets a fresh token.
     this.#options.tokens.invalidate(token)
-    this.#options.log.debug({ origin: this.#origin, fingerprint: token.fingerprint }, 'the API answered 401: dropping the token and sending the request once more with a fresh one')
+    if (!replayable) return undefined
+    this.#options.log.debug({ origin: this.#origin, fingerprint: token.fingerprint }, 'the API answered 401: sending the request once more with a fresh token')
     const next = this.#options.tokens.get()
     next.catch(() => {}) // reported when the 401 has been read
     return next
