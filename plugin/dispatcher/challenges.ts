@@ -4,8 +4,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-// One auth-scheme (a token alone) or one auth-param (token = token / quoted-string) at a time.
-const PART = new RegExp(`[\\s,]*(${TOKEN})(?:[ \\t]*=[ \\t]*("(?:[^"\\\\]|\\\\.)*"|${TOKEN}))?`, 'y')
+// One auth-scheme or token68 (a token alone, padded with `=`) or one auth-param (token = token / quoted-string) at a time.
+const PART = new RegExp(`([\\s,]*)(${TOKEN})(?:[ \\t]*=[ \\t]*("(?:[^"\\\\]|\\\\.)*"|${TOKEN})|=*)`, 'y')
 
 /** The `error` auth-param of each challenge, by lower-case scheme. */
 export function challengeErrors (header: IncomingHttpHeaders[string]): Map<string, string | undefined> {
@@ -17,8 +17,10 @@ export function challengeErrors (header: IncomingHttpHeaders[string]): Map<strin
       const at = PART.lastIndex
       const match = PART.exec(value)
       if (match === null) { PART.lastIndex = at + 1; continue } // token68 padding or garbage: skip it
-      const [, name, param] = match as unknown as [string, string, string | undefined]
+      const [, separator, name, param] = match as unknown as [string, string, string, string | undefined]
       if (param === undefined) {
+        // After a scheme, a new challenge follows a comma; a word after a space is its token68.
+        if (scheme !== undefined && !separator.includes(',')) continue
         scheme = name.toLowerCase()
         if (!errors.has(scheme)) errors.set(scheme, undefined)
       } else if (scheme !== undefined && name.toLowerCase() === 'error') {

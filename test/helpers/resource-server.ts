@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { request } from 'undici'
+import { Agent, request } from 'undici'
 
 export interface SeenRequest {
   method: string
@@ -24,8 +24,8 @@ export type ScriptedAnswer =
   | { status: 301 | 302 | 303 | 307 | 308; location: string }
 
 export interface ResourceServerOptions {
-  /** Introspection at oidc-provider with a confidential client; without it, no token is accepted. */
-  introspection?: { endpoint: string; clientId: string; clientSecret: string }
+  /** Introspection at oidc-provider with a confidential client (`ca`: of an https: one); without it, no token is accepted. */
+  introspection?: { endpoint: string; clientId: string; clientSecret: string; ca?: string }
   /** Serve over HTTPS and ask for a client certificate (RFC 8705 §3). */
   https?: { cert: string; key: string; ca: string }
 }
@@ -46,12 +46,14 @@ export async function startResourceServer (options: ResourceServerOptions = {}):
   const scripted: ScriptedAnswer[] = []
   const revoked = new Set<string>()
   const { introspection } = options
+  const dispatcher = introspection?.ca === undefined ? undefined : new Agent({ connect: { ca: introspection.ca } })
   const basic = introspection === undefined ? '' : `Basic ${Buffer.from(`${encodeURIComponent(introspection.clientId)}:${encodeURIComponent(introspection.clientSecret)}`).toString('base64')}`
 
   async function active (token: string): Promise<boolean> {
     if (introspection === undefined || revoked.has(token)) return false
     const res = await request(introspection.endpoint, {
       method: 'POST',
+      ...(dispatcher === undefined ? {} : { dispatcher }),
       headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token }).toString()
     })
@@ -110,9 +112,12 @@ export async function startResourceServer (options: ResourceServerOptions = {}):
     seen,
     script: (...answers) => { scripted.push(...answers) },
     revoke: (accessToken) => { revoked.add(accessToken) },
-    close: () => new Promise<void>((resolve, reject) => {
-      server.closeAllConnections()
-      server.close((err) => (err ? reject(err) : resolve()))
-    })
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
+        server.closeAllConnections()
+        server.close((err) => (err ? reject(err) : resolve()))
+      })
+      await dispatcher?.close()
+    }
   }
 }

@@ -8,6 +8,8 @@ import { interceptors, request, type Dispatcher } from 'undici'
 import appToken, { type AppTokenOptions } from '../../plugin/index.js'
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js'
 import { startResourceServer, type ResourceServer } from '../helpers/resource-server.js'
+import { challengeErrors, insufficientScope, useDpopNonce } from '../../plugin/dispatcher/challenges.js'
+import { makeCertificates } from '../helpers/certificates.js'
 import { assertNoSecrets, logCapture, type LogCapture } from '../helpers/log-capture.js'
 import { ALLOWED, CLIENT_ID, policyDir, SECRET } from './fixtures/helpers.js'
 
@@ -62,6 +64,34 @@ t.test('the token goes to the listed origin only', async (t) => {
   t.equal(oidc.tokenRequests.length, 1)
   t.equal(app.appToken.dispatcher(), dispatcher, 'made once per options, then reused')
   assertNoSecrets(t, log, [SECRET, ...tokens()])
+})
+
+t.test('every header form undici takes; the caller\'s headers are not changed', async (t) => {
+  const { app, api } = await setup(t)
+  const dispatcher = app.appToken.dispatcher()
+  const object = { 'x-form': 'object' }
+  const forms = [object, ['x-form', 'flat'], new Map([['x-form', 'map']]), [['x-form', 'pairs']] as unknown as string[]]
+  for (const headers of forms) {
+    const res = await request(`${api.origin}/v1/calls`, { dispatcher, headers })
+    t.equal(res.statusCode, 200)
+    await res.body.dump()
+  }
+  t.ok(api.seen.every((s) => s.authorization?.startsWith('Bearer ')), 'the token in each form')
+  t.same(object, { 'x-form': 'object' }, 'the caller\'s object is not changed')
+})
+
+t.test('WWW-Authenticate challenges are read per scheme (RFC 9110 §11.6.1)', async (t) => {
+  const read = (header: string | string[]): Array<[string, string | undefined]> => [...challengeErrors(header)]
+  t.strictSame(read('Bearer realm="api", error="insufficient_scope", scope="a b"'), [['bearer', 'insufficient_scope']])
+  t.strictSame(read('DPoP algs="ES256 PS256", error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof", Bearer realm="x"'),
+    [['dpop', 'use_dpop_nonce'], ['bearer', undefined]])
+  t.strictSame(read(['Basic realm="a"', 'Bearer error=invalid_token']), [['basic', undefined], ['bearer', 'invalid_token']], 'several headers; a token value')
+  t.strictSame(read('Negotiate YWJj==, Bearer error="a\\"b"'), [['negotiate', undefined], ['bearer', 'a"b']], 'token68 skipped; a quoted-pair unescaped')
+  t.strictSame(read('Negotiate YWJj, Basic'), [['negotiate', undefined], ['basic', undefined]], 'an unpadded token68 is no scheme')
+  t.ok(insufficientScope(challengeErrors('Bearer error="insufficient_scope"')))
+  t.notOk(insufficientScope(challengeErrors('Bearer error="invalid_token", error_description="insufficient_scope"')))
+  t.ok(useDpopNonce(challengeErrors('DPoP error="use_dpop_nonce"')))
+  t.notOk(useDpopNonce(challengeErrors('Bearer error="use_dpop_nonce"')), 'only the DPoP scheme\'s')
 })
 
 t.test('never across a redirect to another origin', async (t) => {
@@ -211,6 +241,33 @@ t.test('fetch(): bodies kept for the retry, scopes checked as for get()', async 
   await t.rejects(app.appToken.fetch(new globalThis.Request(`${api.origin}/x`) as never), { message: /import \{ Request \} from 'undici'/ })
   await t.rejects(app.appToken.fetch(`${api.origin}/x`, { method: 'POST', body: new globalThis.FormData() as never }), { message: /import \{ FormData \} from 'undici'/ })
   assertNoSecrets(t, log, [SECRET, ...tokens()])
+})
+
+t.test('tls_client_auth: the client certificate on API calls too (RFC 8705 §3)', async (t) => {
+  const certs = await makeCertificates(t)
+  const [tokenPem, apiPem, client] = await Promise.all([
+    certs.signed('token-server', { ip: '127.0.0.1' }), certs.signed('api-server', { ip: '127.0.0.1' }), certs.signed('tls-app')
+  ])
+  const ca = certs.ca.cert
+  const oidc = await startOidcServer({
+    https: { ...tokenPem, ca },
+    clients: [
+      { clientId: 'tls-app', authMethod: 'tls_client_auth', tlsClientAuthSubjectDn: 'CN=tls-app', scopes: ['read:interaction'] },
+      { clientId: INTROSPECTOR.clientId, clientSecret: INTROSPECTOR.clientSecret, scopes: ['introspect'] }
+    ]
+  })
+  t.teardown(() => oidc.close())
+  const api = await startResourceServer({ https: { ...apiPem, ca }, introspection: { endpoint: oidc.introspectionEndpoint, ...INTROSPECTOR, ca } })
+  t.teardown(() => api.close())
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(appToken, {
+    clientId: 'tls-app', authMethod: 'tls_client_auth', tokenEndpoint: oidc.tokenEndpoint, tls: { ...client, ca }, scopes: ['read:interaction'], origins: [api.origin]
+  })
+  const res = await app.appToken.fetch(`${api.origin}/v1/calls`)
+  t.equal(res.status, 200)
+  await res.arrayBuffer()
+  t.equal(api.seen[0]!.clientCertificate, 'tls-app', 'the API saw the client certificate')
 })
 
 t.test('origins: checked at register and by dispatcher()', async (t) => {
