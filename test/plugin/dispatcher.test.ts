@@ -11,7 +11,7 @@ import { startResourceServer, type ResourceServer } from '../helpers/resource-se
 import { challengeErrors, insufficientScope, useDpopNonce } from '../../plugin/dispatcher/challenges.js'
 import { makeCertificates } from '../helpers/certificates.js'
 import { assertNoSecrets, logCapture, type LogCapture } from '../helpers/log-capture.js'
-import { ALLOWED, CLIENT_ID, policyDir, SECRET } from './fixtures/helpers.js'
+import { ALLOWED, CLIENT_ID, deadEndpoint, policyDir, SECRET } from './fixtures/helpers.js'
 
 const INTROSPECTOR = { clientId: 'resource-server', clientSecret: 'rs-secret-0c1f' }
 
@@ -300,6 +300,18 @@ t.test('origins: checked at register and by dispatcher()', async (t) => {
   t.ok(none.appToken.dispatcher({ origins: ['https://api.example.com'] }), 'origins of its own')
   t.throws(() => none.appToken.dispatcher({ origins: ['ftp://api.example.com'] }), { message: /dispatcher\(\): origins: / })
   t.throws(() => none.appToken.dispatcher({ scope: ['x'] } as never), { message: /unknown option scope/ })
+})
+
+t.test('no token to be had: the token error, and the request is not sent', async (t) => {
+  const api = await startResourceServer()
+  t.teardown(() => api.close())
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: await deadEndpoint(), origins: [api.origin], retry: { retries: 0 } })
+  await t.rejects(request(`${api.origin}/v1/calls`, { dispatcher: app.appToken.dispatcher() }), { code: 'FST_APP_TOKEN_NETWORK' })
+  const failed = await app.appToken.fetch(`${api.origin}/v1/calls`).catch((err: Error) => err)
+  t.match(failed, { name: 'TypeError', message: 'fetch failed', cause: { code: 'FST_APP_TOKEN_NETWORK' } }, 'fetch: the token error as the cause')
+  t.equal(api.seen.length, 0)
 })
 
 t.test('app.close() closes the agent', async (t) => {
