@@ -1,15 +1,15 @@
 // Requests per second through app.appToken.dispatcher() (Bearer) vs plain undici with the
 // same Authorization header set by hand, to the same keep-alive server in its own process.
 // Alternating rounds of a fixed time each; prints every round and the median ratio (target ≥ 0.9).
-// DPoP (the proof signed per request) is measured here once the `dpop` option lands: add a
-// third variant `dpop` registering with `dpop: true` and print its cost per request.
+// With the `dpop` option in the build, a third registration with `dpop: true` measures the
+// proof signed per request, printed as its cost in µs per request.
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import { Agent, request, type Dispatcher } from 'undici'
-import appToken from '../plugin/index.js'
+import appToken, { type AppTokenOptions } from '../plugin/index.js'
 import { benchTokenServer } from './token-server.js'
 
 if (process.argv[2] === 'server') {
@@ -33,13 +33,21 @@ if (process.argv[2] === 'server') {
   await app.ready()
   const token = await app.appToken.get()
   const plain = new Agent()
-  const variants: Record<'plain' | 'dispatcher', { dispatcher: Dispatcher; headers: Record<string, string> }> = {
+  const variants: Partial<Record<'plain' | 'dispatcher' | 'dpop', { dispatcher: Dispatcher; headers: Record<string, string> }>> = {
     plain: { dispatcher: plain, headers: { authorization: token.authorization } },
     dispatcher: { dispatcher: app.appToken.dispatcher(), headers: {} }
   }
+  const bound = Fastify()
+  try {
+    await bound.register(appToken, { clientId: 'bench-app', clientSecret: 'bench-secret', tokenEndpoint: tokens.url, scopes: ['read:interaction'], origins: [origin], dpop: true } as AppTokenOptions)
+    variants.dpop = { dispatcher: bound.appToken.dispatcher(), headers: {} }
+  } catch (err) {
+    if (!/unknown option/.test((err as Error).message)) throw err
+    console.log('DPoP: the dpop option is not in this build; Bearer only')
+  }
 
   async function run (variant: keyof typeof variants, ms: number): Promise<number> {
-    const { dispatcher, headers } = variants[variant]
+    const { dispatcher, headers } = variants[variant]!
     const until = performance.now() + ms
     let done = 0
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
@@ -60,24 +68,29 @@ if (process.argv[2] === 'server') {
   }
 
   try {
-    await run('plain', 500)
-    await run('dispatcher', 500) // warm-up: JIT, keep-alive sockets
+    const names = Object.keys(variants) as Array<keyof typeof variants>
+    for (const v of names) await run(v, 500) // warm-up: JIT, keep-alive sockets
     console.log(`${ROUNDS} rounds × ${DURATION} ms, ${CONCURRENCY} concurrent requests; req/s`)
-    console.log('round    plain  dispatcher  ratio')
+    console.log(`round${names.map((v) => v.padStart(12)).join('')}  ratio`)
     const ratios: number[] = []
+    const proofCosts: number[] = []
     for (let i = 0; i < ROUNDS; i++) {
-      // Alternate which goes first so drift on a noisy machine falls on both sides.
-      const order = i % 2 === 0 ? (['plain', 'dispatcher'] as const) : (['dispatcher', 'plain'] as const)
-      const rps = { plain: 0, dispatcher: 0 }
+      // Rotate which goes first so drift on a noisy machine falls on every side.
+      const order = names.map((_, k) => names[(k + i) % names.length]!)
+      const rps: Partial<Record<keyof typeof variants, number>> = {}
       for (const v of order) rps[v] = await run(v, DURATION)
-      const ratio = rps.dispatcher / rps.plain
+      const ratio = rps.dispatcher! / rps.plain!
       ratios.push(ratio)
-      console.log(`${String(i + 1).padStart(5)}  ${rps.plain.toFixed(0).padStart(7)}  ${rps.dispatcher.toFixed(0).padStart(10)}  ${ratio.toFixed(3)}`)
+      // The client is one thread: 1/rps is its time per request; the difference is the proof's.
+      if (rps.dpop !== undefined) proofCosts.push((1 / rps.dpop - 1 / rps.dispatcher!) * 1e6)
+      console.log(`${String(i + 1).padStart(5)}${names.map((v) => rps[v]!.toFixed(0).padStart(12)).join('')}  ${ratio.toFixed(3)}`)
     }
     const m = median(ratios)
     console.log(`median ratio dispatcher/plain (Bearer): ${m.toFixed(3)} (target ≥ 0.9: ${m >= 0.9 ? 'met' : 'MISSED'}); ` +
       `spread ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}; ${tokens.requests.length} token request(s)`)
+    if (proofCosts.length > 0) console.log(`DPoP: median ${median(proofCosts).toFixed(0)} µs of client time more per request than Bearer (the proof signed per request)`)
   } finally {
+    await bound.close()
     await app.close()
     await plain.close()
     await tokens.close()
