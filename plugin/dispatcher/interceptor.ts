@@ -72,15 +72,15 @@ class AuthorizedRequest implements Dispatcher.DispatchHandler {
   #next: Promise<AppToken> | undefined
 
   constructor (dispatch: Dispatcher.Dispatch, opts: Dispatcher.DispatchOptions, origin: string, headers: BaseHeaders, handler: Dispatcher.DispatchHandler, options: TokenInterceptorOptions) {
-    const { [kReplayBody]: replay, ...rest } = opts as Dispatcher.DispatchOptions & { [kReplayBody]?: Body }
+    const replay = (opts as { [kReplayBody]?: Body })[kReplayBody]
     this.#dispatch = dispatch
-    this.#opts = rest
+    this.#opts = opts
     this.#origin = origin
     this.#headers = headers
     this.#handler = handler
     this.#options = options
     // fetch's body is a one-shot stream; its source comes along when it can be sent again.
-    this.#replay = rest.body == null ? rest.body : replay !== undefined ? replay : replayable(rest.body)
+    this.#replay = opts.body == null ? opts.body : replay !== undefined ? replay : replayable(opts.body)
   }
 
   attempt (token: AppToken): void {
@@ -101,7 +101,7 @@ class AuthorizedRequest implements Dispatcher.DispatchHandler {
     const retry = this.#started
     const body = retry ? this.#replay as Body : this.#opts.body
     try {
-      this.#dispatch({ ...this.#opts, body, headers: withHeaders(this.#headers, added) }, this)
+      this.#dispatch({ ...this.#opts, body, headers: withHeaders(this.#headers, added), [kReplayBody]: undefined } as Dispatcher.DispatchOptions, this)
     } catch (err) {
       this.fail(err as Error)
     }
