@@ -3,7 +3,6 @@
 // resource. Every failure names the option and the fix.
 import { Type, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { loadPolicySet, PolicyLoadError } from '../service/policy/index.js'
 import { AUTH_METHODS, credentialKind, DEFAULT_AUTH_METHOD } from '../service/policy/rules/auth-method.js'
 import { PROVIDER_NAMES } from '../service/policy/provider-schema.js'
 import type { AppPolicy, AuthMethod, EnvironmentPolicy, PolicySet, ProviderName } from '../service/policy/types.js'
@@ -172,6 +171,8 @@ function checkEndpoint (url: string, option: string): void {
 
 async function loadPolicy (policy: string | PolicySet): Promise<PolicySet> {
   if (typeof policy !== 'string') return policy
+  // The loader (and the YAML parser) is loaded only for a policies folder.
+  const { loadPolicySet, PolicyLoadError } = await import('../service/policy/loader.js')
   try {
     return await loadPolicySet(policy)
   } catch (err) {

@@ -1,6 +1,6 @@
 // Which token a route needs, decided once per route (docs/plugin.md): its
 // config.<name> against `global`, the default scopes and the policy.
-import { check, checkGeneric } from '../service/policy/index.js'
+import { check, checkGeneric } from '../service/policy/check.js'
 import { providerViolations } from '../service/policy/provider-check.js'
 import { profileOf } from '../service/policy/providers/index.js'
 import type { Violation } from '../service/policy/types.js'

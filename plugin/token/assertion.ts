@@ -1,8 +1,8 @@
 // private_key_jwt (RFC 7523 §2.2, OpenID Connect Core §9): a short-lived JWT signed with the
 // client's private key stands in for the secret. Keys are parsed once per key material.
 import { createHash, createPrivateKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto'
-import { SignJWT } from 'jose'
 import { InvalidOptionError, SecretUnavailableError } from './errors.js'
+import { loadJose } from './jose.js'
 
 /** RFC 7523 §2.2: the value of `client_assertion_type`. */
 export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
@@ -62,6 +62,7 @@ export class AssertionSigner {
   async sign (material: unknown): Promise<string> {
     const { key, alg, kid } = this.#parse(material)
     const { clientId, audience } = this.#settings
+    const { SignJWT } = await loadJose()
     const now = Math.floor(Date.now() / 1000)
     return await new SignJWT({})
       .setProtectedHeader({ alg, ...(kid !== undefined ? { kid } : {}), ...this.#header })

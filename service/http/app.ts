@@ -1,7 +1,5 @@
 // The preflight HTTP API as a Fastify app factory (docs/preflight-api.md), for `scope-policy serve`
 // and for embedding in another process.
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, {
   type FastifyBaseLogger,
@@ -15,6 +13,7 @@ import { AccessLog, redactPaths } from './access-log.js'
 import { requireApiKey } from './api-key.js'
 import { handleError } from './error-handler.js'
 import { PreflightMetrics } from './metrics.js'
+import { servicePeers } from './peers.js'
 import { PolicyStore } from './policy-store.js'
 import { appsRoute } from './routes/apps.js'
 import { catalogueRoutes } from './routes/catalogue.js'
@@ -65,7 +64,12 @@ function loggerOptions (logger: PreflightAppOptions['logger']): FastifyServerOpt
   return { ...own, redact: { paths: [...redactPaths, ...ownPaths], censor: '[redacted]' } }
 }
 
+/**
+ * The preflight API as a Fastify app (not yet listening). Throws `FST_APP_TOKEN_MISSING_PEER`,
+ * naming the command that installs them, when the service's optional peers are not installed.
+ */
 export function buildPreflightApp (options: PreflightAppOptions): PreflightApp {
+  const { swagger, swaggerUi } = servicePeers()
   const apiKeys = options.apiKeys ?? []
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: loggerOptions(options.logger) }),

@@ -1,9 +1,9 @@
 // The service's environment (docs/preflight-api.md), validated by @fastify/env against a TypeBox
 // schema before the app is built: the logger level and the keys are needed to build it.
-import fastifyEnv from '@fastify/env'
 import { Type, type Static } from '@sinclair/typebox'
 import Fastify from 'fastify'
 import { apiKeyProblem, parseApiKeys } from './api-key.js'
+import { servicePeers } from './peers.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 type LogLevel = (typeof LOG_LEVELS)[number]
@@ -68,6 +68,7 @@ function toConfigError (err: unknown, env: NodeJS.ProcessEnv): Error {
 }
 
 export async function readServeConfig (env: NodeJS.ProcessEnv = process.env): Promise<ServeConfig> {
+  const { fastifyEnv } = servicePeers()
   const probe = Fastify({ logger: false })
   try {
     // env-schema sets additionalProperties on the schema it is given: give it a copy.

@@ -1,7 +1,8 @@
 // The preflight service's Prometheus series (docs/metrics.md). Each app instance has its own
 // Registry, so two apps in one process never share or clash, and nothing lands on
 // prom-client's global registry (no default process metrics either).
-import { Counter, Gauge, Registry } from 'prom-client'
+import type { Counter, Gauge, Registry } from 'prom-client'
+import { servicePeers } from './peers.js'
 import type { CheckResult, PolicySet } from '../policy/types.js'
 import type { ReloadOutcome } from './policy-store.js'
 import { violationCodes } from './schemas.js'
@@ -12,7 +13,7 @@ export const UNKNOWN_CLIENT = '(unknown)'
 type DecisionLabels = { outcome: string; code: string; client_id?: string }
 
 export class PreflightMetrics {
-  readonly registry = new Registry()
+  readonly registry: Registry
   readonly #clientLabels: boolean
   // Decisions are counted in a plain Map and handed to prom-client at scrape time: the
   // preflight route pays one Map update, not prom-client's label checks and hashing.
@@ -23,6 +24,8 @@ export class PreflightMetrics {
 
   /** `clientLabels` adds a client_id label to the decisions (METRICS_CLIENT_LABELS). */
   constructor ({ clientLabels = false }: { clientLabels?: boolean } = {}) {
+    const { Counter, Gauge, Registry } = servicePeers().promClient
+    this.registry = new Registry()
     this.#clientLabels = clientLabels
     const registers = [this.registry]
     const decisions = this.#decisions

@@ -1,7 +1,10 @@
 // Each public entry point, imported by its package name in a fresh node process
 // against dist/ (as an installed package is), loads only what it needs: the token
-// core works without Fastify and without the policy-file parser, and the policy
-// engine without the HTTP app. How loads are seen: test/helpers/import-probe.mjs.
+// core works without Fastify and without the policy-file parser, the plugin without
+// the parser (until a policy folder is given) and jose (until a JWT is signed), the
+// policy engine without the HTTP app, and the service without its optional peers
+// (loaded when an app is built: docs/install.md). How loads are seen:
+// test/helpers/import-probe.mjs.
 // `npm test` builds first (pretest).
 import t from 'tap'
 import { execFile } from 'node:child_process'
@@ -36,21 +39,24 @@ interface Entry {
   never: string[]
 }
 
+/** The service's optional peers: loaded by buildPreflightApp() and serve(), never by an import. */
+const servicePeers = ['@fastify/env', '@fastify/swagger', '@fastify/swagger-ui', 'escape-html', 'prom-client']
+
 const entries: Entry[] = [
   {
     subpath: './token',
     names: ['TokenCache', 'fetchToken', 'memoryStore', 'AppToken', 'tokenFingerprint', 'AppTokenError', 'OAuthError', 'TimeoutError', 'InvalidOptionError', 'ScopeNarrowedError', 'tokenMetrics'],
     // @opentelemetry/api: only when tokenMetrics() is called.
-    never: ['fastify', 'yaml', '@fastify/swagger', '@opentelemetry/api']
+    never: ['fastify', 'yaml', 'jose', '@opentelemetry/api', ...servicePeers]
   },
   {
     subpath: './policy',
     names: ['loadPolicyDir', 'loadPolicyFiles', 'loadPolicySet', 'PolicyLoadError', 'check', 'checkGeneric', 'normaliseScopes', 'PolicyFileSchema', 'policyJsonSchema', 'formatFinding'],
-    never: ['fastify', '@fastify/swagger', 'undici']
+    never: ['fastify', 'undici', 'jose', ...servicePeers]
   },
   { subpath: './redis', names: ['redisStore'], never: ['fastify'] },
-  { subpath: '.', names: ['default', 'appToken', 'TokenCache', 'fetchToken', 'memoryStore', 'ScopePolicyError', 'tokenMetrics'], never: ['@opentelemetry/api'] },
-  { subpath: './service', names: ['buildPreflightApp', 'serve', 'check', 'loadPolicyDir', 'diffPolicySets'], never: [] }
+  { subpath: '.', names: ['default', 'appToken', 'TokenCache', 'fetchToken', 'memoryStore', 'ScopePolicyError', 'tokenMetrics'], never: ['fastify', 'yaml', 'jose', '@opentelemetry/api', ...servicePeers] },
+  { subpath: './service', names: ['buildPreflightApp', 'serve', 'check', 'loadPolicyDir', 'diffPolicySets'], never: ['jose', ...servicePeers] }
 ]
 
 t.test('package.json exports exactly these entries, each built with its types', async (t) => {
@@ -73,9 +79,9 @@ for (const { subpath, names, never } of entries) {
 }
 
 // The control that makes the "does not load" checks mean something: the probe
-// sees a package imported by ES modules (fastify, @fastify/swagger) and one only
-// require()d inside a CommonJS package (fastify's avvio).
-t.test('the probe sees what the preflight app loads', async (t) => {
+// sees a package imported by ES modules (fastify, yaml) and one only require()d
+// inside a CommonJS package (fastify's avvio), as the service's peers are.
+t.test('the probe sees what the preflight service loads', async (t) => {
   const { packages } = await load(`${pkg.name}/service`)
-  for (const name of ['fastify', '@fastify/swagger', 'avvio', 'yaml']) t.ok(packages.includes(name), `sees ${name}`)
+  for (const name of ['fastify', 'avvio', 'yaml']) t.ok(packages.includes(name), `sees ${name}`)
 })

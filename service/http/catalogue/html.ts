@@ -1,6 +1,6 @@
 // An HTML template tag that escapes every interpolated value unless it is itself a
 // fragment built by the tag, so no value reaches the page unescaped by accident.
-import escapeHtml from 'escape-html'
+import { servicePeers } from '../peers.js'
 
 export class Html {
   constructor (readonly text: string) {}
@@ -15,7 +15,7 @@ function render (value: Value): string {
   if (value === null || value === undefined || value === false) return ''
   if (value instanceof Html) return value.text
   if (Array.isArray(value)) return value.map(render).join('')
-  return escapeHtml(String(value))
+  return servicePeers().escapeHtml(String(value))
 }
 
 export function html (strings: TemplateStringsArray, ...values: Value[]): Html {
