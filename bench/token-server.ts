@@ -27,7 +27,8 @@ export async function benchTokenServer (lifetime: number, delay = 0, hang: (req:
       expiry.set(accessToken, (Math.floor(Date.now() / 1000) + lifetime) * 1000)
       setTimeout(() => {
         res.setHeader('content-type', 'application/json')
-        res.end(JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: lifetime }))
+        // RFC 9449 §5: a request with a DPoP proof gets a DPoP-bound token (the proof is not checked here).
+        res.end(JSON.stringify({ access_token: accessToken, token_type: req.headers.dpop === undefined ? 'Bearer' : 'DPoP', expires_in: lifetime }))
       }, delay)
     })
   })

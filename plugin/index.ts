@@ -13,6 +13,9 @@ import { PLUGIN, requestTokenHook } from './request-hook.js'
 import { RouteScopesError, describeViolations, type RouteViolation } from './errors.js'
 import { InvalidOptionError } from './token/errors.js'
 import { profileOf } from '../service/policy/providers/index.js'
+import { tlsConnectOptions } from './token/client-auth.js'
+import { credentialKind, DEFAULT_AUTH_METHOD } from '../service/policy/rules/auth-method.js'
+import { apiCalls } from './dispatcher/index.js'
 import type { AppTokenDecorator } from './types.js'
 
 async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Promise<void> {
@@ -50,14 +53,29 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
       ? settings.passThrough.onInvalidClient
       : () => { secret.onInvalidClient(); settings.passThrough.onInvalidClient?.() }
   }))
+  // Checked requests of get() and the dispatchers: a refused one rejects with ScopePolicyError (nothing sent).
+  const requests = tokenRequests({ scopes: settings.scopes, resource: settings.resource, audience: settings.audience }, decide)
+  const tls = settings.passThrough.tls
+  const apis = apiCalls({
+    origins: settings.origins,
+    resolve: (opts) => {
+      const resolved = requests.resolve(opts)
+      if ('violations' in resolved) throw refusal(resolved)
+      return resolved
+    },
+    cache,
+    // RFC 8705 §3: a certificate-bound token is only accepted over a connection with the certificate.
+    clientCertificate: tls !== undefined && credentialKind(settings.authMethod ?? DEFAULT_AUTH_METHOD) === 'tls' ? tlsConnectOptions({ kind: 'tls', tls }) : undefined,
+    log
+  })
   fastify.addHook('onClose', async () => {
+    // First: a request in flight may still need a token.
+    await apis.close()
     await cache.close()
     // The store's own connections would keep the process alive (it never closes a client it was given).
     await settings.passThrough.store?.close()
   })
 
-  // get() arguments → checked requests, memoised: a refused one rejects with ScopePolicyError (nothing sent).
-  const requests = tokenRequests({ scopes: settings.scopes, resource: settings.resource, audience: settings.audience }, decide)
   const byDefault = requests.resolve(undefined)
   const defaultRequest = 'violations' in byDefault ? undefined : byDefault
   const api: AppTokenDecorator = {
@@ -72,7 +90,9 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
       const resolved = requests.resolve(opts)
       if (!('violations' in resolved)) cache.invalidate(resolved)
     },
-    stats: () => cache.stats()
+    stats: () => cache.stats(),
+    dispatcher: apis.dispatcher,
+    fetch: apis.fetch
   }
   fastify.decorate(name, api)
   fastify.decorateRequest(name, null)
@@ -122,6 +142,6 @@ export default plugin
 export { plugin as appToken }
 
 export type { AppTokenOptions } from './options.js'
-export type { AppTokenDecorator, AppTokenRequestOptions, AppTokenRouteConfig } from './types.js'
+export type { AppTokenDecorator, AppTokenDispatcherOptions, AppTokenRequestOptions, AppTokenRouteConfig } from './types.js'
 export { ScopePolicyError, RouteScopesError, type RouteViolation } from './errors.js'
 export * from './token-core.js'

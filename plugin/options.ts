@@ -15,6 +15,7 @@ import { checkResource } from './token/scopes.js'
 import { mountedFile, readSecretFile, type AppTokenEnv } from './env.js'
 import type { Scopes } from './route-scopes.js'
 import { pluginDpop } from './dpop-option.js'
+import { parseOrigins } from './dispatcher/origins.js'
 
 /** Token-core options the plugin passes through as they are, checked by the core (see TokenCacheOptions). */
 type CoreOptions = CacheTuning & Pick<TokenCacheOptions, 'privateKey' | 'kid' | 'alg' | 'certificate' | 'assertionAudience' | 'tls' | 'dpop'>
@@ -45,6 +46,8 @@ export interface AppTokenOptions extends CoreOptions {
   resources?: string[]
   /** Without a policy: further audiences a route or get() may ask for. */
   audiences?: string[]
+  /** API origins (`https://host[:port]`; `http:` on loopback only) that app.appToken.dispatcher() and fetch() send the token to. */
+  origins?: string[]
   /** Name of both decorators (request.<name>, app.<name>) and of the route config key. */
   name?: string
   /** Hook that resolves request tokens. */
@@ -72,6 +75,8 @@ export interface ResolvedOptions {
   /** What a route or get() may ask for besides `resource` / `audience` (without a policy). */
   resources: readonly string[]
   audiences: readonly string[]
+  /** The API origins that get the token, normalised; undefined when not given. */
+  origins: readonly string[] | undefined
   /** The policy entry's `roles:` (Entra): expected in the token's `roles` claim. */
   roles: readonly string[]
   tokenEndpoint: string
@@ -102,6 +107,7 @@ const OptionsSchema = Type.Object({
   audience: Type.Optional(Type.String({ minLength: 1, description: 'a non-empty string, e.g. the API identifier (or env APP_TOKEN_AUDIENCE)' })),
   resources: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'an array of absolute URIs (RFC 8707 resource indicators)' })),
   audiences: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'an array of non-empty strings' })),
+  origins: Type.Optional(Type.Array(Type.String(), { description: 'an array of origins, e.g. [\'https://api.example.com\']' })),
   name: Type.Optional(Type.String({ pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$', description: 'a JavaScript identifier, e.g. "billingToken"' })),
   hook: Type.Optional(Type.Union([Type.Literal('onRequest'), Type.Literal('preHandler')], { description: "'onRequest' or 'preHandler'" })),
   global: Type.Optional(Type.Boolean({ description: 'true or false' })),
@@ -268,6 +274,7 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     provider: policy?.app.provider ?? provider ?? 'generic',
     resources: policy?.entry.resources ?? opts.resources ?? [],
     audiences: policy?.entry.audiences ?? opts.audiences ?? [],
+    origins: opts.origins === undefined ? undefined : parseOrigins(opts.origins, 'option origins'),
     roles: [...policy?.entry.roles?.keys() ?? []],
     tokenEndpoint,
     authMethod,

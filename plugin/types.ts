@@ -1,5 +1,6 @@
 // TypeScript declaration merging for the default name `appToken`. A second
 // registration under another name declares its own (see docs/plugin.md, "Two upstream APIs").
+import type { Dispatcher, RequestInfo, RequestInit, Response } from 'undici'
 import type { AppToken } from './token/app-token.js'
 import type { TokenStats } from './token/index.js'
 
@@ -10,6 +11,12 @@ export interface AppTokenRequestOptions {
   resource?: string
   /** The `audience` form parameter; default: the option `audience` or the policy entry's. Another must be allowed (`audiences`). */
   audience?: string
+}
+
+/** `app.appToken.dispatcher(options)`: the token request's options and the origins that get the token. */
+export interface AppTokenDispatcherOptions extends AppTokenRequestOptions {
+  /** `https://host[:port]` (`http:` only on loopback); default: the plugin's `origins`. */
+  origins?: string[]
 }
 
 /** `app.appToken`: tokens for background jobs, upstream 401s and health checks. */
@@ -27,6 +34,19 @@ export interface AppTokenDecorator {
   invalidate (options?: AppTokenRequestOptions & { token?: AppToken }): void
   /** Fetches, failures, waits, last error and the cached entries (no token in it). */
   stats (): TokenStats
+  /**
+   * An undici Dispatcher that puts the token on requests to `origins` (never to another
+   * origin, nor across a redirect to one) and, after a 401, sends the request once more
+   * with a fresh token (docs/plugin.md, "Calling the API"). One per options, made once;
+   * app.close() closes it. Throws ScopePolicyError for scopes the policy refuses.
+   */
+  dispatcher (options?: AppTokenDispatcherOptions): Dispatcher
+  /**
+   * undici's fetch through dispatcher(options) with the plugin's origins. A string, Buffer or
+   * URLSearchParams body is sent again on the retry; a stream body is not (the 401 is returned).
+   * A Request or FormData must come from undici, not Node's globals.
+   */
+  fetch (input: RequestInfo, init?: RequestInit, options?: AppTokenRequestOptions): Promise<Response>
 }
 
 /** `config: { appToken: ... }` of a route. */
