@@ -76,6 +76,9 @@ export function buildPreflightApp (options: PreflightAppOptions): PreflightApp {
     routerOptions: { maxParamLength: LIMITS.clientIdLength * 3 },
     // A client trickling its request cannot hold a connection open for ever.
     requestTimeout: 30_000,
+    // The first policy load runs in a worker thread, whose start may take seconds on a busy
+    // machine; the load itself is bounded (10 s from the worker being up).
+    pluginTimeout: 60_000,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // No coercion (`"scopes": 42` is malformed, not "42") and unknown fields are errors.
@@ -84,7 +87,7 @@ export function buildPreflightApp (options: PreflightAppOptions): PreflightApp {
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   const metrics = new PreflightMetrics({ clientLabels: options.metricsClientLabels ?? false })
-  const store = new PolicyStore(options.policyDir, app.log, (outcome, current) => metrics.countLoad(outcome, current))
+  const store = new PolicyStore(options.policyDir, app.log, { onLoad: (outcome, current) => metrics.countLoad(outcome, current) })
   app.decorate('preflightPolicies', store)
   app.addHook('onClose', async () => store.close())
 
