@@ -23,6 +23,7 @@ import { healthRoutes } from './routes/health.js'
 import { metricsRoute } from './routes/metrics.js'
 import { preflightRoute } from './routes/preflight.js'
 import { LIMITS } from './schemas.js'
+import { securityHeaders } from './security-headers.js'
 import { formatValidationErrors } from './validation-message.js'
 
 export interface PreflightAppOptions {
@@ -101,6 +102,8 @@ export function buildPreflightApp (options: PreflightAppOptions): PreflightApp {
     if (closing) reply.header('connection', 'close')
     return payload
   })
+
+  securityHeaders(app)
 
   // Only JSON is accepted: any other content type is a 415.
   app.removeContentTypeParser('text/plain')

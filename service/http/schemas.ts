@@ -119,7 +119,7 @@ export const ClientPolicy = Type.Object(
     scopes: Type.Array(Type.Object({ name: Type.String(), reason: Type.String() }), {
       description: 'the whitelist; an empty list means the app may request no scope',
     }),
-    source: Type.String({ description: 'file:line of the whitelist, where a change is made' }),
+    source: Type.String({ description: 'file:line of the whitelist, where a change is made (relative to the policy folder)' }),
   },
   { description: 'What the policy lets this clientId request' }
 )
@@ -144,7 +144,7 @@ export const NotReady = Type.Object(
 const CatalogueScopeSchema = Type.Object({
   name: Type.String(),
   reason: Type.String(),
-  source: Type.String({ description: 'file:line of the scope' }),
+  source: Type.String({ description: 'file:line of the scope (relative to the policy folder)' }),
 })
 
 const CatalogueEnvironmentSchema = Type.Object({
@@ -153,7 +153,7 @@ const CatalogueEnvironmentSchema = Type.Object({
   tokenEndpoint: Type.String({ description: 'origin and path only: a query string may carry secrets' }),
   authMethod: stringEnum<AuthMethod>(AUTH_METHODS),
   resource: Type.Optional(Type.String({ description: 'without its query string' })),
-  source: Type.String({ description: 'file:line of the whitelist' }),
+  source: Type.String({ description: 'file:line of the whitelist (relative to the policy folder)' }),
   scopes: Type.Array(CatalogueScopeSchema),
 })
 

@@ -1,12 +1,11 @@
 // What the catalogue shows of a policy set (docs/preflight-api.md): one shape for the
 // server-rendered page and for GET /v1/apps, so both show the same facts.
-import { join } from 'node:path'
 import type { AuthMethod, PolicySet, SourceLocation } from '../../policy/types.js'
 
 export interface CatalogueScope {
   name: string
   reason: string
-  /** `file:line` of the scope in its policy file. */
+  /** `file:line` of the scope, the file relative to the policy folder. */
   source: string
 }
 
@@ -17,7 +16,7 @@ export interface CatalogueEnvironment {
   tokenEndpoint: string
   authMethod: AuthMethod
   resource?: string
-  /** `file:line` of the whitelist. */
+  /** `file:line` of the whitelist, relative to the policy folder. */
   source: string
   scopes: CatalogueScope[]
 }
@@ -27,6 +26,7 @@ export interface CatalogueApp {
   owner: string
   provider: string
   description?: string
+  /** The policy file, relative to the policy folder: the server's own paths are not shown. */
   file: string
   environments: CatalogueEnvironment[]
 }
@@ -40,11 +40,11 @@ export function withoutQuery (value: string): string {
   return value.split(/[?#]/, 1)[0] ?? ''
 }
 
-const sourceIn = (dir: string) => (at: SourceLocation) => `${join(dir, at.file)}:${at.line}`
+/** `file:line`, the file relative to the policy folder. */
+export const sourceOf = (at: SourceLocation): string => `${at.file}:${at.line}`
 
 /** Every app of the set, by name, with its environments in file order. */
 export function catalogueOf (policies: PolicySet): CatalogueApp[] {
-  const source = sourceIn(policies.dir)
   return [...policies.apps.values()]
     .sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0))
     .map((policy) => ({
@@ -53,15 +53,15 @@ export function catalogueOf (policies: PolicySet): CatalogueApp[] {
       // Files may predate the field: generic is the only rule profile so far.
       provider: policy.provider ?? 'generic',
       ...(policy.description === undefined ? {} : { description: policy.description }),
-      file: join(policies.dir, policy.file),
+      file: policy.file,
       environments: [...policy.environments.values()].map((env) => ({
         name: env.name,
         clientId: env.clientId,
         tokenEndpoint: withoutQuery(env.tokenEndpoint),
         authMethod: env.authMethod,
         ...(env.resource === undefined ? {} : { resource: withoutQuery(env.resource) }),
-        source: source(env.scopesAt),
-        scopes: [...env.scopes.values()].map((s) => ({ name: s.name, reason: s.reason, source: source(s.at) })),
+        source: sourceOf(env.scopesAt),
+        scopes: [...env.scopes.values()].map((s) => ({ name: s.name, reason: s.reason, source: sourceOf(s.at) })),
       })),
     }))
 }
