@@ -61,7 +61,7 @@ if (topologyAvailable(t, 'Redis Cluster')) {
       t.same(await b.get(name), value, `${name}: set on one client, read on another`)
       t.equal(await a.lock(name, 'owner-a', 10_000), true)
       t.equal(await b.lock(name, 'owner-b', 10_000), false, 'one owner at a time')
-      const slots = await Promise.all([`${prefix}v2:{${name}}:token`, `${prefix}v2:{${name}}:lock`].map((key) => inspect.cluster('KEYSLOT', key)))
+      const slots = await Promise.all([`${prefix}v3:{${name}}:token`, `${prefix}v3:{${name}}:lock`].map((key) => inspect.cluster('KEYSLOT', key)))
       t.equal(slots[0], slots[1], 'token and lock in one slot')
       await a.unlock(name, 'owner-a')
       t.equal(await b.lock(name, 'owner-b', 10_000), true, 'released by its owner (Lua on the slot\'s master)')
