@@ -108,10 +108,10 @@ export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
   const ownsClient = options.client === undefined
   const client = options.client ?? createClient(options.url as string)
   const channel = `${prefix}stored`
-  // Key format v2: the `{…}` hash tag puts an entry's token and lock in one Redis Cluster slot.
-  const tokenKey = (key: string): string => `${prefix}v2:{${key}}:token`
-  const lockKey = (key: string): string => `${prefix}v2:{${key}}:lock`
-  const holdOffKey = (key: string): string => `${prefix}v2:{${key}}:holdoff`
+  // Key format v3 (docs/redis.md): the `{…}` hash tag puts an entry's token and lock in one Redis Cluster slot.
+  const tokenKey = (key: string): string => `${prefix}v3:{${key}}:token`
+  const lockKey = (key: string): string => `${prefix}v3:{${key}}:lock`
+  const holdOffKey = (key: string): string => `${prefix}v3:{${key}}:holdoff`
 
   /** In-process waiters per cache key, woken by the pub/sub message for it. */
   const waiters = new Map<string, Set<() => void>>()

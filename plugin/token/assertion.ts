@@ -58,6 +58,19 @@ export class AssertionSigner {
       : { 'x5t#S256': thumbprint('sha256', der), x5t: thumbprint('sha1', der) }
   }
 
+  /**
+   * At register, for a key given as a value (not a function): an `alg` that does not fit the key
+   * or a certificate of another key is an InvalidOptionError now rather than at the first token
+   * request. A key that cannot be read is still reported by that request, as for a key function.
+   */
+  check (material: unknown): void {
+    try {
+      this.#parse(material)
+    } catch (err) {
+      if (err instanceof InvalidOptionError) throw err
+    }
+  }
+
   /** A fresh assertion: new jti, iat now, exp 60 s later (RFC 7523 §3). */
   async sign (material: unknown): Promise<string> {
     const { key, alg, kid } = this.#parse(material)
@@ -97,6 +110,11 @@ function parsePrivateKey (material: unknown, settings: AssertionSettings): Parse
   const alg = settings.alg ?? algOf(jwk?.alg) ?? usualAlg(key)
   if (alg === undefined) {
     throw new SecretUnavailableError(`the private key's type (${key.asymmetricKeyType ?? 'unknown'}) cannot sign a client assertion: use an RSA, EC (P-256/384/521) or Ed25519 key`)
+  }
+  // Permanent (never retried): signing would fail the same way on every attempt.
+  if (!algFitsKey(alg, key)) {
+    const from = settings.alg !== undefined ? 'alg' : 'the JWK\'s "alg"'
+    throw new InvalidOptionError(`${from} ${alg} does not fit the private key (${keyDescription(key)}): give the alg the key signs with (${fittingAlgs(key).join(', ') || 'none'}), or the key registered for ${alg}`, { option: 'alg' })
   }
   if (settings.certificate !== undefined && !settings.certificate.checkPrivateKey(key)) {
     throw new InvalidOptionError('certificate does not belong to the private key: give the certificate registered with the provider for this key')
@@ -140,6 +158,16 @@ export function algFitsKey (alg: SigningAlg, key: KeyObject): boolean {
   if (alg.startsWith('PS')) return type === 'rsa' || type === 'rsa-pss'
   if (alg === 'EdDSA') return type === 'ed25519'
   return type === 'ec' && CURVE_ALGS[key.asymmetricKeyDetails?.namedCurve ?? ''] === alg
+}
+
+function fittingAlgs (key: KeyObject): SigningAlg[] {
+  return SIGNING_ALGS.filter((alg) => algFitsKey(alg, key))
+}
+
+function keyDescription (key: KeyObject): string {
+  const type = key.asymmetricKeyType ?? 'unknown'
+  const curve = key.asymmetricKeyDetails?.namedCurve
+  return type === 'ec' && curve !== undefined ? `an EC key on ${curve}` : `a key of type ${type}`
 }
 
 function thumbprint (hash: 'sha1' | 'sha256', der: Buffer): string {

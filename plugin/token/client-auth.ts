@@ -72,6 +72,8 @@ export function resolveClientAuth (options: ClientAuthOptions & { clientId: stri
     kid,
     certificate: options.certificate === undefined ? undefined : parseCertificate(options.certificate)
   })
+  // A key given as a value is checked now; a key function's answer, at each token request.
+  if (typeof privateKey !== 'function') signer.check(privateKey)
   return { kind, source: privateKey, signer }
 }
 

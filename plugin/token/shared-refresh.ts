@@ -53,8 +53,8 @@ export class SharedRefresh {
   readonly #opt: SharedRefreshOptions
   readonly #log: TokenLogger
   readonly #sink: TokenSink
-  /** The keys of the last secret seen: derived again only when the secret changes (rotation). */
-  #keys: (CredentialKeys & { secret: string }) | undefined
+  /** The keys of the last secret seen: derived (scrypt) again only when the secret changes (rotation). */
+  #keys: { secret: string, keys: Promise<CredentialKeys> } | undefined
   /** The locks this cache holds, by key name, each with what stops its renewal. */
   readonly #held = new Map<string, () => void>()
   /** Writes, unlocks and deletes still running: close() waits for them. */
@@ -182,16 +182,18 @@ export class SharedRefresh {
     return promise
   }
 
-  /** The entry's v2 key name and MAC key, from the current secret; undefined when the secret cannot be had. */
+  /** The entry's v3 key name and MAC key, from the current secret; undefined when the secret cannot be had. */
   async #slot (entry: Entry): Promise<StoreSlot | undefined> {
-    let secret: string
+    let keys: CredentialKeys
     try {
-      secret = await credentialMaterial(this.#opt.clientAuth, AbortSignal.timeout(this.#opt.secretTimeout))
+      const secret = await credentialMaterial(this.#opt.clientAuth, AbortSignal.timeout(this.#opt.secretTimeout))
+      // Concurrent acquires of one secret share one derivation.
+      if (this.#keys?.secret !== secret) this.#keys = { secret, keys: credentialKeys(secret) }
+      keys = await this.#keys.keys
     } catch {
       return undefined
     }
-    if (this.#keys?.secret !== secret) this.#keys = { secret, ...credentialKeys(secret) }
-    return { name: storeKeyName(entry.storeKey, this.#keys.fingerprint), macKey: this.#keys.macKey }
+    return { name: storeKeyName(entry.storeKey, keys.fingerprint), macKey: keys.macKey }
   }
 
   #adopt (entry: Entry, stored: StoredToken): AppToken {

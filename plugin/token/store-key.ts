@@ -1,12 +1,23 @@
-// What binds a shared-store entry to its credential (docs/redis.md, "Key format"):
-// the v2 key name and the key authenticating the value are both derived from the
-// client secret with HKDF (RFC 5869), never a bare hash of it, so replicas with
-// another secret neither find nor accept each other's tokens, and a value planted
-// by someone who can write to the store but lacks the secret is never served.
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
+// What binds a shared-store entry to its credential (docs/redis.md, "Key layout"): the v3 key
+// name and the key authenticating the value both come from ONE scrypt (RFC 7914) output of the
+// client secret, never a bare hash of it, so replicas with another secret neither find nor
+// accept each other's tokens, a value planted by someone who can write to the store but lacks
+// the secret is never served, and a reader of the store pays a scrypt per secret guessed.
+import { createHash, createHmac, scrypt, timingSafeEqual } from 'node:crypto'
 import type { StoredToken } from './shared-store.js'
 
-const SALT = 'fastify-app-token shared store v2'
+/** Fixed and documented (docs/redis.md): a change is a new key format. */
+export const STORE_KEY_SCRYPT = {
+  salt: 'fastify-app-token shared store v3',
+  /** N = 2^15, r = 8, p = 1: 32 MiB and tens of ms per secret, once per secret and replica. */
+  N: 32768,
+  r: 8,
+  p: 1,
+  /** Above the 32 MiB the cost needs (128 · N · r), so Node's 32 MiB default does not refuse it. */
+  maxmem: 64 * 1024 * 1024,
+  /** 32 bytes of key-name fingerprint, then 32 bytes of MAC key. */
+  length: 64
+} as const
 
 export interface CredentialKeys {
   /** Hex; goes into the key name. */
@@ -15,16 +26,21 @@ export interface CredentialKeys {
   macKey: Buffer
 }
 
-/** Both keys of one secret (HKDF-SHA256, one info string per use). */
-export function credentialKeys (secret: string): CredentialKeys {
-  const derive = (info: string): Buffer => Buffer.from(hkdfSync('sha256', secret, SALT, info, 32))
-  return { fingerprint: derive('key name').toString('hex'), macKey: derive('value mac') }
+/** Both keys of one secret, from one scrypt output; asynchronous (scrypt runs in libuv's pool). */
+export function credentialKeys (secret: string): Promise<CredentialKeys> {
+  const { salt, length, N, r, p, maxmem } = STORE_KEY_SCRYPT
+  return new Promise((resolve, reject) => {
+    scrypt(secret, salt, length, { N, r, p, maxmem }, (err, out) => {
+      if (err !== null) return reject(err)
+      resolve({ fingerprint: out.subarray(0, 32).toString('hex'), macKey: out.subarray(32) })
+    })
+  })
 }
 
 /**
  * An entry's identity without the credential (what stats() shows as its key): sha256 of the
- * JSON of its parts, so no two identities run together. `audience` is '' when absent; so is
- * `dpopJkt`, the DPoP key's RFC 7638 thumbprint (a bound token is only of use with its key).
+ * JSON of its parts, so no two identities run together. `audience` and `dpopJkt` (the JWK
+ * thumbprint of a DPoP key, RFC 9449 §6.1) are '' when absent.
  */
 export function storeIdentity (parts: { endpoint: string, clientId: string, authMethod: string, scopes: string, resource?: string, audience?: string, dpopJkt?: string }): string {
   const json = JSON.stringify([parts.endpoint, parts.clientId, parts.authMethod, parts.scopes, parts.resource ?? '', parts.audience ?? '', parts.dpopJkt ?? ''])

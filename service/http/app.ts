@@ -22,6 +22,7 @@ import { healthRoutes } from './routes/health.js'
 import { metricsRoute } from './routes/metrics.js'
 import { preflightRoute } from './routes/preflight.js'
 import { LIMITS } from './schemas.js'
+import { securityHeaders } from './security-headers.js'
 import { formatValidationErrors } from './validation-message.js'
 
 export interface PreflightAppOptions {
@@ -80,6 +81,9 @@ export function buildPreflightApp (options: PreflightAppOptions): PreflightApp {
     routerOptions: { maxParamLength: LIMITS.clientIdLength * 3 },
     // A client trickling its request cannot hold a connection open for ever.
     requestTimeout: 30_000,
+    // The first policy load runs in a worker thread, whose start may take seconds on a busy
+    // machine; the load itself is bounded (10 s from the worker being up).
+    pluginTimeout: 60_000,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // No coercion (`"scopes": 42` is malformed, not "42") and unknown fields are errors.
@@ -88,7 +92,7 @@ export function buildPreflightApp (options: PreflightAppOptions): PreflightApp {
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   const metrics = new PreflightMetrics({ clientLabels: options.metricsClientLabels ?? false })
-  const store = new PolicyStore(options.policyDir, app.log, (outcome, current) => metrics.countLoad(outcome, current))
+  const store = new PolicyStore(options.policyDir, app.log, { onLoad: (outcome, current) => metrics.countLoad(outcome, current) })
   app.decorate('preflightPolicies', store)
   app.addHook('onClose', async () => store.close())
 
@@ -102,6 +106,8 @@ export function buildPreflightApp (options: PreflightAppOptions): PreflightApp {
     if (closing) reply.header('connection', 'close')
     return payload
   })
+
+  securityHeaders(app)
 
   // Only JSON is accepted: any other content type is a 415.
   app.removeContentTypeParser('text/plain')

@@ -4,8 +4,8 @@
 // is refused: the last good set keeps serving and `status()` reports the findings.
 import { statSync, watch, type FSWatcher } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
-import { formatFinding, formatFindingCode, loadPolicyDir, PolicyLoadError } from '../policy/index.js'
-import { OffThreadLoader } from './load-off-thread.js'
+import { formatFinding, formatFindingCode, PolicyLoadError } from '../policy/index.js'
+import { LOAD_TIMEOUT_MS, OffThreadLoader } from './load-off-thread.js'
 import type { Finding, LoadResult, PolicySet } from '../policy/types.js'
 
 export type PolicyStatus =
@@ -21,6 +21,19 @@ export interface ReloadOutcome {
 /** Hears each load's outcome and the set in force after it. */
 export type LoadListener = (outcome: ReloadOutcome, current: PolicySet | null) => void
 
+/** Findings (and files) /readyz and the catalogue page list at most (docs/preflight-api.md). */
+export const MAX_LISTED_FINDINGS = 50
+
+/** A load in progress is abandoned for a newer change at most this many times in a row. */
+const MAX_ABANDONS = 3
+
+export interface PolicyStoreOptions {
+  /** Called after each load (docs/metrics.md counts them). */
+  onLoad?: LoadListener
+  /** A load running longer is stopped and refused. Default 10 s. */
+  loadTimeoutMs?: number
+}
+
 export class PolicyStore {
   readonly dir: string
   #log: FastifyBaseLogger
@@ -28,7 +41,7 @@ export class PolicyStore {
   #loadedAt = new Date(0)
   #refused: Finding[] | null = null
   #queued: Promise<ReloadOutcome> | null = null
-  #last: Promise<unknown> = Promise.resolve()
+  #last: Promise<ReloadOutcome> = Promise.resolve({ applied: false, findings: [] })
   /** The debounce of the watch asked for; null when not watching. */
   #watchMs: number | null = null
   #watcher: FSWatcher | null = null
@@ -38,13 +51,15 @@ export class PolicyStore {
   #closed = false
   #onLoad: LoadListener | undefined
   readonly #loader: OffThreadLoader
+  /** Whether a load is running now (not merely queued), and how often it was started again. */
+  #loading = false
+  #abandons = 0
 
-  /** `onLoad` is called after each load (docs/metrics.md counts them). */
-  constructor (dir: string, log: FastifyBaseLogger, onLoad?: LoadListener) {
+  constructor (dir: string, log: FastifyBaseLogger, options: PolicyStoreOptions = {}) {
     this.dir = dir
     this.#log = log
-    this.#onLoad = onLoad
-    this.#loader = new OffThreadLoader(dir)
+    this.#onLoad = options.onLoad
+    this.#loader = new OffThreadLoader(dir, options.loadTimeoutMs ?? LOAD_TIMEOUT_MS)
   }
 
   /** The set in force. Read it once per request. */
@@ -55,11 +70,15 @@ export class PolicyStore {
 
   status (): PolicyStatus {
     if (this.#refused) {
+      const files = [...new Set(this.#refused.map((f) => f.file))].sort()
+      const count = this.#refused.length
+      // Unauthenticated readers get a bounded answer, however many findings the load had.
+      const listed = count > MAX_LISTED_FINDINGS ? ` (the first ${MAX_LISTED_FINDINGS} of ${count} findings are listed)` : ''
       return {
         ready: false,
-        reason: 'the policy folder has errors: the new set was refused and the last good set keeps serving',
-        files: [...new Set(this.#refused.map((f) => f.file))].sort(),
-        findings: this.#refused.map(formatFindingCode),
+        reason: `the policy folder has errors: the new set was refused and the last good set keeps serving${listed}`,
+        files: files.slice(0, MAX_LISTED_FINDINGS),
+        findings: this.#refused.slice(0, MAX_LISTED_FINDINGS).map(formatFindingCode),
       }
     }
     if (!this.#current) return { ready: false, reason: 'no policy set loaded yet', files: [], findings: [] }
@@ -73,11 +92,18 @@ export class PolicyStore {
   }
 
   /**
-   * Loads the folder again. Calls made while a load runs share one further load, so a
-   * burst of changes costs at most two loads and the last one sees the final files.
+   * Loads the folder again. A call made while a load runs abandons it: the load starts over
+   * and sees the newer files (at most MAX_ABANDONS times in a row, so a folder that never stops
+   * changing still loads). Past that, calls share one further load after it, so the last load
+   * always sees the final files.
    */
   reload (cause: string): Promise<ReloadOutcome> {
     if (this.#queued) return this.#queued
+    if (this.#loading && this.#abandons < MAX_ABANDONS && this.#loader.restart()) {
+      this.#abandons++
+      this.#log.info({ cause, dir: this.dir, abandoned: this.#abandons }, 'policy load abandoned for a newer change; loading again')
+      return this.#last
+    }
     const next = this.#last.then(() => {
       this.#queued = null
       return this.#loadOnce(cause)
@@ -139,7 +165,10 @@ export class PolicyStore {
 
   async #loadOnce (cause: string): Promise<ReloadOutcome> {
     if (this.#closed) return { applied: false, findings: [] }
+    this.#loading = true
+    this.#abandons = 0
     const { policies, findings } = await this.#read()
+    this.#loading = false
     if (this.#closed) return { applied: false, findings }
     if (policies) {
       this.#current = policies
@@ -161,13 +190,13 @@ export class PolicyStore {
     return outcome
   }
 
-  // Reloads run in a worker thread: a large folder must not block the requests served
-  // meanwhile. The first load, before any request is served, runs here. The loader reports
-  // problems as findings; should it throw all the same, the service keeps its last good set
-  // rather than stop reloading.
+  // Every load runs in a worker thread, the first one too: a large folder must not block the
+  // requests served meanwhile (nor the process's start-up, health probes included), and a
+  // load that runs too long can be stopped. The loader reports problems as findings; should it
+  // throw all the same, the service keeps its last good set rather than stop reloading.
   async #read (): Promise<LoadResult> {
     try {
-      return await (this.#current ? this.#loader.load() : loadPolicyDir(this.dir))
+      return await this.#loader.load()
     } catch (err) {
       const message = `the policy loader failed: ${(err as Error)?.message ?? String(err)}`
       return { policies: null, findings: [{ file: '.', line: 1, col: 1, severity: 'error', code: 'load-failed', message }] }

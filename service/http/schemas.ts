@@ -121,7 +121,7 @@ export const ClientPolicy = Type.Object(
     scopes: Type.Array(Type.Object({ name: Type.String(), reason: Type.String() }), {
       description: 'the whitelist; an empty list means the app may request no scope',
     }),
-    source: Type.String({ description: 'file:line of the whitelist, where a change is made' }),
+    source: Type.String({ description: 'file:line of the whitelist, where a change is made (relative to the policy folder)' }),
   },
   { description: 'What the policy lets this clientId request' }
 )
@@ -146,7 +146,7 @@ export const NotReady = Type.Object(
 const CatalogueScopeSchema = Type.Object({
   name: Type.String(),
   reason: Type.String(),
-  source: Type.String({ description: 'file:line of the scope' }),
+  source: Type.String({ description: 'file:line of the scope (relative to the policy folder)' }),
 })
 
 const CatalogueEnvironmentSchema = Type.Object({
@@ -156,7 +156,7 @@ const CatalogueEnvironmentSchema = Type.Object({
   authMethod: stringEnum<AuthMethod>(AUTH_METHODS),
   dpop: Type.Optional(Type.Literal(true, { description: 'DPoP-bound tokens (RFC 9449)' })),
   resource: Type.Optional(Type.String({ description: 'without its query string' })),
-  source: Type.String({ description: 'file:line of the whitelist' }),
+  source: Type.String({ description: 'file:line of the whitelist (relative to the policy folder)' }),
   scopes: Type.Array(CatalogueScopeSchema),
 })
 

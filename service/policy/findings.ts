@@ -31,3 +31,36 @@ export function quote (value: string, max = 80): string {
   const s = value.length > max ? `${value.slice(0, max)}…` : value
   return JSON.stringify(s)
 }
+
+/** Findings kept per file, and in a whole load (docs/policy-files.md, "Findings"). */
+export const MAX_FINDINGS_PER_FILE = 100
+export const MAX_FINDINGS_PER_LOAD = 1000
+
+/**
+ * Sorted findings, at most `MAX_FINDINGS_PER_FILE` per file and `MAX_FINDINGS_PER_LOAD` in all
+ * (the marks included), each cut marked by one `too-many-findings` finding ("N more") at the first
+ * finding left out: a hostile file cannot flood a log, a report or a probe. The mark is an error
+ * when an error was left out, so the capped list fails exactly when the whole one does.
+ */
+export function capFindings (sorted: readonly Finding[]): Finding[] {
+  const out: Finding[] = []
+  for (let i = 0; i < sorted.length;) {
+    let end = i
+    while (end < sorted.length && sorted[end]?.file === sorted[i]?.file) end++
+    const room = MAX_FINDINGS_PER_LOAD - out.length
+    const keep = Math.min(MAX_FINDINGS_PER_FILE, end - i, room)
+    out.push(...sorted.slice(i, i + keep))
+    if (keep === room && i + keep < sorted.length) {
+      out.push(more(sorted.slice(i + keep), 'in this load'))
+      break
+    }
+    if (i + keep < end) out.push(more(sorted.slice(i + keep, end), 'in this file'))
+    i = end
+  }
+  return out
+}
+
+function more (left: readonly Finding[], scope: string): Finding {
+  const severity = hasErrors(left) ? 'error' : 'warning'
+  return finding(left[0] as Finding, severity, 'too-many-findings', `${left.length} more findings ${scope} from here on are not listed: fix the ones above first`)
+}

@@ -1,5 +1,5 @@
 // Loads a folder of policy files into a PolicySet (docs/policy-files.md). Every problem is a Finding.
-import { compareFindings, finding, formatFinding, hasErrors, quote } from './findings.js'
+import { capFindings, compareFindings, finding, formatFinding, hasErrors, quote } from './findings.js'
 import { buildLookups } from './lookup.js'
 import { parsePolicyFile, type Occurrence } from './policy-file.js'
 import { listPolicyFolder, MAX_FILE_BYTES, readPolicyFile, tooLarge, type PolicyFolder } from './policy-folder.js'
@@ -14,8 +14,16 @@ export interface LoadOptions {
 
 const where = (o: Occurrence): string => `${o.at.file}:${o.at.line}:${o.at.col}`
 
-/** Pure: parses in-memory files (the CLI's diff reads them from git). Sorted by file name. */
+/**
+ * Pure: parses in-memory files (the CLI's diff reads them from git). Sorted by file name; the
+ * findings capped (capFindings) for every consumer.
+ */
 export function loadPolicyFiles (sources: readonly PolicySource[], options: LoadOptions = {}): LoadResult {
+  const result = loadAll(sources, options)
+  return { policies: result.policies, findings: capFindings(result.findings) }
+}
+
+function loadAll (sources: readonly PolicySource[], options: LoadOptions): LoadResult {
   const dir = options.dir ?? '.'
   const findings: Finding[] = []
   const apps = new Map<string, AppPolicy>()
@@ -106,13 +114,13 @@ export async function loadPolicyDir (dir: string): Promise<LoadResult> {
     if (typeof text === 'string') sources.push({ file, text })
     else if (text) unreadable.push(text)
   })
-  const result = loadPolicyFiles(sources, { dir })
+  const result = loadAll(sources, { dir })
   if (names.length + folder.findings.length === 0) {
     result.findings.push(finding({ file: '.', line: 1, col: 1 }, 'warning', 'empty-folder', `no *.yaml policy file in ${quote(dir, 200)}: every clientId is unknown`))
   }
-  if (unreadable.length === 0) return result
+  if (unreadable.length === 0) return { policies: result.policies, findings: capFindings(result.findings) }
   const findings = [...result.findings, ...unreadable].sort(compareFindings)
-  return { policies: null, findings }
+  return { policies: null, findings: capFindings(findings) }
 }
 
 /** Thrown by loadPolicySet when the folder has an error; `findings` holds every finding. */

@@ -55,8 +55,22 @@ export function appNameOf (file: string): string {
 
 const pointer = (path: Path): string => path.map((s) => `/${s.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')
 
+/** Each mapping's keys, indexed once: a lookup per finding stays O(1), so a file with a finding
+ * on every key of a large mapping loads in linear time (docs/policy-files.md, "Limits"). */
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>()
+
 function pairAt (map: YAMLMap, key: string): Pair | undefined {
-  return map.items.find((p) => keyText(p) === key)
+  let index = pairIndex.get(map)
+  if (index === undefined) {
+    index = new Map()
+    for (const pair of map.items) {
+      const text = keyText(pair)
+      // The first of duplicate keys, as a scan would find it (duplicates are findings of their own).
+      if (text !== null && !index.has(text)) index.set(text, pair)
+    }
+    pairIndex.set(map, index)
+  }
+  return index.get(key)
 }
 
 class FileCheck {

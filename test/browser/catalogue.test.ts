@@ -66,7 +66,7 @@ if (browser) {
       trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))
     )
     const expectedRows = envs.flatMap(({ env }) =>
-      [...env.scopes.values()].map((s) => [s.name, s.reason, `${join(set.dir, s.at.file)}:${s.at.line}`])
+      [...env.scopes.values()].map((s) => [s.name, s.reason, `${s.at.file}:${s.at.line}`])
     )
     t.same(rows, expectedRows, 'every scope with its reason and file:line')
     const endpoints = await page.locator('#apps dd code').allTextContents()

@@ -64,7 +64,7 @@ if (topologyAvailable(t, 'Redis Cluster')) {
       t.equal(await a.renew?.(name, 'owner-a', 10_000), true, 'the owner renews its lease (Lua on the slot\'s master)')
       t.equal(await b.renew?.(name, 'owner-b', 10_000), false, 'another owner does not')
       t.ok(await b.lockRemaining?.(name) as number > 0, 'the lease\'s remaining time, read on another client')
-      const slots = await Promise.all([`${prefix}v2:{${name}}:token`, `${prefix}v2:{${name}}:lock`].map((key) => inspect.cluster('KEYSLOT', key)))
+      const slots = await Promise.all([`${prefix}v3:{${name}}:token`, `${prefix}v3:{${name}}:lock`].map((key) => inspect.cluster('KEYSLOT', key)))
       t.equal(slots[0], slots[1], 'token and lock in one slot')
       await a.unlock(name, 'owner-a')
       t.equal(await b.lock(name, 'owner-b', 10_000), true, 'released by its owner (Lua on the slot\'s master)')

@@ -48,7 +48,7 @@ if (own !== undefined) {
     // Shared: one fleet refresh every ≥1.35 s → ≤ 5 in 6 s (a race may add one); four replicas on their own: ~16.
     t.ok(after <= 8, `sharing resumed: ${after} token requests in the last 6 s`)
     const held = await dump(inspector(t, own.url), prefix)
-    t.ok([...held.keys()].some((key) => key.startsWith(`${prefix}v2:`) && key.endsWith(':token')), 'the token is in Redis again')
+    t.ok([...held.keys()].some((key) => key.startsWith(`${prefix}v3:`) && key.endsWith(':token')), 'the token is in Redis again')
 
     for (const [i, replica] of replicas.entries()) {
       const entries = replica.logs.map((line) => JSON.parse(line) as { level: number, msg: string })

@@ -3,7 +3,8 @@
 // secret never adopt each other's tokens; a holder retrying a slow server keeps
 // its lock until it is done (counted at the token server).
 import t, { type Test } from 'tap'
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, createHmac, hkdfSync, randomBytes, scryptSync } from 'node:crypto'
+import { storeIdentity } from '../../plugin/token/store-key.js'
 import { startFaultServer, tokenBody } from '../helpers/fault-server.js'
 import { assertNoSecrets } from '../helpers/log-capture.js'
 import { dump, inspector, sleep, useRedis } from '../helpers/redis.js'
@@ -41,16 +42,29 @@ if (url !== undefined) {
     t.equal(server.requests.length, 3, 'one real fetch per replica that found a planted value')
   })
 
-  t.test('the key name is v2 with a hash tag and cannot be computed without the secret', async (t) => {
+  t.test('the key name is v3 with a hash tag: computable only through the documented scrypt of the secret, not HKDF (v2)', async (t) => {
     const { server, prefix, replica } = await setup(t)
     const { cache } = replica()
     await cache.get({ scopes: ['read:a'] })
-    const keys = [...(await dump(redis, prefix)).keys()].filter((key) => !key.endsWith(':lock'))
+    const held = await dump(redis, prefix)
+    const keys = [...held.keys()].filter((key) => !key.endsWith(':lock'))
     t.equal(keys.length, 1)
-    t.match(keys[0], new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}v2:\\{[0-9a-f]{64}\\}:token$`))
-    // What v1 filed the entry under, computable from public facts alone, is not it.
-    const v1 = createHash('sha256').update(JSON.stringify([server.tokenEndpoint, 'sec-client', 'client_secret_basic', 'read:a', null])).digest('hex')
-    t.notOk(keys[0]?.includes(v1))
+    const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    t.match(keys[0], new RegExp(`^${escaped}v3:\\{[0-9a-f]{64}\\}:token$`))
+    const [entry] = cache.stats().entries
+    const identity = storeIdentity({ endpoint: server.tokenEndpoint, clientId: 'sec-client', authMethod: 'client_secret_basic', scopes: 'read:a' })
+    t.equal(entry?.key, identity, 'the public identity, as stats() shows it')
+    // What an attacker with the secret's guess computes: docs/redis.md's scrypt, written out here.
+    const out = scryptSync('sec-secret-1', 'fastify-app-token shared store v3', 64, { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 })
+    const nameOf = (fingerprint: Buffer): string => createHash('sha256').update(identity).update('\n').update(fingerprint.toString('hex')).digest('hex')
+    t.equal(keys[0], `${prefix}v3:{${nameOf(out.subarray(0, 32))}}:token`, 'the name: sha256(identity, first half of the scrypt output)')
+    // The value's MAC is keyed by the second half of the same output.
+    const value = JSON.parse(await redis.get(keys[0] as string) ?? '{}') as Record<string, unknown>
+    const fields = [nameOf(out.subarray(0, 32)), value.accessToken, value.tokenType, value.scopes, value.usableUntil, value.expiresAt, value.refreshAt]
+    t.equal(value.mac, createHmac('sha256', out.subarray(32)).update(JSON.stringify(fields)).digest('base64url'), 'the MAC: HMAC-SHA256 with the second half')
+    // v2 derived the fingerprint with HKDF, ~24,000 guesses a second: that name is not used, under either prefix.
+    const v2 = nameOf(Buffer.from(hkdfSync('sha256', 'sec-secret-1', 'fastify-app-token shared store v2', 'key name', 32)))
+    t.notOk([...held.keys()].some((key) => key.includes(v2)), 'no key holds the HKDF-derived name')
     t.notOk(keys[0]?.includes('sec-secret-1'))
   })
 

@@ -35,7 +35,7 @@ if (url !== undefined) {
   t.test('a value expires from Redis with its ttl', async (t) => {
     const { store: s, prefix } = store(t)
     await s.set('k', token(), 300)
-    const pttl = await redis.pttl(`${prefix}v2:{k}:token`)
+    const pttl = await redis.pttl(`${prefix}v3:{k}:token`)
     t.ok(pttl > 0 && pttl <= 300, `PX set (${pttl} ms)`)
     await sleep(450)
     t.equal(await s.get('k'), undefined)
@@ -69,7 +69,7 @@ if (url !== undefined) {
 
   t.test('the lease: renewed only by its owner; lockRemaining is the PTTL', async (t) => {
     const { store: s, prefix } = store(t)
-    const lockKey = `${prefix}v2:{k}:lock`
+    const lockKey = `${prefix}v3:{k}:lock`
     t.equal(await s.lockRemaining?.('k'), -2, 'no lock')
     t.equal(await s.lock('k', 'a', 1_000), true)
     const left = await s.lockRemaining?.('k') as number
@@ -86,7 +86,7 @@ if (url !== undefined) {
 
   t.test('a lapsed lock (no expiry, or one beyond 60 s) is taken over by lock(); a live one is not', async (t) => {
     const { store: s, prefix } = store(t)
-    const lockKey = `${prefix}v2:{k}:lock`
+    const lockKey = `${prefix}v3:{k}:lock`
     await redis.set(lockKey, 'planted')
     t.equal(await s.lockRemaining?.('k'), -1)
     t.equal(await s.lock('k', 'a', 1_000), true, 'no ttl: lapsed')
@@ -101,7 +101,7 @@ if (url !== undefined) {
 
   t.test('a waiter on a lock without expiry ends its wait at once (the lock is lapsed)', async (t) => {
     const { store: s, prefix } = store(t)
-    await redis.set(`${prefix}v2:{k}:lock`, 'planted')
+    await redis.set(`${prefix}v3:{k}:lock`, 'planted')
     const started = Date.now()
     t.equal(await s.waitFor('k', 10_000), undefined)
     t.ok(Date.now() - started < 2_500)
@@ -114,7 +114,7 @@ if (url !== undefined) {
     await s.deleteIfHolds?.('k', 'at-someone-else')
     t.same(await s.get('k'), first, 'another token: kept')
     await s.deleteIfHolds?.('k', first.accessToken)
-    t.equal(await redis.exists(`${prefix}v2:{k}:token`), 0, 'that token: deleted')
+    t.equal(await redis.exists(`${prefix}v3:{k}:token`), 0, 'that token: deleted')
   })
 
   t.test('waitFor ends at once on a stored token the caller accepts, though the lock stays (a holder whose unlock was lost)', async (t) => {
@@ -203,7 +203,7 @@ if (url !== undefined) {
     const { store: s, prefix } = store(t, { lockTtl: 200, waitTimeout: 100 })
     store(t, { lockTtl: 300 })
     await s.lock('k', 'a', 5_000)
-    t.ok(await redis.pttl(`${prefix}v2:{k}:lock`) > 1_000, 'the cache\'s ttl, not lockTtl')
+    t.ok(await redis.pttl(`${prefix}v3:{k}:lock`) > 1_000, 'the cache\'s ttl, not lockTtl')
     const started = Date.now()
     t.equal(await s.waitFor('k', 600), undefined)
     t.ok(Date.now() - started >= 550, 'the cache\'s wait, not waitTimeout')
@@ -284,17 +284,17 @@ if (url !== undefined) {
     }
   })
 
-  t.test('key layout v2: prefix, v2:{<key>}:token and v2:{<key>}:lock (one Cluster slot), and the default prefix', async (t) => {
+  t.test('key layout v3: prefix, v3:{<key>}:token and v3:{<key>}:lock (one Cluster slot), and the default prefix', async (t) => {
     const { store: s, prefix } = store(t)
     await s.set('abc', token(), 10_000)
     await s.lock('abc', 'o', 10_000)
-    t.same([...(await dump(redis, prefix)).keys()].sort(), [`${prefix}v2:{abc}:lock`, `${prefix}v2:{abc}:token`])
+    t.same([...(await dump(redis, prefix)).keys()].sort(), [`${prefix}v3:{abc}:lock`, `${prefix}v3:{abc}:token`])
 
     const key = `default-prefix-${randomBytes(8).toString('hex')}`
     const d = redisStore({ url })
-    t.teardown(async () => { await d.close(); await redis.del(`fastify-app-token:v2:{${key}}:token`) })
+    t.teardown(async () => { await d.close(); await redis.del(`fastify-app-token:v3:{${key}}:token`) })
     await d.set(key, token(), 10_000)
-    t.equal(await redis.exists(`fastify-app-token:v2:{${key}}:token`), 1)
+    t.equal(await redis.exists(`fastify-app-token:v3:{${key}}:token`), 1)
   })
 
   t.test('without encryption, garbage or a wrong shape reads as a miss', async (t) => {
@@ -302,11 +302,11 @@ if (url !== undefined) {
     const bad = ['not json', '{"accessToken":', '[]', 'null', '{}', JSON.stringify({ ...token(), accessToken: 42 }),
       JSON.stringify({ ...token(), usableUntil: 'soon' }), JSON.stringify({ ...token(), scopes: 'read:a' }), 's1:AAAA']
     for (const value of bad) {
-      await redis.set(`${prefix}v2:{k}:token`, value)
+      await redis.set(`${prefix}v3:{k}:token`, value)
       t.equal(await s.get('k'), undefined, value)
     }
-    await redis.del(`${prefix}v2:{k}:token`)
-    await redis.hset(`${prefix}v2:{k}:token`, 'a', 'b')
+    await redis.del(`${prefix}v3:{k}:token`)
+    await redis.hset(`${prefix}v3:{k}:token`, 'a', 'b')
     await t.rejects(s.get('k'), /redis store get/, 'a key of another type rejects: the core treats it as a miss')
   })
 
@@ -317,7 +317,7 @@ if (url !== undefined) {
       const { store: s, prefix } = store(t, { encryptionKey: key })
       const value = token()
       await s.set('k', value, 10_000)
-      const held = await redis.get(`${prefix}v2:{k}:token`) ?? ''
+      const held = await redis.get(`${prefix}v3:{k}:token`) ?? ''
       t.match(held, /^s1:/)
       t.notOk(held.includes(value.accessToken), 'the token is not in Redis')
       t.notOk(held.includes('read:a'), 'nor the scopes')
@@ -328,9 +328,9 @@ if (url !== undefined) {
       const { store: s, prefix } = store(t, { encryptionKey: key })
       const value = token()
       await s.set('k', value, 10_000)
-      const first = await redis.get(`${prefix}v2:{k}:token`)
+      const first = await redis.get(`${prefix}v3:{k}:token`)
       await s.set('k', value, 10_000)
-      t.not(await redis.get(`${prefix}v2:{k}:token`), first)
+      t.not(await redis.get(`${prefix}v3:{k}:token`), first)
     })
 
     t.test('another key reads a miss, as does a store without a key', async (t) => {
@@ -347,25 +347,25 @@ if (url !== undefined) {
       const { store: s, prefix } = store(t, { encryptionKey: key })
       const value = token()
       await s.set('k', value, 10_000)
-      const sealed = await redis.get(`${prefix}v2:{k}:token`) ?? ''
+      const sealed = await redis.get(`${prefix}v3:{k}:token`) ?? ''
       const body = Buffer.from(sealed.slice(3), 'base64')
       for (const at of [0, 13, 30, body.length - 1]) {
         const copy = Buffer.from(body)
         copy[at] = (copy[at] ?? 0) ^ 1
-        await redis.set(`${prefix}v2:{k}:token`, `s1:${copy.toString('base64')}`)
+        await redis.set(`${prefix}v3:{k}:token`, `s1:${copy.toString('base64')}`)
         t.equal(await s.get('k'), undefined, `byte ${at} flipped`)
       }
-      await redis.set(`${prefix}v2:{k}:token`, sealed.slice(0, 20))
+      await redis.set(`${prefix}v3:{k}:token`, sealed.slice(0, 20))
       t.equal(await s.get('k'), undefined, 'truncated')
-      await redis.set(`${prefix}v2:{other}:token`, sealed)
+      await redis.set(`${prefix}v3:{other}:token`, sealed)
       t.equal(await s.get('other'), undefined, 'moved to another key (associated data)')
-      await redis.set(`${prefix}v2:{k}:token`, JSON.stringify(value))
+      await redis.set(`${prefix}v3:{k}:token`, JSON.stringify(value))
       t.equal(await s.get('k'), undefined, 'plain JSON is not accepted when sealing is on')
       for (const garbage of ['', 's1:', 's1:!!!!', 'garbage', 's2:' + sealed.slice(3)]) {
-        await redis.set(`${prefix}v2:{k}:token`, garbage)
+        await redis.set(`${prefix}v3:{k}:token`, garbage)
         t.equal(await s.get('k'), undefined, JSON.stringify(garbage))
       }
-      await redis.set(`${prefix}v2:{k}:token`, sealed)
+      await redis.set(`${prefix}v3:{k}:token`, sealed)
       t.same(await s.get('k'), value, 'the original still opens')
     })
 
@@ -419,7 +419,7 @@ if (url !== undefined) {
       const value = token()
       await a.set('k', value, 10_000)
       t.same(await b.get('k'), value)
-      t.match(await redis.get(`${prefix}v2:{k}:token`), /^s1:/, 'sealed')
+      t.match(await redis.get(`${prefix}v3:{k}:token`), /^s1:/, 'sealed')
       const err = t.throws(() => redisStore({ url, encryptionKey: key, encryptionPassphrase: passphrase })) as Error
       t.match(err.message, /not both/)
       t.notOk(err.message.includes(passphrase))

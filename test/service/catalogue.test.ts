@@ -57,13 +57,22 @@ t.test('GET / sends the exact CSP and serves its own script and stylesheet', asy
   }
 })
 
-t.test('the CSP is on the page routes only', async (t) => {
+t.test('the page CSP is on the page routes only; every route has the security headers, /docs included', async (t) => {
   const { app } = await service(t)
-  for (const path of ['/docs', '/docs/json', '/openapi.json', '/v1/apps', '/healthz']) {
+  for (const path of ['/docs', '/docs/json', '/openapi.json', '/v1/apps', '/healthz', '/readyz', '/metrics', '/nowhere']) {
     const res = await app.inject(path)
-    t.equal(res.statusCode, 200, path)
-    t.equal(res.headers['content-security-policy'], undefined, `${path} has no page CSP`)
+    t.equal(res.statusCode, path === '/nowhere' ? 404 : 200, path)
+    t.equal(res.headers['content-security-policy'], "frame-ancestors 'none'", `${path}: no framing, and not the page CSP`)
+    t.equal(res.headers['x-frame-options'], 'DENY', path)
+    t.equal(res.headers['x-content-type-options'], 'nosniff', path)
+    t.equal(res.headers['referrer-policy'], 'no-referrer', path)
   }
+  const page = await app.inject('/')
+  t.equal(page.headers['content-security-policy'], CSP, 'the page keeps its own CSP')
+  t.equal(page.headers['x-frame-options'], 'DENY')
+  t.equal(page.headers['referrer-policy'], 'no-referrer')
+  const preflight = await app.inject({ method: 'POST', url: '/v1/preflight', payload: { clientId: 'x', scopes: [] } })
+  t.equal(preflight.headers['x-content-type-options'], 'nosniff', 'an API answer too')
 })
 
 t.test('every field of the page is escaped', async (t) => {
@@ -162,7 +171,7 @@ t.test('with keys, / is a shell holding no policy data; /v1/apps needs the key',
 })
 
 t.test('without keys, GET /v1/apps is open and matches its OpenAPI schema', async (t) => {
-  const { app, set, dir } = await service(t)
+  const { app, set } = await service(t)
   const res = await app.inject('/v1/apps')
   t.equal(res.statusCode, 200)
   const { apps } = res.json() as { apps: CatalogueApp[] }
@@ -174,8 +183,8 @@ t.test('without keys, GET /v1/apps is open and matches its OpenAPI schema', asyn
     tokenEndpoint: prod.tokenEndpoint,
     authMethod: prod.authMethod,
     resource: prod.resource,
-    source: `${join(dir, prod.scopesAt.file)}:${prod.scopesAt.line}`,
-    scopes: [...prod.scopes.values()].map((s) => ({ name: s.name, reason: s.reason, source: `${join(dir, s.at.file)}:${s.at.line}` })),
+    source: `${prod.scopesAt.file}:${prod.scopesAt.line}`,
+    scopes: [...prod.scopes.values()].map((s) => ({ name: s.name, reason: s.reason, source: `${s.at.file}:${s.at.line}` })),
   })
   t.equal(worker?.provider, 'generic')
 
@@ -188,4 +197,27 @@ t.test('without keys, GET /v1/apps is open and matches its OpenAPI schema', asyn
   t.same((await app.inject('/docs/json')).json(), doc, 'Swagger UI shows the served document')
   const docs = await app.inject('/docs')
   t.match(docs.body, /swagger-ui/, 'GET /docs is Swagger UI')
+})
+
+t.test('GET /, /v1/apps and /v1/clients show paths relative to the policy folder, token endpoints without their query', async (t) => {
+  const dir = await policyFolder(t, 'catalogue')
+  await writeFile(join(dir, 'b2c-app.yaml'), [
+    'app: b2c-app', 'owner: "@o/t"', 'provider: generic', 'environments:', '  prod:', '    clientId: b2c-client',
+    '    tokenEndpoint: https://tenant.b2clogin.com/tenant.onmicrosoft.com/oauth2/v2.0/token?p=B2C_1_signin',
+    '    scopes:', '      read:a: reason (SEC-1)', '',
+  ].join('\n'))
+  const app = buildPreflightApp({ policyDir: dir, watch: false })
+  t.teardown(() => app.close())
+  await app.ready()
+  const page = (await app.inject('/')).body
+  const apps = (await app.inject('/v1/apps')).json() as { apps: CatalogueApp[] }
+  const client = (await app.inject('/v1/clients/b2c-client')).json()
+  for (const [what, text] of [['the page', page], ['/v1/apps', JSON.stringify(apps)], ['/v1/clients', JSON.stringify(client)]]) {
+    t.notOk(text!.includes(dir), `${what} does not show the server's folder`)
+    t.notOk(text!.includes('B2C_1_signin'), `${what} does not show the query string`)
+  }
+  t.equal(apps.apps.find((a) => a.app === 'b2c-app')?.file, 'b2c-app.yaml')
+  t.equal(client.source, 'b2c-app.yaml:8')
+  t.equal(client.tokenEndpoint, 'https://tenant.b2clogin.com/tenant.onmicrosoft.com/oauth2/v2.0/token')
+  t.match(page, /<code class="file">b2c-app\.yaml<\/code>/)
 })

@@ -159,7 +159,7 @@ t.test('GET /v1/clients/:clientId: the whitelist with reasons, or 404', async (t
       { name: 'read:interaction', reason: 'sync interactions into the desktop (SEC-123)' },
       { name: 'read:analytics', reason: 'queue dashboards (SEC-140)' },
     ],
-    source: `${dir}/agent-desktop-worker.yaml:11`,
+    source: 'agent-desktop-worker.yaml:11',
   })
   const empty = await call(origin, '/v1/clients/stg-app-8821')
   t.equal(empty.status, 200)

@@ -197,7 +197,7 @@ t.test('a stored token whose times are no valid dates is a miss, not an adopted 
   await cache.get()
   const [entry] = cache.stats().entries
   // The store's key name: the entry's key and the fingerprint of the secret setup() uses.
-  const name = storeKeyName(entry!.key, credentialKeys(clientSecret).fingerprint)
+  const name = storeKeyName(entry!.key, (await credentialKeys(clientSecret)).fingerprint)
   const stored = (await store.get(name))!
   await store.set(name, { ...stored, accessToken: 'planted', expiresAt: 1e20 }, 60_000)
   const { cache: other } = await setup(t, [], { store, tokenEndpoint: server.tokenEndpoint })

@@ -11,7 +11,8 @@ import { Agent, request, type Dispatcher } from 'undici'
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js'
 import { makeCertificates } from '../helpers/certificates.js'
 import { assertNoSecrets, logCapture } from '../helpers/log-capture.js'
-import { fetchToken, OAuthError, SecretUnavailableError, TimeoutError, TokenCache, type PrivateJwk } from '../../plugin/token/index.js'
+import { fetchToken, InvalidOptionError, OAuthError, SecretUnavailableError, TimeoutError, TokenCache, type PrivateJwk } from '../../plugin/token/index.js'
+import { startFaultServer, tokenBody } from '../helpers/fault-server.js'
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
@@ -153,4 +154,40 @@ t.test('private_key_jwt against oidc-provider', async (t) => {
     await t.rejects(fetchToken({ tokenEndpoint: server.tokenEndpoint, clientId: CLIENT, clientSecret: 's', privateKey: rsaPem }), /privateKey is not used with authMethod client_secret_basic/)
     await t.rejects(fetchToken({ tokenEndpoint: server.tokenEndpoint, clientId: CLIENT, authMethod: 'private_key_jwt', privateKey: rsaPem, alg: 'HS256' as never }), /alg must be one of RS256/)
   })
+})
+
+t.test('an alg that does not fit the key (docs/token-core.md): refused at register for a key value, permanently for a key function', async (t) => {
+  const server = await startFaultServer({ body: tokenBody() })
+  t.teardown(() => server.close())
+  const base = { tokenEndpoint: server.tokenEndpoint, clientId: CLIENT, authMethod: 'private_key_jwt' as const, retry: { retries: 3, minDelay: 10, maxDelay: 20 } }
+  const rsaJwk = rsa.privateKey.export({ format: 'jwk' }) as PrivateJwk
+  // An RSA key with ES256 (the option, or the JWK's own "alg"), a P-256 key with ES384, an EC key with EdDSA.
+  for (const [what, options] of [
+    ['RSA PEM, alg ES256', { privateKey: rsaPem, alg: 'ES256' }],
+    ['RSA JWK with "alg": "ES256"', { privateKey: { ...rsaJwk, alg: 'ES256' } }],
+    ['P-256 JWK, alg ES384', { privateKey: ecJwk, alg: 'ES384' }],
+    ['P-256 JWK, alg EdDSA', { privateKey: ecJwk, alg: 'EdDSA' }]
+  ] as const) {
+    const err = (() => { try { return new TokenCache({ ...base, ...options }) } catch (e) { return e } })() as InvalidOptionError
+    t.type(err, InvalidOptionError, `${what}: an InvalidOptionError at register`)
+    t.match(err.message, /does not fit the private key/)
+    t.equal(err.option, 'alg')
+  }
+  t.match((() => { try { return new TokenCache({ ...base, privateKey: rsaPem, alg: 'ES256' }) } catch (e) { return e } })(),
+    { message: /alg ES256 does not fit the private key \(a key of type rsa\): give the alg the key signs with \(RS256, RS384, RS512, PS256, PS384, PS512\)/ })
+
+  const log = logCapture()
+  const cache = new TokenCache({ ...base, privateKey: async () => rsaPem, alg: 'ES256', logger: log.logger })
+  t.teardown(() => cache.close())
+  const err = await cache.get().catch((e: unknown) => e) as InvalidOptionError
+  t.type(err, InvalidOptionError, 'a key function: the first fetch fails with the same error, not FST_APP_TOKEN_NETWORK')
+  t.equal(err.transient, false, 'permanent')
+  t.match(err.message, /alg ES256 does not fit the private key/)
+  t.equal(server.requests.length, 0, 'never sent, never retried')
+  assertNoSecrets(t, log, [pemBody(rsaPem).slice(0, 40)])
+  t.notOk(inspect(err, { depth: 5 }).includes(pemBody(rsaPem).slice(0, 40)), 'the key is not in the error')
+
+  const fits = new TokenCache({ ...base, privateKey: rsaPem, alg: 'PS256' })
+  t.teardown(() => fits.close())
+  t.ok((await fits.get()).accessToken, 'an alg that fits (PS256 on an RSA key) signs')
 })

@@ -1,9 +1,11 @@
 // The shared-store seam (docs/redis.md) with the in-process store: two caches
 // share one token and one refresh; a failing or hanging store is a miss, the
 // caches fetch for themselves and the outage is logged once.
+import { createHash, hkdfSync, scryptSync } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { memoryStore } from '../../plugin/store/memory.js'
 import { TokenCache, type SharedTokenStore, type TokenCacheOptions } from '../../plugin/token/index.js'
+import { storeIdentity } from '../../plugin/token/store-key.js'
 import { issuedTokens, startFaultServer, tokenBody, type FaultServer } from '../helpers/fault-server.js'
 import { assertNoSecrets, logCapture, type LogCapture } from '../helpers/log-capture.js'
 import { jwt } from '../helpers/providers/common.js'
@@ -59,6 +61,25 @@ t.test('two caches, one store: one request, one token', async (t) => {
     t.match(key, /^[0-9a-f]{64}$/, 'store keys are a hash: no secret, no client id')
   }
   assertNoSecrets(t, log, [clientSecret, tokens[0]!.accessToken])
+})
+
+t.test('key format v3: the store key is named from the scrypt of the secret (docs/redis.md), with a slot for a DPoP thumbprint', async (t) => {
+  const server = await startFaultServer(() => ({ body: tokenBody() }))
+  t.teardown(() => server.close())
+  const { store, state } = faulty(memoryStore())
+  const { a } = await pair(t, server, store)
+  await a.get({ scopes: ['s'] })
+  const identity = a.stats().entries[0]!.key
+  const nameOf = (fingerprint: Buffer): string => createHash('sha256').update(identity).update('\n').update(fingerprint.toString('hex')).digest('hex')
+  const scrypted = scryptSync(clientSecret, 'fastify-app-token shared store v3', 64, { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 })
+  t.ok(state.keys.has(nameOf(scrypted.subarray(0, 32))), 'the key the store saw: sha256(identity, scrypt fingerprint)')
+  const hkdf = Buffer.from(hkdfSync('sha256', clientSecret, 'fastify-app-token shared store v2', 'key name', 32))
+  t.notOk(state.keys.has(nameOf(hkdf)), 'not the v2 (HKDF) name')
+
+  const parts = { endpoint: server.tokenEndpoint, clientId, authMethod: 'client_secret_basic', scopes: 's' }
+  t.equal(storeIdentity({ ...parts, dpopJkt: '' }), storeIdentity(parts), 'no DPoP key: the empty slot')
+  t.not(storeIdentity({ ...parts, dpopJkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' }), storeIdentity(parts), 'a DPoP-bound token has a key of its own')
+  t.not(storeIdentity({ ...parts, audience: 'x' }), storeIdentity({ ...parts, dpopJkt: 'x' }), 'the parts do not run together')
 })
 
 t.test('a token taken from the store keeps the roles of its JWT', async (t) => {

@@ -63,3 +63,19 @@ t.test('verify with private_key_jwt and mutual TLS', async (t) => {
   const body = (pem: string): string => pem.split('\n').slice(1, -2).join('')
   for (const secret of [keyPem, pki.key, selfSigned.key]) t.notOk(`${run.stdout}${run.stderr}`.includes(body(secret).slice(0, 40)), 'no key in the output')
 })
+
+t.test('verify: a key whose "alg" does not fit it is the entry\'s error, saying so, after no request', async (t) => {
+  const key = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const jwk = { ...key.privateKey.export({ format: 'jwk' }), alg: 'ES256' }
+  const dir = t.testdir({
+    'keyed.yaml': verifyPolicy('keyed', {
+      prod: { clientId: 'signed-client', tokenEndpoint: 'https://127.0.0.1:9/token', authMethod: 'private_key_jwt', scopes: ['read:a'] }
+    })
+  })
+  const run = await runCli(['verify', '--policies', dir, '--format', 'json'], { env: { SCOPE_POLICY_PRIVATE_KEY_KEYED_PROD: JSON.stringify(jwk) } })
+  const [result] = (JSON.parse(run.stdout) as { results: Array<Result & { requests: number }> }).results
+  t.equal(result?.status, 'unreachable', 'nothing was verified (docs/verify.md)')
+  t.match(result?.message, /"alg" ES256 does not fit the private key \(a key of type rsa\)/)
+  t.equal(result?.requests, 1, 'not retried')
+  t.notOk(`${run.stdout}${run.stderr}`.includes(jwk.d as string), 'no key in the output')
+})

@@ -1,12 +1,11 @@
 // What the catalogue shows of a policy set (docs/preflight-api.md): one shape for the
 // server-rendered page and for GET /v1/apps, so both show the same facts.
-import { join } from 'node:path'
 import type { AuthMethod, PolicySet, SourceLocation } from '../../policy/types.js'
 
 export interface CatalogueScope {
   name: string
   reason: string
-  /** `file:line` of the scope in its policy file. */
+  /** `file:line` of the scope, the file relative to the policy folder. */
   source: string
 }
 
@@ -19,7 +18,7 @@ export interface CatalogueEnvironment {
   /** DPoP-bound tokens (RFC 9449); absent otherwise. */
   dpop?: true
   resource?: string
-  /** `file:line` of the whitelist. */
+  /** `file:line` of the whitelist, relative to the policy folder. */
   source: string
   scopes: CatalogueScope[]
 }
@@ -29,6 +28,7 @@ export interface CatalogueApp {
   owner: string
   provider: string
   description?: string
+  /** The policy file, relative to the policy folder: the server's own paths are not shown. */
   file: string
   environments: CatalogueEnvironment[]
 }
@@ -42,11 +42,11 @@ export function withoutQuery (value: string): string {
   return value.split(/[?#]/, 1)[0] ?? ''
 }
 
-const sourceIn = (dir: string) => (at: SourceLocation) => `${join(dir, at.file)}:${at.line}`
+/** `file:line`, the file relative to the policy folder. */
+export const sourceOf = (at: SourceLocation): string => `${at.file}:${at.line}`
 
 /** Every app of the set, by name, with its environments in file order. */
 export function catalogueOf (policies: PolicySet): CatalogueApp[] {
-  const source = sourceIn(policies.dir)
   return [...policies.apps.values()]
     .sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0))
     .map((policy) => ({
@@ -55,7 +55,7 @@ export function catalogueOf (policies: PolicySet): CatalogueApp[] {
       // Files may predate the field: generic is the only rule profile so far.
       provider: policy.provider ?? 'generic',
       ...(policy.description === undefined ? {} : { description: policy.description }),
-      file: join(policies.dir, policy.file),
+      file: policy.file,
       environments: [...policy.environments.values()].map((env) => ({
         name: env.name,
         clientId: env.clientId,
@@ -63,8 +63,8 @@ export function catalogueOf (policies: PolicySet): CatalogueApp[] {
         authMethod: env.authMethod,
         ...(env.dpop === true ? { dpop: true as const } : {}),
         ...(env.resource === undefined ? {} : { resource: withoutQuery(env.resource) }),
-        source: source(env.scopesAt),
-        scopes: [...env.scopes.values()].map((s) => ({ name: s.name, reason: s.reason, source: source(s.at) })),
+        source: sourceOf(env.scopesAt),
+        scopes: [...env.scopes.values()].map((s) => ({ name: s.name, reason: s.reason, source: sourceOf(s.at) })),
       })),
     }))
 }

@@ -6,7 +6,7 @@ import { catalogueOf } from '../catalogue/model.js'
 import { renderPage } from '../catalogue/page.js'
 import type { PolicyStore } from '../policy-store.js'
 
-/** No inline script or style; data only from this origin. Set on the page routes alone. */
+/** No inline script or style; data only from this origin. Set on the page routes alone (the others get FRAME_CSP). */
 export const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
@@ -19,8 +19,6 @@ const ASSET_TYPES: Record<string, string> = {
 export const catalogueRoutes: FastifyPluginAsync<{ store: PolicyStore; keyed: boolean }> = async (app, { store, keyed }) => {
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('content-security-policy', PAGE_CSP)
-    reply.header('x-content-type-options', 'nosniff')
-    reply.header('referrer-policy', 'no-referrer')
     return payload
   })
 

@@ -1,8 +1,8 @@
 // GET /v1/clients/:clientId: what the policy lets this client ask for, and where it says so.
-import { join } from 'node:path'
 import createError from '@fastify/error'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { recordDecision } from '../access-log.js'
+import { sourceOf, withoutQuery } from '../catalogue/model.js'
 import type { PolicyStore } from '../policy-store.js'
 import { ClientParams, ClientPolicy, Errors } from '../schemas.js'
 
@@ -31,16 +31,17 @@ export const clientsRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = a
         environment: environment.name,
         owner: policy.owner,
         description: policy.description,
-        tokenEndpoint: environment.tokenEndpoint,
+        // As the catalogue shows them: a query string may carry secrets.
+        tokenEndpoint: withoutQuery(environment.tokenEndpoint),
         authMethod: environment.authMethod,
         dpop: environment.dpop,
-        resource: environment.resource,
+        resource: environment.resource === undefined ? undefined : withoutQuery(environment.resource),
         // generic is the default: left out, so the answer for a generic policy is as before.
         provider: policy.provider === 'generic' ? undefined : policy.provider,
         audience: environment.audience,
         roles: environment.roles && [...environment.roles.values()].map(({ name, reason }) => ({ name, reason })),
         scopes: [...environment.scopes.values()].map(({ name, reason }) => ({ name, reason })),
-        source: `${join(policies.dir, environment.scopesAt.file)}:${environment.scopesAt.line}`,
+        source: sourceOf(environment.scopesAt),
       }
     }
   )
