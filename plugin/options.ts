@@ -3,18 +3,19 @@
 // resource. Every failure names the option and the fix.
 import { Type, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { loadPolicySet, PolicyLoadError } from '../service/policy/index.js'
+import { loadPolicySet, PolicyLoadError } from '../service/policy/loader.js'
 import { AUTH_METHODS, credentialKind, DEFAULT_AUTH_METHOD } from '../service/policy/rules/auth-method.js'
 import { PROVIDER_NAMES } from '../service/policy/provider-schema.js'
 import type { AppPolicy, AuthMethod, EnvironmentPolicy, PolicySet, ProviderName } from '../service/policy/types.js'
-import type { ClientSecret, TokenCacheOptions } from './token/index.js'
+import type { TokenCacheOptions } from './token/cache.js'
+import type { ClientSecret } from './token/options.js'
 import { SIGNING_ALGS } from './token/assertion.js'
 import { CACHE_TUNING, resolveTuning, type CacheTuning } from './token/options.js'
 import { InvalidOptionError } from './token/errors.js'
 import { parseTokenEndpoint } from './token/endpoint.js'
 import { checkResource } from './token/scopes.js'
 import { mountedFile, readSecretFile, type AppTokenEnv } from './env.js'
-import type { Scopes } from './route-scopes.js'
+import type { Scopes } from './types.js'
 
 /** Token-core options the plugin passes through as they are, checked by the core (see TokenCacheOptions). */
 type CoreOptions = CacheTuning & Pick<TokenCacheOptions, 'privateKey' | 'kid' | 'alg' | 'certificate' | 'assertionAudience' | 'tls'>

@@ -1,7 +1,10 @@
 // TypeScript declaration merging for the default name `appToken`. A second
 // registration under another name declares its own (see docs/plugin.md, "Two upstream APIs").
 import type { AppToken } from './token/app-token.js'
-import type { TokenStats } from './token/index.js'
+import type { TokenStats } from './token/cache.js'
+
+/** Scopes as an array or a space-delimited string (docs/policy-files.md). */
+export type Scopes = readonly string[] | string
 
 export interface AppTokenRequestOptions {
   /** Replace the default scopes (array or space-delimited string). */

@@ -1,6 +1,6 @@
 // The token core (docs/token-core.md): one correct token request, and a cache that
 // shares, refreshes and survives faults. Usable without the plugin.
-export type { AuthMethod } from '../../service/policy/types.js'
+export type { AuthMethod, ProviderName } from '../../service/policy/types.js'
 export { AppToken, tokenFingerprint } from './app-token.js'
 export { TokenCache } from './cache.js'
 export type { GetTokenOptions, TokenCacheOptions, TokenEntryStats, TokenStats } from './cache.js'
@@ -9,8 +9,6 @@ export type { FetchedToken } from './fetch-token.js'
 export type { ClientSecret, FetchTokenOptions, TokenRequestOptions } from './options.js'
 export type { ClientAuthOptions, TlsClientOptions } from './client-auth.js'
 export type { PrivateJwk, PrivateKey, PrivateKeyMaterial, SigningAlg } from './assertion.js'
-/** The former name of ClientSecret. */
-export type { ClientSecret as SecretSource } from './options.js'
 export {
   AppTokenError,
   BadResponseError,

@@ -1,6 +1,8 @@
 // What stats() reports: counters and the cached entries, nothing secret.
 import type { Entry } from './entry.js'
-import type { LastError } from './retrying-fetcher.js'
+
+/** The last failed token request, as stats() shows it: the error's code and message, never a secret. */
+export interface LastError { code: string; message: string; at: Date }
 
 export interface TokenEntryStats {
   /** The entry's key: a sha256, no secret; the shared store's key name adds the credential fingerprint (docs/redis.md). */

@@ -4,7 +4,8 @@
 // is refused: the last good set keeps serving and `status()` reports the findings.
 import { statSync, watch, type FSWatcher } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
-import { formatFinding, formatFindingCode, loadPolicyDir, PolicyLoadError } from '../policy/index.js'
+import { formatFinding, formatFindingCode } from '../policy/findings.js'
+import { loadPolicyDir, PolicyLoadError } from '../policy/loader.js'
 import { OffThreadLoader } from './load-off-thread.js'
 import type { Finding, LoadResult, PolicySet } from '../policy/types.js'
 
