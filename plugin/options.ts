@@ -20,7 +20,22 @@ import type { Scopes } from './types.js'
 /** Token-core options the plugin passes through as they are, checked by the core (see TokenCacheOptions). */
 type CoreOptions = CacheTuning & Pick<TokenCacheOptions, 'privateKey' | 'kid' | 'alg' | 'certificate' | 'assertionAudience' | 'tls'>
 
-/** Options of `app.register(appToken, options)`; docs/plugin.md. */
+/**
+ * Options of `app.register(appToken, options)` (docs/plugin.md): the client (RFC 6749 §2.3,
+ * §4.4), its default scopes (§3.3), an optional policy folder that supplies the token endpoint
+ * and auth method, and the token core's tuning. Every option has an `APP_TOKEN_…` variable.
+ *
+ * @example
+ * ```ts
+ * await app.register(appToken, {
+ *   clientId: process.env.APP_CLIENT_ID,
+ *   clientSecret: process.env.APP_CLIENT_SECRET,
+ *   policy: './policies',      // token endpoint and auth method from the entry
+ *   environment: 'prod',
+ *   scopes: ['read:interaction'],
+ * })
+ * ```
+ */
 export interface AppTokenOptions extends CoreOptions {
   /** Env APP_TOKEN_CLIENT_ID. */
   clientId?: string

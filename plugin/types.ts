@@ -6,6 +6,7 @@ import type { TokenStats } from './token/cache.js'
 /** Scopes as an array or a space-delimited string (docs/policy-files.md). */
 export type Scopes = readonly string[] | string
 
+/** The arguments of `app.appToken.get()` and `invalidate()`: scopes replace the defaults (RFC 6749 §3.3), `resource` per RFC 8707. */
 export interface AppTokenRequestOptions {
   /** Replace the default scopes (array or space-delimited string). */
   scopes?: string[] | string

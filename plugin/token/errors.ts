@@ -4,6 +4,7 @@
 // No secret and no token ever goes into a message or field.
 import createError from '@fastify/error'
 
+/** The fields every `AppTokenError` may carry: the OAuth `error` (RFC 6749 §5.2), status, hint, whether it is transient. Never a secret. */
 export interface AppTokenErrorDetails {
   /** HTTP status of the token endpoint's answer, when there was one. */
   status?: number

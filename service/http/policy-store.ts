@@ -9,10 +9,12 @@ import { loadPolicyDir, PolicyLoadError } from '../policy/loader.js'
 import { OffThreadLoader } from './load-off-thread.js'
 import type { Finding, LoadResult, PolicySet } from '../policy/types.js'
 
+/** Ready with the set in force, or not ready with the findings of a refused reload. */
 export type PolicyStatus =
   | { ready: true; apps: number; loadedAt: Date }
   | { ready: false; reason: string; files: string[]; findings: string[] }
 
+/** What `reload()` resolves to: whether the new set was applied, and the findings. */
 export interface ReloadOutcome {
   /** Whether the new set is now in force. */
   applied: boolean
@@ -22,6 +24,7 @@ export interface ReloadOutcome {
 /** Hears each load's outcome and the set in force after it. */
 export type LoadListener = (outcome: ReloadOutcome, current: PolicySet | null) => void
 
+/** The policy set in force of a preflight app (`app.preflightPolicies`): reloads keep the last good set. */
 export class PolicyStore {
   readonly dir: string
   #log: FastifyBaseLogger
@@ -54,6 +57,7 @@ export class PolicyStore {
     return this.#current
   }
 
+  /** What `/readyz` reports. */
   status (): PolicyStatus {
     if (this.#refused) {
       return {
@@ -98,6 +102,7 @@ export class PolicyStore {
     this.#renewWatch()
   }
 
+  /** Stops the watch and its timers. */
   close (): void {
     this.#closed = true
     this.#loader.close()

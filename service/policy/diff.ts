@@ -2,6 +2,7 @@
 // The rule table is documented in docs/pr-review.md ("What the risk flags mean"); keep the two in step.
 import type { AppPolicy, EnvironmentPolicy, PolicySet, SourceLocation } from './types.js'
 
+/** How much a policy change deserves review (docs/pr-review.md). */
 export type Risk = 'critical' | 'high' | 'medium' | 'low' | 'info'
 
 /** Highest first. */
@@ -34,6 +35,7 @@ export type ChangeKind =
   | 'scope-removed'
   | 'scope-reason-changed'
 
+/** One change between two policy sets, with its risk and why. */
 export interface PolicyChange {
   app: string
   /** Null for changes to the app itself (added, removed, owner…). */
@@ -59,6 +61,7 @@ export interface DiffSummary {
   highest: Risk | null
 }
 
+/** What `diffPolicySets` returns: a summary and every change (`scope-policy diff --format json`). */
 export interface PolicyDiff {
   summary: DiffSummary
   changes: PolicyChange[]

@@ -1,3 +1,8 @@
+/**
+ * The policy engine: load policy files, check scope requests (docs/api.md).
+ *
+ * @module fastify-app-token/policy
+ */
 // `fastify-app-token/policy`: the policy engine (docs/policy-files.md): policy files in, a pure
 // preflight check out. Exactly the names of docs/api.md (test/entry/exports.test.ts); the
 // folder walk, the rules and the provider profiles stay inside.

@@ -66,6 +66,7 @@ export const EnvironmentSchema = Type.Object(
 
 export const ENVIRONMENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$'
 
+/** The TypeBox schema of a policy file (docs/policy-files.md); `policyJsonSchema()` gives it as JSON Schema. */
 export const PolicyFileSchema = Type.Object(
   {
     app: Type.String({
@@ -87,6 +88,7 @@ export const PolicyFileSchema = Type.Object(
   { additionalProperties: false }
 )
 
+/** A policy file as written, before loading. */
 export type PolicyFile = Static<typeof PolicyFileSchema>
 
 /** The JSON Schema of a policy file, for editors (yaml-language-server) and `scope-policy schema`. */

@@ -1,6 +1,7 @@
 // Shared shapes of the policy engine (docs/policy-files.md). The plugin, the preflight
 // service and the CLI all read these; keep them stable.
 
+/** How the client authenticates at the token endpoint: RFC 6749 §2.3.1 (`client_secret_basic`, the default, and `client_secret_post`), RFC 7523 §2.2 (`private_key_jwt`), RFC 8705 §2 (`tls_client_auth`, `self_signed_tls_client_auth`). */
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth'
 
 /** The rule profile of the token provider (docs/providers.md). */
@@ -14,6 +15,7 @@ export interface SourceLocation {
   col: number
 }
 
+/** A whitelisted scope with the reason it is needed and where it is written. */
 export interface WhitelistedScope {
   name: string
   /** Why the app needs it (the YAML value). */
@@ -21,6 +23,7 @@ export interface WhitelistedScope {
   at: SourceLocation
 }
 
+/** One environment of an app: its client, token endpoint, auth method and whitelist. */
 export interface EnvironmentPolicy {
   name: string
   clientId: string
@@ -46,6 +49,7 @@ export interface EnvironmentPolicy {
   at: SourceLocation
 }
 
+/** One policy file: an app, its owner, provider and environments. */
 export interface AppPolicy {
   app: string
   description?: string
@@ -56,6 +60,7 @@ export interface AppPolicy {
   environments: ReadonlyMap<string, EnvironmentPolicy>
 }
 
+/** A loaded policy folder, looked up by clientId (what `check` reads). */
 export interface PolicySet {
   /** The folder the set was loaded from (as given). */
   dir: string
@@ -64,6 +69,7 @@ export interface PolicySet {
   byClientId: ReadonlyMap<string, { app: AppPolicy; environment: EnvironmentPolicy }>
 }
 
+/** A finding is an `error` (lint exits 1) or a `warning`. */
 export type Severity = 'error' | 'warning'
 
 /** One problem found while loading or linting, with its place in the file. */
@@ -80,6 +86,7 @@ export interface PolicySource {
   text: string
 }
 
+/** What `loadPolicyDir` and `loadPolicyFiles` return: the set (null when a finding is an error) and every finding. */
 export interface LoadResult {
   /** Null when any finding is an error: an invalid set never replaces a good one. */
   policies: PolicySet | null
@@ -87,6 +94,7 @@ export interface LoadResult {
 }
 
 // §4 — the preflight check
+/** Why a scope request is refused (docs/policy-files.md). */
 export type ViolationCode =
   | 'unknown_client'
   | 'not_whitelisted'
@@ -100,6 +108,7 @@ export type ViolationCode =
   | 'resource_not_allowed'
   | 'audience_not_allowed'
 
+/** One reason a request is refused, with what to do and, where there is one, the spelling the policy has. */
 export interface Violation {
   scope: string
   code: ViolationCode
@@ -107,6 +116,7 @@ export interface Violation {
   suggestion?: string
 }
 
+/** The input of `check`: a clientId, optionally its environment, and the scopes (RFC 6749 §3.3), resource (RFC 8707) or audience asked for. */
 export interface CheckRequest {
   clientId: string
   environment?: string
@@ -118,6 +128,7 @@ export interface CheckRequest {
   audience?: string
 }
 
+/** The output of `check`: allowed or not, the app and environment, the normalised scopes, every violation. */
 export interface CheckResult {
   allowed: boolean
   app: string | null
