@@ -1,11 +1,13 @@
 // Shared shapes of the policy engine (docs/policy-files.md). The plugin, the preflight
 // service and the CLI all read these; keep them stable.
 
-/** How the client authenticates at the token endpoint: RFC 6749 §2.3.1 (`client_secret_basic`, the default, and `client_secret_post`), RFC 7523 §2.2 (`private_key_jwt`), RFC 8705 §2 (`tls_client_auth`, `self_signed_tls_client_auth`). */
-export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth'
+import type { PROVIDER_NAMES } from './provider-schema.js'
+import type { AuthMethod } from './rules/auth-method.js'
+
+export type { AuthMethod } from './rules/auth-method.js'
 
 /** The rule profile of the token provider (docs/providers.md). */
-export type ProviderName = 'generic' | 'auth0' | 'entra' | 'okta' | 'keycloak' | 'genesys'
+export type ProviderName = (typeof PROVIDER_NAMES)[number]
 
 /** Where a value sits in a policy file (1-based line and column). */
 export interface SourceLocation {
