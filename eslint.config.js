@@ -6,7 +6,7 @@ import neostandard from 'neostandard'
 export default [
   ...neostandard({
     ts: true,
-    ignores: ['dist/**', 'coverage/**', '.tap/**']
+    ignores: ['dist/**', 'coverage/**', '.tap/**', 'docs/api/**', '.doc-blocks-*/**']
   }),
   {
     rules: {

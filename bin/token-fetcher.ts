@@ -3,7 +3,7 @@
 import type { TokenFetcher } from '../service/policy/verify/index.js'
 
 export const tokenFetcher: TokenFetcher = async (request) => {
-  const { fetchToken } = await import('../plugin/token/index.js')
+  const { fetchToken } = await import('../plugin/token/fetch-token.js')
   // 'warn': a narrowed grant is a result to report, not an error.
   const fetched = await fetchToken({ ...request, onScopeNarrowed: 'warn' })
   return {

@@ -3,6 +3,7 @@
 import type { Violation } from '../service/policy/types.js'
 import { errorClass } from './token/errors.js'
 
+/** One route of a {@link RouteScopesError}: its methods, URL, scopes and what the policy says. */
 export interface RouteViolation {
   /** `['GET', 'HEAD']` */
   methods: string[]

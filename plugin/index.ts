@@ -1,10 +1,16 @@
+/**
+ * The Fastify plugin and everything of `fastify-app-token/token` (docs/api.md).
+ *
+ * @module fastify-app-token
+ */
 // fastify-app-token: the Fastify plugin (docs/plugin.md). `request.appToken` on
 // every route that needs one, `app.appToken` for background jobs, and every
 // scope set checked against the policy before any token request.
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { TokenCache, tokenMetrics } from './token/index.js'
+import { TokenCache } from './token/cache.js'
+import { tokenMetrics } from './token/metrics.js'
 import { readEnv, mountedSecret } from './env.js'
 import { asOption, resolveOptions, type AppTokenOptions, type ResolvedOptions } from './options.js'
 import { routePlanner, scopeDecider } from './route-scopes.js'
@@ -137,6 +143,21 @@ function policyHint (settings: ResolvedOptions): ((scopes: readonly string[]) =>
   return () => hint
 }
 
+/**
+ * The Fastify plugin: every request gets `request.appToken`, background jobs `app.appToken.get()`,
+ * an OAuth 2.0 client_credentials token (RFC 6749 §4.4) fetched, cached, refreshed and shared;
+ * every scope set is checked against the policy before anything is sent (docs/plugin.md).
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import appToken from 'fastify-app-token'
+ *
+ * const app = Fastify()
+ * await app.register(appToken, { clientId: 'svc', clientSecret: process.env.SECRET, policy: './policies', scopes: ['read:interaction'] })
+ * app.get('/calls', async (request) => fetch(url, { headers: { authorization: request.appToken.authorization } }))
+ * ```
+ */
 const plugin = fp(appToken, { name: PLUGIN, fastify: '5.x' })
 export default plugin
 export { plugin as appToken }

@@ -6,21 +6,37 @@ import { Value } from '@sinclair/typebox/value'
 import { AUTH_METHODS, credentialKind, DEFAULT_AUTH_METHOD } from '../service/policy/rules/auth-method.js'
 import { PROVIDER_NAMES } from '../service/policy/provider-schema.js'
 import type { AppPolicy, AuthMethod, EnvironmentPolicy, PolicySet, ProviderName } from '../service/policy/types.js'
-import type { ClientSecret, TokenCacheOptions } from './token/index.js'
+import type { TokenCacheOptions } from './token/cache.js'
+import type { ClientSecret } from './token/options.js'
 import { SIGNING_ALGS } from './token/assertion.js'
 import { CACHE_TUNING, resolveTuning, type CacheTuning } from './token/options.js'
 import { InvalidOptionError } from './token/errors.js'
 import { parseTokenEndpoint } from './token/endpoint.js'
 import { checkResource } from './token/scopes.js'
 import { mountedFile, readSecretFile, type AppTokenEnv } from './env.js'
-import type { Scopes } from './route-scopes.js'
+import type { Scopes } from './types.js'
 import { pluginDpop } from './dpop-option.js'
 import { parseOrigins } from './dispatcher/origins.js'
 
 /** Token-core options the plugin passes through as they are, checked by the core (see TokenCacheOptions). */
 type CoreOptions = CacheTuning & Pick<TokenCacheOptions, 'privateKey' | 'kid' | 'alg' | 'certificate' | 'assertionAudience' | 'tls' | 'dpop'>
 
-/** Options of `app.register(appToken, options)`; docs/plugin.md. */
+/**
+ * Options of `app.register(appToken, options)` (docs/plugin.md): the client (RFC 6749 §2.3,
+ * §4.4), its default scopes (§3.3), an optional policy folder that supplies the token endpoint
+ * and auth method, and the token core's tuning. Every option has an `APP_TOKEN_…` variable.
+ *
+ * @example
+ * ```ts
+ * await app.register(appToken, {
+ *   clientId: process.env.APP_CLIENT_ID,
+ *   clientSecret: process.env.APP_CLIENT_SECRET,
+ *   policy: './policies',      // token endpoint and auth method from the entry
+ *   environment: 'prod',
+ *   scopes: ['read:interaction'],
+ * })
+ * ```
+ */
 export interface AppTokenOptions extends CoreOptions {
   /** Env APP_TOKEN_CLIENT_ID. */
   clientId?: string

@@ -7,15 +7,13 @@ import type { Violation } from '../service/policy/types.js'
 import { ScopePolicyError } from './errors.js'
 import { checkAudience, checkResource } from './token/scopes.js'
 import type { ResolvedOptions } from './options.js'
+import type { Scopes } from './types.js'
 
 export interface ScopeDecision {
   /** Normalised, de-duplicated: what would be sent. */
   scopes: string[]
   violations: Violation[]
 }
-
-/** Scopes as an array or a space-delimited string (docs/policy-files.md). */
-export type Scopes = readonly string[] | string
 
 /** A route's or a call's own `resource` / `audience`, instead of the defaults. */
 export interface Target {

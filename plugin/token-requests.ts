@@ -2,7 +2,8 @@
 // resource, audience): a cached get() neither re-runs the policy check nor allocates.
 // The policy entry is fixed at register, so a decision never goes stale.
 import { ScopePolicyError } from './errors.js'
-import type { ScopeDecider, ScopeDecision, Scopes, TokenRequest } from './route-scopes.js'
+import type { ScopeDecider, ScopeDecision, TokenRequest } from './route-scopes.js'
+import type { Scopes } from './types.js'
 import type { AppTokenRequestOptions } from './types.js'
 
 /** A checked request, or the decision that refuses it (a fresh error per call is made from it). */

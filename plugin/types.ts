@@ -2,8 +2,12 @@
 // registration under another name declares its own (see docs/plugin.md, "Two upstream APIs").
 import type { Dispatcher, RequestInfo, RequestInit, Response } from 'undici'
 import type { AppToken } from './token/app-token.js'
-import type { TokenStats } from './token/index.js'
+import type { TokenStats } from './token/cache.js'
 
+/** Scopes as an array or a space-delimited string (docs/policy-files.md). */
+export type Scopes = readonly string[] | string
+
+/** The arguments of `app.appToken.get()` and `invalidate()`: scopes replace the defaults (RFC 6749 §3.3), `resource` per RFC 8707. */
 export interface AppTokenRequestOptions {
   /** Replace the default scopes (array or space-delimited string). */
   scopes?: string[] | string

@@ -1,3 +1,8 @@
+/**
+ * The policy engine and the preflight HTTP API for embedding (docs/api.md).
+ *
+ * @module fastify-app-token/service
+ */
 // `fastify-app-token/service`: the scope-policy engine (docs/policy-files.md) and the
 // preflight HTTP API (§6), for embedding. Never imports plugin/.
 export * from './policy/index.js'

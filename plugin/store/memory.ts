@@ -5,6 +5,7 @@ import { lockLapsed, type SharedTokenStore, type StoredToken } from '../token/sh
 
 interface Slot<T> { value: T; expiresAt: number }
 
+/** The in-process {@link SharedTokenStore}: for tests and single-process apps (docs/token-core.md). */
 export function memoryStore (): SharedTokenStore {
   const tokens = new Map<string, Slot<StoredToken>>()
   const locks = new Map<string, Slot<string>>()

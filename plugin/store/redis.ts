@@ -1,3 +1,8 @@
+/**
+ * The shared token store on Redis (docs/api.md).
+ *
+ * @module fastify-app-token/redis
+ */
 // The Redis implementation of the shared token store (docs/redis.md): replicas
 // share one token per cache key, one of them refreshes under a lock with an
 // expiry, the others wait for its result. Every call is bounded in time, so a
@@ -12,6 +17,7 @@ import { parseSealKeys, passphraseKey, seal, unseal, type SealKeyInput } from '.
 
 export type { SharedTokenStore, StoredToken } from '../token/shared-store.js'
 
+/** Options of `redisStore` (docs/redis.md). */
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` URL: the store opens (and closes) its own connections. */
   url?: string
@@ -87,6 +93,19 @@ return 0`
 const noop = (): void => {}
 let deprecationWarned = false
 
+/**
+ * A {@link SharedTokenStore} on Redis, Cluster or Sentinel: replicas share one token per entry
+ * and one refresh (a lock), values sealed with AES-256-GCM or authenticated with an HMAC
+ * (docs/redis.md). A store outage is a cache miss, never a failed request.
+ *
+ * @example
+ * ```ts
+ * import appToken from 'fastify-app-token'
+ * import { redisStore } from 'fastify-app-token/redis'
+ *
+ * await app.register(appToken, { policy: './policies', clientId: 'svc', store: redisStore({ url: process.env.REDIS_URL }) })
+ * ```
+ */
 export function redisStore (options: RedisStoreOptions = {}): SharedTokenStore {
   if ((options.url === undefined) === (options.client === undefined)) {
     throw new InvalidOptionError('redisStore needs exactly one of `url` and `client`')

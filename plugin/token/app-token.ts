@@ -21,6 +21,19 @@ export interface AppTokenInit {
   dpop?: DpopKey | undefined
 }
 
+/**
+ * An access token as handed out (RFC 6749 §5.1): `authorization` is the header value
+ * (`Bearer …`, RFC 6750 §2.1), `scopes` what was granted (§3.3), `expiresAt` the expiry as best
+ * known. The token itself never shows in `JSON.stringify`, `util.inspect`, spreads or logs: only
+ * its type, scopes, roles, expiry and a {@link tokenFingerprint}.
+ *
+ * @example
+ * ```ts
+ * const token = await cache.get({ scopes: ['read:interaction'] })
+ * await fetch(url, { headers: { authorization: token.authorization } })
+ * console.log(token) // AppToken { tokenType: 'Bearer', scopes: [...], fingerprint: '…' }: no token
+ * ```
+ */
 export class AppToken {
   readonly #accessToken: string
   readonly #authorization: string
@@ -34,6 +47,7 @@ export class AppToken {
   /** The server's expiry as best known. */
   readonly expiresAt: Date
 
+  /** @internal Made by the token core. */
   constructor (init: AppTokenInit) {
     this.#accessToken = init.accessToken
     this.tokenType = init.tokenType
@@ -66,10 +80,12 @@ export class AppToken {
   /** sha256 prefix of the token, for logs. */
   get fingerprint (): string { return tokenFingerprint(this.#accessToken) }
 
+  /** What `JSON.stringify` shows: everything but the token. */
   toJSON (): { tokenType: string; scopes: string[]; roles: string[]; expiresAt: string; fingerprint: string } {
     return { tokenType: this.tokenType, scopes: this.scopes, roles: this.roles, expiresAt: this.expiresAt.toISOString(), fingerprint: this.fingerprint }
   }
 
+  /** What `util.inspect` and `console.log` show: everything but the token. */
   [inspect.custom] (_depth: number, options: Parameters<typeof inspect>[1]): string {
     return `AppToken ${inspect(this.toJSON(), options)}`
   }

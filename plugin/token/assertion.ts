@@ -9,11 +9,13 @@ export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-b
 
 /** A PEM private key (PKCS#8, PKCS#1, SEC1), a JWK (object or JSON text) holding `d`. */
 export type PrivateKeyMaterial = string | PrivateJwk
+/** A private JSON Web Key (RFC 7517) holding `d`, for `private_key_jwt`. */
 export interface PrivateJwk { kty: string; d?: string; kid?: string; alg?: string; [member: string]: unknown }
 /** The key, or a function called before each token request (rotation). */
 export type PrivateKey = PrivateKeyMaterial | (() => PrivateKeyMaterial | Promise<PrivateKeyMaterial>)
 
 export const SIGNING_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const
+/** The JWS algorithms (RFC 7518 §3.1) a client assertion may be signed with. */
 export type SigningAlg = (typeof SIGNING_ALGS)[number]
 
 /** Assertions live this long (seconds): RFC 7523 §3 wants a short exp; servers cap it at about 60 s. */

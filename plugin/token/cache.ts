@@ -28,6 +28,7 @@ import { storeIdentity } from './store-key.js'
 export type { TokenCacheOptions } from './options.js'
 export type { TokenEntryStats, TokenStats } from './stats.js'
 
+/** The arguments of `TokenCache.get()`: scopes (RFC 6749 §3.3), resource (RFC 8707) and audience. */
 export interface GetTokenOptions {
   /** Replaces the default (empty) scope set. */
   scopes?: readonly string[]
@@ -42,6 +43,27 @@ const MIN_REFRESH_INTERVAL = 500
 /** One "cache full" warning per this many ms at most. */
 const EVICTION_WARN_INTERVAL = 60_000
 
+/**
+ * Client credentials tokens (RFC 6749 §4.4) cached per scope set, resource (RFC 8707) and
+ * audience: one token request for all concurrent callers of a key, refreshed in the background
+ * before expiry, retried with backoff on transient failures, optionally shared across replicas
+ * through a {@link SharedTokenStore} (docs/token-core.md).
+ *
+ * @example
+ * ```ts
+ * import { TokenCache } from 'fastify-app-token/token'
+ *
+ * const cache = new TokenCache({
+ *   tokenEndpoint: 'https://login.example.com/oauth/token',
+ *   clientId: 'svc-billing',
+ *   clientSecret: () => readFile('/run/secrets/app', 'utf8'), // read before each request
+ * })
+ * const token = await cache.get({ scopes: ['read:invoices'] })
+ * // after the API answered 401 to this token:
+ * cache.invalidate({ token })
+ * await cache.close()
+ * ```
+ */
 export class TokenCache {
   readonly #opt: ResolvedCacheOptions
   readonly #ownAgent: Agent | undefined
@@ -123,6 +145,7 @@ export class TokenCache {
     if (entry !== undefined) this.#drop(entry, true)
   }
 
+  /** Counters and the cached entries (no secret, no token). */
   stats (): TokenStats {
     let hits = this.#evictedHits
     const entries: TokenEntryStats[] = []

@@ -5,6 +5,7 @@
 import createError from '@fastify/error'
 import type { Quota } from './quota.js'
 
+/** The fields every `AppTokenError` may carry: the OAuth `error` (RFC 6749 §5.2), status, hint, whether it is transient. Never a secret. */
 export interface AppTokenErrorDetails {
   /** HTTP status of the token endpoint's answer, when there was one. */
   status?: number

@@ -15,6 +15,7 @@ import { resolveRequestOptions, type FetchTokenOptions, type ResolvedRequestOpti
 import { checkResource, toScopeSet } from './scopes.js'
 import type { ProviderProfile } from '../../service/policy/providers/index.js'
 
+/** What `fetchToken` resolves to: the token, when it was sent, how long it may be used and what was granted. */
 export interface FetchedToken {
   token: AppToken
   /** Epoch ms when the request was sent: expiry counts from here. */
@@ -42,7 +43,23 @@ export interface FetchedToken {
   missingRoles: string[]
 }
 
-/** One token request: the options checked, then sent (docs/token-core.md). */
+/**
+ * Exactly one client credentials token request (RFC 6749 §4.4.2), no cache: the options checked
+ * as `TokenCache` checks them, the client authenticated per `authMethod` (RFC 6749 §2.3.1,
+ * RFC 7523 §2.2, RFC 8705 §2), the response read per §5.1 / §5.2 (docs/token-core.md).
+ *
+ * @example
+ * ```ts
+ * import { fetchToken } from 'fastify-app-token/token'
+ *
+ * const { token, usableUntil } = await fetchToken({
+ *   tokenEndpoint: 'https://login.example.com/oauth/token',
+ *   clientId: 'svc-billing',
+ *   clientSecret: process.env.APP_CLIENT_SECRET!,
+ *   scopes: ['read:invoices'],
+ * })
+ * ```
+ */
 export async function fetchToken (options: FetchTokenOptions): Promise<FetchedToken> {
   const resolved = resolveRequestOptions(options, 'fetchToken')
   checkTlsDispatcher(resolved.clientAuth, options.dispatcher)

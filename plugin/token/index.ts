@@ -1,6 +1,6 @@
 // The token core (docs/token-core.md): one correct token request, and a cache that
 // shares, refreshes and survives faults. Usable without the plugin.
-export type { AuthMethod } from '../../service/policy/types.js'
+export type { AuthMethod, ProviderName } from '../../service/policy/types.js'
 export { AppToken, tokenFingerprint } from './app-token.js'
 export { TokenCache } from './cache.js'
 export type { GetTokenOptions, TokenCacheOptions, TokenEntryStats, TokenStats } from './cache.js'
@@ -10,8 +10,6 @@ export type { ClientSecret, FetchTokenOptions, TokenRequestOptions } from './opt
 export type { ClientAuthOptions, TlsClientOptions } from './client-auth.js'
 export type { PrivateJwk, PrivateKey, PrivateKeyMaterial, SigningAlg } from './assertion.js'
 export type { DpopOption, ProofRequest } from './dpop.js'
-/** The former name of ClientSecret. */
-export type { ClientSecret as SecretSource } from './options.js'
 export {
   AppTokenError,
   BadResponseError,

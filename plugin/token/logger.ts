@@ -3,6 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { AppTokenError } from './errors.js'
 
+/** The logger the token core writes to: a pino or Fastify logger fits. */
 export type TokenLogger = Pick<FastifyBaseLogger, 'debug' | 'info' | 'warn' | 'error'>
 
 const noop = (): void => {}

@@ -9,8 +9,7 @@ import { errorFields, type TokenLogger } from './logger.js'
 import { outcomeOf, type TokenMetrics } from './metrics.js'
 import type { ResolvedCacheOptions } from './options.js'
 import { backoffDelay } from './retry.js'
-
-export interface LastError { code: string; message: string; at: Date }
+import type { LastError } from './stats.js'
 
 export class RetryingFetcher {
   /** Token requests sent (retries included), and failed. */

@@ -19,6 +19,7 @@ export interface StoredToken {
   mac?: string
 }
 
+/** Where replicas share tokens and the refresh lock (docs/redis.md): `redisStore()` or `memoryStore()`. */
 export interface SharedTokenStore {
   /** The stored token, or undefined on a miss. Never rejects for a miss. */
   get(key: string): Promise<StoredToken | undefined>

@@ -1,8 +1,11 @@
 // What stats() reports: counters and the cached entries, nothing secret.
 import type { Entry } from './entry.js'
 import type { Quota } from './quota.js'
-import type { LastError } from './retrying-fetcher.js'
 
+/** The last failed token request, as stats() shows it: the error's code and message, never a secret. */
+export interface LastError { code: string; message: string; at: Date }
+
+/** One cache entry as `stats()` shows it. */
 export interface TokenEntryStats {
   /** The entry's key: a sha256, no secret; the shared store's key name adds the credential fingerprint (docs/redis.md). */
   key: string
@@ -17,6 +20,7 @@ export interface TokenEntryStats {
   quota: Quota | null
 }
 
+/** What `stats()` returns: counts of fetches, failures, hits, misses and waits, the last error and every entry. */
 export interface TokenStats {
   /** Token requests sent (retries included). */
   fetches: number

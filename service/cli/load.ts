@@ -1,5 +1,7 @@
 // Policy folders for the CLI: from the working tree, or from a git commit (for diff).
-import { formatFinding, isPolicyFileName, loadPolicyDir, loadPolicyFiles } from '../policy/index.js'
+import { formatFinding } from '../policy/findings.js'
+import { loadPolicyDir, loadPolicyFiles } from '../policy/loader.js'
+import { isPolicyFileName } from '../policy/policy-folder.js'
 import type { LoadResult, PolicySet } from '../policy/types.js'
 import { CliError } from './args.js'
 import { readTree } from './git.js'

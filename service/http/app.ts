@@ -25,6 +25,7 @@ import { LIMITS } from './schemas.js'
 import { securityHeaders } from './security-headers.js'
 import { formatValidationErrors } from './validation-message.js'
 
+/** Options of `buildPreflightApp` (docs/preflight-api.md, "Embedding"). */
 export interface PreflightAppOptions {
   /** The policy folder (docs/policy-files.md). The app fails to become ready if its first load is invalid. */
   policyDir: string
@@ -43,6 +44,7 @@ export interface PreflightAppOptions {
   metricsClientLabels?: boolean
 }
 
+/** The Fastify instance `buildPreflightApp` returns, with `preflightPolicies`. */
 export type PreflightApp = FastifyInstance<
   RawServerDefault,
   RawRequestDefaultExpression,
@@ -66,8 +68,21 @@ function loggerOptions (logger: PreflightAppOptions['logger']): FastifyServerOpt
 }
 
 /**
- * The preflight API as a Fastify app (not yet listening). Throws `FST_APP_TOKEN_MISSING_PEER`,
- * naming the command that installs them, when the service's optional peers are not installed.
+ * The preflight HTTP API (docs/preflight-api.md) as a Fastify instance, without reading the
+ * environment or installing signal handlers: `POST /v1/preflight` answers whether a scope request
+ * (RFC 6749 §3.3) would pass the policy, 422 `invalid_scope` / `invalid_client` /
+ * `invalid_target` (RFC 8707 §2) when not. `ready()` rejects with `PolicyLoadError` when the
+ * folder has errors.
+ * Throws `FST_APP_TOKEN_MISSING_PEER`, naming the command that installs them, when the
+ * service's optional peers are not installed.
+ *
+ * @example
+ * ```ts
+ * import { buildPreflightApp } from 'fastify-app-token/service'
+ *
+ * const preflight = buildPreflightApp({ policyDir: './policies' })
+ * await preflight.listen({ port: 3001 })
+ * ```
  */
 export function buildPreflightApp (options: PreflightAppOptions): PreflightApp {
   const { swagger, swaggerUi } = servicePeers()

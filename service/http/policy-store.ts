@@ -4,14 +4,17 @@
 // is refused: the last good set keeps serving and `status()` reports the findings.
 import { statSync, watch, type FSWatcher } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
-import { formatFinding, formatFindingCode, PolicyLoadError } from '../policy/index.js'
+import { formatFinding, formatFindingCode } from '../policy/findings.js'
+import { PolicyLoadError } from '../policy/loader.js'
 import { LOAD_TIMEOUT_MS, OffThreadLoader } from './load-off-thread.js'
 import type { Finding, LoadResult, PolicySet } from '../policy/types.js'
 
+/** Ready with the set in force, or not ready with the findings of a refused reload. */
 export type PolicyStatus =
   | { ready: true; apps: number; loadedAt: Date }
   | { ready: false; reason: string; files: string[]; findings: string[] }
 
+/** What `reload()` resolves to: whether the new set was applied, and the findings. */
 export interface ReloadOutcome {
   /** Whether the new set is now in force. */
   applied: boolean
@@ -34,6 +37,7 @@ export interface PolicyStoreOptions {
   loadTimeoutMs?: number
 }
 
+/** The policy set in force of a preflight app (`app.preflightPolicies`): reloads keep the last good set. */
 export class PolicyStore {
   readonly dir: string
   #log: FastifyBaseLogger
@@ -68,6 +72,7 @@ export class PolicyStore {
     return this.#current
   }
 
+  /** What `/readyz` reports. */
   status (): PolicyStatus {
     if (this.#refused) {
       const files = [...new Set(this.#refused.map((f) => f.file))].sort()
@@ -123,6 +128,7 @@ export class PolicyStore {
     this.#renewWatch()
   }
 
+  /** Stops the watch and its timers. */
   close (): void {
     this.#closed = true
     this.#loader.close()

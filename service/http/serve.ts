@@ -2,6 +2,7 @@
 import { buildPreflightApp } from './app.js'
 import { readServeConfig } from './config.js'
 
+/** Options of `serve`; the rest comes from the environment (docs/preflight-api.md). */
 export interface ServeOptions {
   /** Overrides POLICY_DIR (the CLI's --policies). */
   policyDir?: string

@@ -272,7 +272,19 @@ function run (policies: PolicySet, req: CheckRequest): CheckResult {
   return { allowed: violations.length === 0, app: app.app, environment: env.name, scopes, violations, ...(warnings.length > 0 ? { warnings } : {}) }
 }
 
-/** docs/policy-files.md. Never throws: a request it cannot read is denied with a violation. */
+/**
+ * The preflight check (docs/policy-files.md): may this client ask for these scopes (RFC 6749
+ * §3.3: exact, case-sensitive), this resource (RFC 8707) or audience? Never throws: a request it
+ * cannot read is denied with a violation.
+ *
+ * @example
+ * ```ts
+ * import { check, loadPolicySet } from 'fastify-app-token/policy'
+ *
+ * const result = check(await loadPolicySet('./policies'), { clientId: 'prod-app-8821', scopes: 'read:interaction' })
+ * if (!result.allowed) console.error(result.violations.map((v) => v.message))
+ * ```
+ */
 export function check (policies: PolicySet, req: CheckRequest): CheckResult {
   try {
     return run(policies, req)

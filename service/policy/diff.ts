@@ -3,6 +3,7 @@
 import { VARIABLE_NAME_FIELDS, type VariableNameField } from './secret-env.js'
 import type { AppPolicy, EnvironmentPolicy, PolicySet, SourceLocation } from './types.js'
 
+/** How much a policy change deserves review (docs/pr-review.md). */
 export type Risk = 'critical' | 'high' | 'medium' | 'low' | 'info'
 
 /** Highest first. */
@@ -38,6 +39,7 @@ export type ChangeKind =
   | 'scope-removed'
   | 'scope-reason-changed'
 
+/** One change between two policy sets, with its risk and why. */
 export interface PolicyChange {
   app: string
   /** Null for changes to the app itself (added, removed, owner…). */
@@ -65,6 +67,7 @@ export interface DiffSummary {
   highest: Risk | null
 }
 
+/** What `diffPolicySets` returns: a summary and every change (`scope-policy diff --format json`). */
 export interface PolicyDiff {
   summary: DiffSummary
   changes: PolicyChange[]

@@ -2,6 +2,7 @@
 // scopes sorted, block style, comments kept. Works on the yaml Document so comments travel
 // with the keys they sit above.
 import { isMap, isScalar, type Pair, type YAMLMap } from 'yaml'
+import { DEFAULT_PROVIDER } from './provider-schema.js'
 import { readYaml } from './yaml-source.js'
 
 const APP_KEYS = ['app', 'description', 'owner', 'provider', 'environments']
@@ -85,6 +86,9 @@ export function formatPolicyText (text: string): FormatResult {
   // Not an app mapping: nothing canonical to do; lint reports what is wrong with it.
   if (!isMap(root)) return { ok: true, text, changed: false }
 
+  // `provider` is required so that a reviewer sees which rules apply (docs/providers.md);
+  // files written before it existed get the profile they were checked with.
+  if (!root.has('provider')) root.add(doc.createPair('provider', DEFAULT_PROVIDER))
   // The comment above the first key is the file's header: it stays at the top.
   const first = root.items[0]
   orderKeys(root, APP_KEYS)

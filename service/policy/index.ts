@@ -1,11 +1,29 @@
-// The policy engine (docs/policy-files.md): policy files in, a pure preflight check out.
-export type * from './types.js'
+/**
+ * The policy engine: load policy files, check scope requests (docs/api.md).
+ *
+ * @module fastify-app-token/policy
+ */
+// `fastify-app-token/policy`: the policy engine (docs/policy-files.md): policy files in, a pure
+// preflight check out. Exactly the names of docs/api.md (test/entry/exports.test.ts); the
+// folder walk, the rules and the provider profiles stay inside.
+export type {
+  AppPolicy,
+  AuthMethod,
+  CheckRequest,
+  CheckResult,
+  EnvironmentPolicy,
+  Finding,
+  LoadResult,
+  PolicySet,
+  PolicySource,
+  ProviderName,
+  Severity,
+  SourceLocation,
+  Violation,
+  ViolationCode,
+  WhitelistedScope,
+} from './types.js'
 export { PolicyFileSchema, policyJsonSchema, type PolicyFile } from './schema.js'
 export { loadPolicyFiles, loadPolicyDir, loadPolicySet, PolicyLoadError, type LoadOptions } from './loader.js'
-export { isPolicyFileName, listPolicyFolder, readPolicyFile, MAX_FILE_BYTES, type PolicyFolder } from './policy-folder.js'
-export { formatFinding, formatFindingCode } from './findings.js'
+export { formatFinding } from './findings.js'
 export { check, checkGeneric, normaliseScopes } from './check.js'
-export { USER_SCOPES, isScopeToken } from './scope-grammar.js'
-export { isLoopbackHost, tokenEndpointProblem, type TokenEndpointProblem } from './rules/token-endpoint.js'
-export { PROFILES, profileOf } from './providers/index.js'
-export type { ProviderError, ProviderProfile, RequestRule, Grant, GrantReading } from './providers/profile.js'

@@ -7,6 +7,7 @@ import { secretEnvCollisions, secretEnvWarnings } from './secret-env.js'
 import { credentialFieldProblem } from './rules/auth-method.js'
 import type { AppPolicy, EnvironmentPolicy, Finding, LoadResult, PolicySet, PolicySource } from './types.js'
 
+/** Options of the loaders. */
 export interface LoadOptions {
   /** The folder the sources come from, for messages (`policies/app.yaml:8`). Default `.`. */
   dir?: string

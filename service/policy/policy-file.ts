@@ -12,6 +12,7 @@ import {
   type YAMLMap,
 } from 'yaml'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { DEFAULT_AUTH_METHOD } from './rules/auth-method.js'
 import { resourceProblem } from './rules/resource.js'
 import { tokenEndpointProblem } from './rules/token-endpoint.js'
 import { finding, quote } from './findings.js'
@@ -366,7 +367,7 @@ function build (c: FileCheck, js: PolicyFile, drafts: EnvDraft[]): AppPolicy {
       name: draft.name,
       clientId: env.clientId,
       tokenEndpoint: env.tokenEndpoint,
-      authMethod: env.authMethod ?? 'client_secret_basic',
+      authMethod: env.authMethod ?? DEFAULT_AUTH_METHOD,
       ...(env.dpop === true ? { dpop: true as const } : {}),
       ...(env.resource !== undefined ? { resource: env.resource } : {}),
       ...Object.fromEntries(VARIABLE_NAME_FIELDS.filter((f) => env[f] !== undefined).map((f) => [f, env[f]])),

@@ -2,11 +2,13 @@
 import { Type } from '@sinclair/typebox'
 
 export const PROVIDER_NAMES = ['generic', 'auth0', 'entra', 'okta', 'keycloak', 'genesys'] as const
+/** The profile of a file written before `provider` was required: RFC 6749 alone. */
+export const DEFAULT_PROVIDER = 'generic' satisfies (typeof PROVIDER_NAMES)[number]
 
 export const ProviderSchema = Type.Union(
   PROVIDER_NAMES.map((name) => Type.Literal(name)),
   {
-    default: 'generic',
+    default: DEFAULT_PROVIDER,
     description:
       'Rule profile of the token provider (docs/providers.md): generic (RFC 6749 only), auth0, entra, okta, keycloak or genesys.',
   }

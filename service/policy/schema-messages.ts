@@ -40,7 +40,7 @@ function typeName (value: unknown): string {
 const MISSING_HINTS: Record<string, string> = {
   app: 'the app name, equal to the file name',
   owner: 'the team that answers for this app, e.g. "@org/team"',
-  provider: 'write `provider: generic`',
+  provider: 'write `provider: generic` (or your provider: docs/providers.md); `scope-policy fmt` adds `provider: generic` where it is missing',
   environments: 'one entry per environment (prod, staging, …)',
   clientId: 'the client id the developer portal shows',
   tokenEndpoint: 'the https: URL of the token endpoint',

@@ -2,12 +2,12 @@
 // `scope-policy schema` prints it as JSON Schema for editors.
 import { Type, type Static } from '@sinclair/typebox'
 import { ProviderEnvironmentFields, ProviderSchema } from './provider-schema.js'
-import { AUTH_METHODS } from './rules/auth-method.js'
+import { AUTH_METHODS, DEFAULT_AUTH_METHOD } from './rules/auth-method.js'
 
 export const AuthMethodSchema = Type.Union(
   AUTH_METHODS.map((method) => Type.Literal(method)),
   {
-    default: 'client_secret_basic',
+    default: DEFAULT_AUTH_METHOD,
     description:
       'How the client authenticates at the token endpoint: client_secret_basic / client_secret_post (RFC 6749 §2.3.1, a shared secret), private_key_jwt (RFC 7523 §2.2, an assertion signed with a private key), tls_client_auth / self_signed_tls_client_auth (RFC 8705 §2, a TLS client certificate).',
   }
@@ -69,6 +69,7 @@ export const EnvironmentSchema = Type.Object(
 
 export const ENVIRONMENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$'
 
+/** The TypeBox schema of a policy file (docs/policy-files.md); `policyJsonSchema()` gives it as JSON Schema. */
 export const PolicyFileSchema = Type.Object(
   {
     app: Type.String({
@@ -90,6 +91,7 @@ export const PolicyFileSchema = Type.Object(
   { additionalProperties: false }
 )
 
+/** A policy file as written, before loading. */
 export type PolicyFile = Static<typeof PolicyFileSchema>
 
 /** The JSON Schema of a policy file, for editors (yaml-language-server) and `scope-policy schema`. */

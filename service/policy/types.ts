@@ -1,10 +1,13 @@
 // Shared shapes of the policy engine (docs/policy-files.md). The plugin, the preflight
 // service and the CLI all read these; keep them stable.
 
-export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth'
+import type { PROVIDER_NAMES } from './provider-schema.js'
+import type { AuthMethod } from './rules/auth-method.js'
+
+export type { AuthMethod } from './rules/auth-method.js'
 
 /** The rule profile of the token provider (docs/providers.md). */
-export type ProviderName = 'generic' | 'auth0' | 'entra' | 'okta' | 'keycloak' | 'genesys'
+export type ProviderName = (typeof PROVIDER_NAMES)[number]
 
 /** Where a value sits in a policy file (1-based line and column). */
 export interface SourceLocation {
@@ -14,6 +17,7 @@ export interface SourceLocation {
   col: number
 }
 
+/** A whitelisted scope with the reason it is needed and where it is written. */
 export interface WhitelistedScope {
   name: string
   /** Why the app needs it (the YAML value). */
@@ -21,6 +25,7 @@ export interface WhitelistedScope {
   at: SourceLocation
 }
 
+/** One environment of an app: its client, token endpoint, auth method and whitelist. */
 export interface EnvironmentPolicy {
   name: string
   clientId: string
@@ -48,6 +53,7 @@ export interface EnvironmentPolicy {
   at: SourceLocation
 }
 
+/** One policy file: an app, its owner, provider and environments. */
 export interface AppPolicy {
   app: string
   description?: string
@@ -58,6 +64,7 @@ export interface AppPolicy {
   environments: ReadonlyMap<string, EnvironmentPolicy>
 }
 
+/** A loaded policy folder, looked up by clientId (what `check` reads). */
 export interface PolicySet {
   /** The folder the set was loaded from (as given). */
   dir: string
@@ -66,6 +73,7 @@ export interface PolicySet {
   byClientId: ReadonlyMap<string, { app: AppPolicy; environment: EnvironmentPolicy }>
 }
 
+/** A finding is an `error` (lint exits 1) or a `warning`. */
 export type Severity = 'error' | 'warning'
 
 /** One problem found while loading or linting, with its place in the file. */
@@ -82,6 +90,7 @@ export interface PolicySource {
   text: string
 }
 
+/** What `loadPolicyDir` and `loadPolicyFiles` return: the set (null when a finding is an error) and every finding. */
 export interface LoadResult {
   /** Null when any finding is an error: an invalid set never replaces a good one. */
   policies: PolicySet | null
@@ -89,6 +98,7 @@ export interface LoadResult {
 }
 
 // §4 — the preflight check
+/** Why a scope request is refused (docs/policy-files.md). */
 export type ViolationCode =
   | 'unknown_client'
   | 'not_whitelisted'
@@ -102,6 +112,7 @@ export type ViolationCode =
   | 'resource_not_allowed'
   | 'audience_not_allowed'
 
+/** One reason a request is refused, with what to do and, where there is one, the spelling the policy has. */
 export interface Violation {
   scope: string
   code: ViolationCode
@@ -109,6 +120,7 @@ export interface Violation {
   suggestion?: string
 }
 
+/** The input of `check`: a clientId, optionally its environment, and the scopes (RFC 6749 §3.3), resource (RFC 8707) or audience asked for. */
 export interface CheckRequest {
   clientId: string
   environment?: string
@@ -120,6 +132,7 @@ export interface CheckRequest {
   audience?: string
 }
 
+/** The output of `check`: allowed or not, the app and environment, the normalised scopes, every violation. */
 export interface CheckResult {
   allowed: boolean
   app: string | null

@@ -158,3 +158,17 @@ t.test('fmt orders every environment field of the schema, each once', async (t) 
   t.same([...ENV_KEYS].sort(), Object.keys(EnvironmentSchema.properties).sort())
   t.equal(new Set(ENV_KEYS).size, ENV_KEYS.length)
 })
+
+// `provider` is required (docs/policy-files.md): a file from before it existed fails lint, whose
+// message names fmt, and fmt writes the profile it was checked with, after owner.
+t.test('a file without provider: lint says to run fmt, fmt adds provider: generic', async (t) => {
+  const old = WORKER.replace('provider: generic\n', '')
+  const dir = t.testdir({ 'agent-desktop-worker.yaml': old })
+  const lint = await runCli(['lint', dir])
+  t.equal(lint.code, 1)
+  t.match(lint.stdout, /error schema missing required field "provider" in the file: .*`scope-policy fmt` adds `provider: generic`/)
+  t.equal((await runCli(['fmt', '--check', dir])).code, 1, 'fmt --check flags it')
+  t.equal((await runCli(['fmt', dir])).code, 0)
+  t.equal(readFileSync(join(dir, 'agent-desktop-worker.yaml'), 'utf8'), WORKER, 'provider: generic after owner, nothing else changed')
+  t.equal((await runCli(['lint', dir])).code, 0, 'and lint passes')
+})

@@ -4,11 +4,11 @@ import {
   check,
   checkGeneric,
   loadPolicyFiles,
-  USER_SCOPES,
   type CheckResult,
   type PolicySet,
   type ViolationCode,
 } from '../../service/policy/index.js'
+import { USER_SCOPES } from '../../service/policy/scope-grammar.js'
 
 const CODES: readonly ViolationCode[] = [
   'unknown_client',

@@ -3,7 +3,8 @@
 // profile refuses them, no request rule broken, resource/audience the entry's or in its lists.
 import t from 'tap'
 import fc from 'fast-check'
-import { check, loadPolicyFiles, USER_SCOPES, type PolicySet, type ProviderName } from '../../service/policy/index.js'
+import { check, loadPolicyFiles, type PolicySet, type ProviderName } from '../../service/policy/index.js'
+import { USER_SCOPES } from '../../service/policy/scope-grammar.js'
 
 interface Setup {
   tokenEndpoint: string

@@ -1,6 +1,6 @@
 // `scope-policy check --client ID [--env E] SCOPE...`: the §4 preflight check on the command line.
 import { join } from 'node:path'
-import { check as checkScopes } from '../../policy/index.js'
+import { check as checkScopes } from '../../policy/check.js'
 import type { CheckResult, PolicySet } from '../../policy/types.js'
 import { formatOption, policyDirOption, stringOption, UsageError, type Format } from '../args.js'
 import type { Command } from '../command.js'

@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { diffPolicySets, isRisk, riskRank, RISKS, type PolicyChange, type PolicyDiff, type Risk } from '../../policy/diff.js'
-import { loadPolicyDir } from '../../policy/index.js'
+import { loadPolicyDir } from '../../policy/loader.js'
 import type { LoadResult } from '../../policy/types.js'
 import { formatOption, policyDirOption, stringOption, UsageError, type Format } from '../args.js'
 import type { Command } from '../command.js'

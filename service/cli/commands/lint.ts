@@ -1,6 +1,7 @@
 // `scope-policy lint [dir]`: every finding of the loader, as text, JSON, annotations or markdown.
 import { join } from 'node:path'
-import { formatFinding, loadPolicyDir } from '../../policy/index.js'
+import { formatFinding } from '../../policy/findings.js'
+import { loadPolicyDir } from '../../policy/loader.js'
 import type { Finding } from '../../policy/types.js'
 import { formatOption, policyDirOption, type Format } from '../args.js'
 import type { Command } from '../command.js'

@@ -1,5 +1,5 @@
 // `scope-policy schema`: the JSON Schema of a policy file, for editors (yaml-language-server).
-import { policyJsonSchema } from '../../policy/index.js'
+import { policyJsonSchema } from '../../policy/schema.js'
 import { noPositionals } from '../args.js'
 import type { Command } from '../command.js'
 

@@ -1,7 +1,7 @@
 // POST /v1/preflight (docs/policy-files.md, docs/preflight-api.md): "would this scope request pass?"
 import createError from '@fastify/error'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { check, normaliseScopes } from '../../policy/index.js'
+import { check, normaliseScopes } from '../../policy/check.js'
 import type { CheckResult } from '../../policy/types.js'
 import { recordDecision } from '../access-log.js'
 import type { PreflightMetrics } from '../metrics.js'

@@ -1,11 +1,14 @@
 // The client authentication methods, one rule for the policy files, the plugin and lint. Pure.
 // RFC 6749 §2.3.1 (secret), RFC 7523 §2.2 (private_key_jwt), RFC 8705 §2 (mutual TLS).
-import type { AuthMethod } from '../types.js'
 
 export const SECRET_METHODS = ['client_secret_basic', 'client_secret_post'] as const
 export const TLS_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth'] as const
-export const AUTH_METHODS: readonly AuthMethod[] = [...SECRET_METHODS, 'private_key_jwt', ...TLS_METHODS]
+export const AUTH_METHODS = [...SECRET_METHODS, 'private_key_jwt', ...TLS_METHODS] as const
 
+/** How the client authenticates at the token endpoint: RFC 6749 §2.3.1 (`client_secret_basic`, the default, and `client_secret_post`), RFC 7523 §2.2 (`private_key_jwt`), RFC 8705 §2 (`tls_client_auth`, `self_signed_tls_client_auth`). */
+export type AuthMethod = (typeof AUTH_METHODS)[number]
+
+/** The method of an entry or client that names none: RFC 6749 §2.3.1 says servers must support it. */
 export const DEFAULT_AUTH_METHOD: AuthMethod = 'client_secret_basic'
 
 export function isAuthMethod (value: unknown): value is AuthMethod {
