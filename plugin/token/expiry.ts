@@ -7,6 +7,8 @@ export interface LifetimeInput {
   sentAt: number
   /** `expires_in` seconds as received (RFC 6749 §5.1), if any. */
   expiresIn?: number
+  /** Epoch ms the answer arrived (default sentAt): the server issued the token before it. */
+  receivedAt?: number
   /** The JWT access token's `exp` (epoch seconds, RFC 9068), if any: unverified, so it can only shorten. */
   jwtExp?: number
   /** Seconds assumed when neither `expires_in` nor `exp` is known. */
@@ -50,11 +52,12 @@ export function tokenLifetime (input: LifetimeInput): Lifetime {
   }
   let expIgnored: Lifetime['expIgnored']
   if (jwtExp !== undefined) {
-    // Unverified: `exp` counts only within (sentAt, sentAt + maxLifetime] (an exp in ms lands far beyond),
-    // and only to shorten expires_in; without expires_in it is the "other means" of RFC 6749 §5.1.
+    // Unverified: `exp` counts only within (sentAt, receivedAt + maxLifetime] (an exp in ms lands far
+    // beyond; a full-length token issued while the request was in flight does not), and only to
+    // shorten expires_in; without expires_in it is the "other means" of RFC 6749 §5.1.
     const exp = jwtExp * 1000
     if (exp <= sentAt) expIgnored = 'not after the send time'
-    else if (exp > sentAt + maxMs) expIgnored = 'beyond maxLifetime'
+    else if (exp > (input.receivedAt ?? sentAt) + maxMs) expIgnored = 'beyond maxLifetime'
     else if (source === 'default' || exp < expiresAt) {
       expiresAt = exp
       source = 'jwt'

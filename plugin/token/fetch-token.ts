@@ -186,6 +186,7 @@ export async function requestToken (options: ResolvedRequestOptions, req: SendOp
 
   const lifetime = tokenLifetime({
     sentAt,
+    receivedAt: Date.now(),
     ...(fields.expiresIn !== undefined ? { expiresIn: fields.expiresIn } : {}),
     ...(claims?.exp !== undefined ? { jwtExp: claims.exp } : {}),
     defaultLifetime: options.defaultLifetime,

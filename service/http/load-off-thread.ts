@@ -131,7 +131,8 @@ export class OffThreadLoader {
 
   #start (): Worker {
     if (this.#worker) return this.#worker
-    const worker = spare ?? new Worker(new URL('./policy-worker.js', import.meta.url))
+    // The worker is a file: a parent started with `--input-type` (node -e) must not pass it on, or the worker cannot start.
+    const worker = spare ?? new Worker(new URL('./policy-worker.js', import.meta.url), { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')) })
     spare = null
     worker.removeAllListeners()
     worker.on('message', (message: ToMain) => {

@@ -46,6 +46,12 @@ t.test('an unverified exp never extends a lifetime', async (t) => {
   t.match(past, { source: 'expires_in', expiresAt: sentAt + 59_000, expIgnored: 'not after the send time' }, 'an exp in the past is ignored')
   const edge = tokenLifetime({ ...base, jwtExp: sentAt / 1000 + 86_400 })
   t.match(edge, { source: 'jwt', expiresAt: sentAt + 86_400_000, clamped: false }, 'exp exactly sentAt + maxLifetime counts')
+  // A 24 h token (Auth0's default) issued 400 ms after the send time, its answer 500 ms after it.
+  const inFlight = tokenLifetime({ ...base, expiresIn: 86_400, jwtExp: (sentAt + 400) / 1000 + 86_400, receivedAt: sentAt + 500 })
+  t.notOk(inFlight.expIgnored, 'a full-length exp issued while the request was in flight is within bounds')
+  t.match(inFlight, { source: 'expires_in', expiresAt: sentAt + 86_399_000 })
+  const beyond = tokenLifetime({ ...base, expiresIn: 86_400, jwtExp: (sentAt + 600) / 1000 + 86_400, receivedAt: sentAt + 500 })
+  t.equal(beyond.expIgnored, 'beyond maxLifetime', 'issued after its answer arrived: out of bounds')
 })
 
 t.test('maxLifetime: a strictly longer lifetime is clamped, and every expiry stays a valid date', async (t) => {
