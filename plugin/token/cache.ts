@@ -1,29 +1,29 @@
 // The token cache (docs/token-core.md): one entry per (scope set, resource, audience); one
 // request in flight per entry; a background refresh at 75–85 % of the usable lifetime; at most
 // maxEntries entries. Requests and retries are RetryingFetcher's, failure memory is
-// failure-memory's, the cross-replica protocol SharedRefresh's, quota hold-offs HoldOff's.
-import { randomUUID } from 'node:crypto'
+// failure-memory's, the cross-replica protocol SharedRefresh's (joined in store-link.ts), quota hold-offs HoldOff's.
 import { Agent, type Dispatcher } from 'undici'
 import type { AppToken } from './app-token.js'
 import { tlsConnectOptions } from './client-auth.js'
 import { withDeadline } from './deadline.js'
 import { EntryTable, newEntry, type Entry } from './entry.js'
-import { AppTokenError, ClosedError, ScopeNarrowedError, TimeoutError } from './errors.js'
+import { emptyEntry, holdToken } from './entry-token.js'
+import { AppTokenError, ClosedError, TimeoutError } from './errors.js'
 import { refreshPoint } from './expiry.js'
 import { forgetFailures, nextRefreshAttempt, rememberFailure } from './failure-memory.js'
-import { HoldOff } from './hold-off.js'
+import type { HoldOff } from './hold-off.js'
 import { LifetimeWatch } from './lifetime-watch.js'
 import { errorFields, silentLogger, type TokenLogger } from './logger.js'
 import { checkMetrics, NO_METRICS } from './metrics.js'
 import { MAX_TIMER, resolveCacheOptions, type ResolvedCacheOptions, type TokenCacheOptions } from './options.js'
 import { RetryingFetcher } from './retrying-fetcher.js'
 import { ScopeKeys } from './scope-keys.js'
+import { checkGranted } from './scope-narrowed.js'
 import { checkAudience, checkResource, toScopeSet } from './scopes.js'
-import { consoleHint } from './fetch-token.js'
-import { SharedLayer } from './shared-layer.js'
-import { lockTtlFor, SharedRefresh } from './shared-refresh.js'
+import type { SharedRefresh } from './shared-refresh.js'
 import { entryStats, type TokenEntryStats, type TokenStats } from './stats.js'
 import { storeIdentity } from './store-key.js'
+import { joinStore } from './store-link.js'
 
 export type { TokenCacheOptions } from './options.js'
 export type { TokenEntryStats, TokenStats } from './stats.js'
@@ -91,26 +91,12 @@ export class TokenCache {
     this.#fetcher = new RetryingFetcher(this.#opt, dispatcher, this.#log, metrics)
     this.#entries = new EntryTable(this.#opt.maxEntries)
     this.#lifetimes = new LifetimeWatch(this.#log, this.#opt.maxLifetime)
-    const layer = options.store === undefined ? undefined : new SharedLayer(options.store, this.#log, this.#opt.storeTimeout, () => metrics.storeError())
-    this.#holdOff = new HoldOff(layer)
-    if (layer !== undefined && this.#opt.dpop?.key.generated === true) {
-      // A token bound to a key only this process holds is of no use to another replica (RFC 9449 §6).
-      this.#log.warn('dpop uses a key generated for this process: tokens are not shared through the store; give every replica the same key (dpop.privateKey or APP_TOKEN_DPOP_KEY) to share them')
-    } else if (layer !== undefined) {
-      this.#shared = new SharedRefresh(layer, {
-        owner: randomUUID(),
-        lease: this.#opt.lockTtl,
-        lockTtl: lockTtlFor(this.#opt),
-        clientAuth: this.#opt.clientAuth,
-        dpop: this.#opt.dpop?.key,
-        secretTimeout: this.#opt.timeout,
-        maxLifetime: this.#opt.maxLifetime,
-        minRefreshInterval: MIN_REFRESH_INTERVAL
-      }, this.#log, {
-        fetchAndInstall: (entry, background) => this.#fetchAndInstall(entry, background),
-        install: (entry, token, usableUntil, refreshAt) => this.#install(entry, token, usableUntil, refreshAt)
-      })
-    }
+    const link = joinStore(options.store, this.#opt, this.#log, metrics, MIN_REFRESH_INTERVAL, {
+      fetchAndInstall: (entry, background) => this.#fetchAndInstall(entry, background),
+      install: (entry, token, usableUntil, refreshAt) => this.#install(entry, token, usableUntil, refreshAt)
+    })
+    this.#holdOff = link.holdOff
+    this.#shared = link.shared
     this.#stopMetrics = metrics.observe(() => this.stats())
   }
 
@@ -234,14 +220,8 @@ export class TokenCache {
     if (floor > 0) await this.#fetcher.sleep(floor)
     await this.#holdOff.check(entry)
     const fetched = await this.#holdOff.watch(entry, this.#fetcher.fetch(entry.scopes, entry.resource, entry.audience))
-    const { token, missingRoles } = fetched
-    if (fetched.missingScopes.length > 0 || missingRoles.length > 0) {
-      if (this.#opt.onScopeNarrowed === 'error') {
-        throw new ScopeNarrowedError(fetched.requestedScopes, token.scopes, missingRoles, consoleHint(this.#opt.profile))
-      }
-      this.#log.warn({ requested: fetched.requestedScopes, granted: token.scopes, missing: fetched.missingScopes, ...(missingRoles.length > 0 ? { missingRoles } : {}) },
-        'the token endpoint granted fewer scopes than requested')
-    }
+    checkGranted(fetched, this.#opt, this.#log)
+    const { token } = fetched
     const now = Date.now()
     const logFields = {
       scopes: token.scopes,
@@ -290,17 +270,7 @@ export class TokenCache {
   #install (entry: Entry, token: AppToken, usableUntil: number, refreshAt: number): void {
     if (entry.evicted) return
     this.#entries.refreshed(entry)
-    entry.token = token
-    entry.promise = Promise.resolve(token)
-    entry.usableUntil = usableUntil
-    // The last quarter of the usable time is checked against the clock on every hit; before it, only a
-    // single event-loop turn longer than that quarter could hand the token out past usableUntil.
-    clearTimeout(entry.freshTimer)
-    entry.fresh = true
-    entry.freshTimer = setTimeout(() => { entry.fresh = false }, Math.min(MAX_TIMER, 0.75 * (usableUntil - Date.now())))
-    entry.freshTimer.unref()
-    entry.hitsAtInstall = entry.hits
-    entry.rejected = undefined
+    holdToken(entry, token, usableUntil)
     this.#schedule(entry, refreshAt)
   }
 
@@ -324,13 +294,6 @@ export class TokenCache {
   /** `refused`: the token the upstream API refused, deleted from the shared store too while it holds it. */
   #drop (entry: Entry, invalidated: boolean, refused?: string): void {
     if (refused !== undefined) this.#shared?.discard(entry, refused)
-    clearTimeout(entry.timer)
-    clearTimeout(entry.freshTimer)
-    entry.timer = undefined
-    if (invalidated && entry.token !== undefined) entry.rejected = entry.token.accessToken
-    entry.token = undefined
-    entry.promise = undefined
-    entry.usableUntil = 0
-    entry.fresh = false
+    emptyEntry(entry, invalidated)
   }
 }

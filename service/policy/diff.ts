@@ -1,131 +1,10 @@
 // What changed between two policy sets, and how risky each change is (docs/cli.md `diff`).
 // The rule table is documented in docs/pr-review.md ("What the risk flags mean"); keep the two in step.
-import { VARIABLE_NAME_FIELDS, type VariableNameField } from './secret-env.js'
+import { summarize, type ChangeKind, type PolicyChange, type PolicyDiff } from './policy-change.js'
+import { riskRank, type Risk } from './risk.js'
+import { classifyScope, isProdEnvironment } from './scope-risk.js'
+import { VARIABLE_NAME_FIELDS } from './secret-env.js'
 import type { AppPolicy, EnvironmentPolicy, PolicySet, SourceLocation } from './types.js'
-
-/** How much a policy change deserves review (docs/pr-review.md). */
-export type Risk = 'critical' | 'high' | 'medium' | 'low' | 'info'
-
-/** Highest first. */
-export const RISKS: readonly Risk[] = ['critical', 'high', 'medium', 'low', 'info']
-
-export function riskRank (risk: Risk): number {
-  return RISKS.length - 1 - RISKS.indexOf(risk)
-}
-
-export function isRisk (value: string): value is Risk {
-  return (RISKS as readonly string[]).includes(value)
-}
-
-export type ChangeKind =
-  | 'app-added'
-  | 'app-removed'
-  | 'owner-changed'
-  | 'description-changed'
-  | 'provider-changed'
-  | 'environment-added'
-  | 'environment-removed'
-  | 'client-id-changed'
-  | 'token-endpoint-changed'
-  | 'endpoint-host-changed'
-  | 'secret-env-changed'
-  | 'auth-method-changed'
-  | 'dpop-changed'
-  | 'resource-changed'
-  | 'audience-changed'
-  | 'role-added'
-  | 'role-removed'
-  | 'scope-added'
-  | 'scope-removed'
-  | 'scope-reason-changed'
-
-/** One change between two policy sets, with its risk and why. */
-export interface PolicyChange {
-  app: string
-  /** Null for changes to the app itself (added, removed, owner…). */
-  environment: string | null
-  kind: ChangeKind
-  scope?: string
-  /** For `secret-env-changed`: which of secretEnv, privateKeyEnv, tlsCertEnv, tlsKeyEnv. */
-  field?: VariableNameField
-  /** Old value; for scope changes, the whitelist reason. */
-  before?: string
-  /** New value; for scope changes, the whitelist reason. */
-  after?: string
-  risk: Risk
-  /** Why this risk, in a few words. */
-  why: string
-  /** Where a reviewer looks: the head file when the thing still exists there. */
-  at?: SourceLocation
-}
-
-export interface DiffSummary {
-  changes: number
-  apps: number
-  byRisk: Record<Risk, number>
-  /** The highest risk of any change, null when nothing changed. */
-  highest: Risk | null
-}
-
-/** What `diffPolicySets` returns: a summary and every change (`scope-policy diff --format json`). */
-export interface PolicyDiff {
-  summary: DiffSummary
-  changes: PolicyChange[]
-}
-
-// Scope words, compared after splitting the scope at separators and camelCase humps
-// (`User.ReadWrite.All` → user, read, write, all).
-const WRITE_WORDS = new Set([
-  'write', 'readwrite', 'rw', 'create', 'add', 'update', 'edit', 'modify', 'patch', 'put', 'post',
-  'delete', 'remove', 'destroy', 'purge', 'erase', 'revoke', 'send', 'execute', 'exec', 'run',
-  'import', 'upload', 'assign', 'reset', 'rotate', 'approve', 'set',
-])
-const ADMIN_WORDS = new Set([
-  'admin', 'administer', 'administration', 'manage', 'management', 'owner', 'root', 'superuser',
-  'sudo', 'impersonate', 'impersonation', 'full', 'all', '*',
-])
-/** Objects whose control is control over who gets access. */
-const PRIVILEGED_OBJECTS = new Set([
-  'client', 'clients', 'grant', 'grants', 'key', 'keys', 'apikey', 'apikeys', 'secret', 'secrets',
-  'credential', 'credentials', 'token', 'tokens', 'user', 'users', 'role', 'roles', 'permission',
-  'permissions', 'oauth', 'authorization', 'authorizations',
-])
-/** Reading these already hands out access. */
-const SECRET_MATERIAL = new Set([
-  'key', 'keys', 'apikey', 'apikeys', 'secret', 'secrets', 'credential', 'credentials', 'token', 'tokens',
-])
-const PROD_NAMES = new Set(['prod', 'production', 'prd', 'live'])
-
-export function isProdEnvironment (name: string): boolean {
-  return PROD_NAMES.has(name.toLowerCase())
-}
-
-function scopeWords (scope: string): string[] {
-  return scope
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .split(/[^A-Za-z0-9*]+|(?=\*)|(?<=\*)/)
-    .filter((w) => w !== '')
-    .map((w) => w.toLowerCase())
-}
-
-/** The risk of granting `scope`, from its words alone. */
-export function classifyScope (scope: string): { risk: Risk; why: string } {
-  const words = scopeWords(scope)
-  const objects = words.filter((w) => PRIVILEGED_OBJECTS.has(w))
-  const admin = words.some((w) => ADMIN_WORDS.has(w))
-  const write = words.some((w) => WRITE_WORDS.has(w))
-  // `oauth:clients:manage`: name the clients, not the protocol.
-  const object = objects.find((w) => w !== 'oauth') ?? objects[0]
-  if (object && (admin || write)) {
-    return { risk: 'critical', why: `${admin ? 'admin' : 'write'} privilege over ${object}` }
-  }
-  if (admin) return { risk: 'high', why: 'admin-like scope' }
-  if (write) return { risk: 'high', why: 'write/delete-like scope' }
-  const secret = objects.find((w) => SECRET_MATERIAL.has(w))
-  if (secret) return { risk: 'high', why: `reads ${secret}` }
-  if (object) return { risk: 'medium', why: `reads ${object}` }
-  return { risk: 'low', why: 'read-like scope' }
-}
 
 function atLeast (risk: Risk, floor: Risk): Risk {
   return riskRank(risk) >= riskRank(floor) ? risk : floor
@@ -341,15 +220,4 @@ export function diffPolicySets (base: PolicySet | null, head: PolicySet | null):
     changes.push(...changes.splice(start).sort((a, b) => riskRank(b.risk) - riskRank(a.risk)))
   }
   return { summary: summarize(changes), changes }
-}
-
-export function summarize (changes: readonly PolicyChange[]): DiffSummary {
-  const byRisk: Record<Risk, number> = { critical: 0, high: 0, medium: 0, low: 0, info: 0 }
-  for (const c of changes) byRisk[c.risk]++
-  return {
-    changes: changes.length,
-    apps: new Set(changes.map((c) => c.app)).size,
-    byRisk,
-    highest: RISKS.find((r) => byRisk[r] > 0) ?? null,
-  }
 }

@@ -1,29 +1,20 @@
 // Parses and checks ONE policy file: YAML syntax, schema, then the rules of docs/policy-files.md that a
 // single file can break. Rules across files (duplicate apps and client ids) live in loader.ts.
-import {
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Document,
-  type Node,
-  type Pair,
-  type YAMLMap,
-} from 'yaml'
+import { isAlias, isMap, isScalar, type Node, type YAMLMap } from 'yaml'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { FileCheck, pairAt } from './file-check.js'
+import { quote } from './findings.js'
+import { scanNodes } from './node-scan.js'
 import { DEFAULT_AUTH_METHOD } from './rules/auth-method.js'
 import { resourceProblem } from './rules/resource.js'
 import { tokenEndpointProblem } from './rules/token-endpoint.js'
-import { finding, quote } from './findings.js'
 import { commaListMessage, notScopeTokenMessage, userScopeMessage } from './rules/scope-messages.js'
 import { lintProviderEntry, providerFields } from './provider-lint.js'
 import { profileOf } from './providers/index.js'
 import { PolicyFileSchema, type PolicyFile } from './schema.js'
-import { describeLocation, parsePointer, schemaMessage, type Path } from './schema-messages.js'
+import { parsePointer, schemaMessage, type Path } from './schema-messages.js'
 import { commaListParts, hasWildcard, isScopeToken, USER_SCOPES } from './scope-grammar.js'
-import { isVariableNameField, VARIABLE_NAME_FIELDS } from './secret-env.js'
-import { isSecretKey, secretKind } from './secrets.js'
+import { VARIABLE_NAME_FIELDS } from './secret-env.js'
 import { keyText, readYaml } from './yaml-source.js'
 import type { AppPolicy, EnvironmentPolicy, Finding, SourceLocation, WhitelistedScope } from './types.js'
 
@@ -54,89 +45,6 @@ export function appNameOf (file: string): string {
   return base.replace(/\.ya?ml$/i, '')
 }
 
-const pointer = (path: Path): string => path.map((s) => `/${s.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')
-
-/** Each mapping's keys, indexed once: a lookup per finding stays O(1), so a file with a finding
- * on every key of a large mapping loads in linear time (docs/policy-files.md, "Limits"). */
-const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>()
-
-function pairAt (map: YAMLMap, key: string): Pair | undefined {
-  let index = pairIndex.get(map)
-  if (index === undefined) {
-    index = new Map()
-    for (const pair of map.items) {
-      const text = keyText(pair)
-      // The first of duplicate keys, as a scan would find it (duplicates are findings of their own).
-      if (text !== null && !index.has(text)) index.set(text, pair)
-    }
-    pairIndex.set(map, index)
-  }
-  return index.get(key)
-}
-
-class FileCheck {
-  readonly lc = new LineCounter()
-  readonly findings: Finding[] = []
-  /** JSON pointers whose value already has a finding: later rules skip them. */
-  readonly flagged = new Set<string>()
-  doc: Document | null = null
-  root: YAMLMap | null = null
-
-  constructor (
-    readonly file: string,
-    readonly text: string
-  ) {}
-
-  loc (offset: number): SourceLocation {
-    const { line, col } = this.lc.linePos(offset)
-    return { file: this.file, line, col }
-  }
-
-  nodeLoc (node: Node | null | undefined): SourceLocation {
-    return this.loc(node?.range?.[0] ?? 0)
-  }
-
-  error (at: SourceLocation, code: string, message: string, path?: Path): void {
-    this.findings.push(finding(at, 'error', code, message))
-    if (path) this.flagged.add(pointer(path))
-  }
-
-  warn (at: SourceLocation, code: string, message: string): void {
-    this.findings.push(finding(at, 'warning', code, message))
-  }
-
-  isFlagged (path: Path): boolean {
-    if (this.flagged.size === 0) return false
-    for (let i = 0; i <= path.length; i++) if (this.flagged.has(pointer(path.slice(0, i)))) return true
-    return false
-  }
-
-  /** The pair holding `path`'s value, when the path exists in the YAML. */
-  pairOf (path: Path): Pair | undefined {
-    let node: unknown = this.root
-    let pair: Pair | undefined
-    for (const seg of path) {
-      if (!isMap(node)) return undefined
-      pair = pairAt(node, seg)
-      if (!pair) return undefined
-      node = pair.value
-    }
-    return pair
-  }
-
-  /** Where a finding about `path` points: its value, else its key, else the nearest ancestor. */
-  locOf (path: Path, prefer: 'key' | 'value'): SourceLocation {
-    for (let n = path.length; n > 0; n--) {
-      const pair = this.pairOf(path.slice(0, n))
-      if (!pair) continue
-      const node = (prefer === 'value' && n === path.length ? pair.value : pair.key) as Node | null
-      if (node?.range) return this.nodeLoc(node)
-      if ((pair.key as Node | null)?.range) return this.nodeLoc(pair.key as Node)
-    }
-    return this.nodeLoc(this.root)
-  }
-}
-
 function parseYaml (c: FileCheck): boolean {
   const { doc, problems } = readYaml(c.text, c.lc)
   for (const p of problems) {
@@ -157,81 +65,6 @@ function parseYaml (c: FileCheck): boolean {
   c.doc = doc
   c.root = contents
   return true
-}
-
-// Scope and role names are identifiers, not fields.
-const isScopesMap = (path: Path): boolean =>
-  path.length === 3 && path[0] === 'environments' && (path[2] === 'scopes' || path[2] === 'roles')
-const isIdentifier = (path: Path): boolean =>
-  (path.length === 1 && path[0] === 'app') ||
-  (path.length === 3 && path[0] === 'environments' && ['clientId', 'tokenEndpoint', 'resource', 'audience'].includes(path[2] ?? '')) ||
-  (path.length === 4 && path[0] === 'environments' && ['resources', 'audiences'].includes(path[2] ?? ''))
-
-/**
- * Walks every node: aliases (a diff reviewer must see every grant written out) and secrets, by
- * key name or by value. Returns false when an alias makes the rest meaningless.
- */
-function scanNodes (c: FileCheck): boolean {
-  let aliases = false
-  const visit = (node: unknown, path: Path): void => {
-    if (isAlias(node)) {
-      aliases = true
-      c.error(c.nodeLoc(node), 'yaml-alias', 'an alias (*name): write the value out, so that a diff shows every grant')
-      return
-    }
-    if (isMap(node)) {
-      for (const pair of node.items) {
-        const key = keyText(pair)
-        if (isAlias(pair.key)) {
-          visit(pair.key, path)
-          continue
-        }
-        if (key === null) {
-          c.error(c.nodeLoc(pair.key as Node), 'schema', 'keys must be plain names, not lists or mappings', path)
-          continue
-        }
-        const childPath = [...path, key]
-        // A pasted secret used as a key: schema and scope-name findings quote keys, so it is
-        // flagged here, by kind only. Scope names are identifiers: known shapes only.
-        const keyKind = secretKind(key, isScopesMap(path))
-        if (keyKind !== null) {
-          c.error(
-            c.nodeLoc(pair.key as Node),
-            'secret',
-            `a key in ${describeLocation(path)} looks like a secret (${keyKind}): secrets never belong in a policy file; remove it and rotate it`,
-            childPath
-          )
-          continue
-        }
-        // Scope names are not fields: `scopes: { secrets:read: … }` is a scope, not a secret.
-        // `secretEnv: NAME` names a variable; its value is checked like any other.
-        if (!isScopesMap(path) && !isVariableNameField(childPath) && isSecretKey(key)) {
-          c.error(
-            c.nodeLoc(pair.key as Node),
-            'secret',
-            `key ${quote(key)} looks like a secret: secrets never belong in a policy file (give them to the app through its environment, and rotate any secret that was committed)`,
-            childPath
-          )
-          continue
-        }
-        visit(pair.value, childPath)
-      }
-    } else if (isSeq(node)) {
-      node.items.forEach((item, i) => visit(item, [...path, String(i)]))
-    } else if (isScalar(node) && typeof node.value === 'string') {
-      const kind = secretKind(node.value, isIdentifier(path))
-      if (kind !== null) {
-        c.error(
-          c.nodeLoc(node),
-          'secret',
-          `${describeLocation(path)} looks like a secret (${kind}): secrets never belong in a policy file; remove it and rotate it`,
-          path
-        )
-      }
-    }
-  }
-  visit(c.root, [])
-  return !aliases
 }
 
 function checkSchema (c: FileCheck, js: unknown): void {

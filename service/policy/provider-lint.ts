@@ -7,7 +7,7 @@ import { isAuthMethod } from './rules/auth-method.js'
 import { keyText } from './yaml-source.js'
 import type { EnvironmentPolicy, SourceLocation, WhitelistedScope } from './types.js'
 
-/** What policy-file.ts's checker offers this lint. */
+/** What the file check (file-check.ts) offers this lint. */
 export interface LintSink {
   error(at: SourceLocation, code: string, message: string, path?: readonly string[]): void
   warn(at: SourceLocation, code: string, message: string): void

@@ -1,6 +1,8 @@
 // The risk table of `scope-policy diff` (documented in docs/pr-review.md, "What the risk flags mean").
 import t from 'tap'
-import { classifyScope, diffPolicySets, riskRank } from '../../service/policy/diff.js'
+import { diffPolicySets } from '../../service/policy/diff.js'
+import { riskRank } from '../../service/policy/risk.js'
+import { classifyScope } from '../../service/policy/scope-risk.js'
 import { loadPolicyFiles } from '../../service/policy/index.js'
 import { policyYaml } from '../helpers/cli.js'
 

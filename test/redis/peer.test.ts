@@ -4,22 +4,22 @@ import t from 'tap'
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import ts from 'typescript'
 
 const run = promisify(execFile)
 
-/** plugin/store/ and the plugin/token/ modules it imports, compiled into a folder where no node_modules can be found. */
+/** plugin/store/ (subfolders included) and the plugin/token/ modules it imports, compiled into a folder where no node_modules can be found. */
 async function storeWithoutIoredis (): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'no-ioredis-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   for (const folder of ['store', 'token']) {
-    await mkdir(join(dir, folder))
-    for (const name of (await readdir(new URL(`../../plugin/${folder}/`, import.meta.url))).filter((file) => file.endsWith('.ts'))) {
+    for (const name of (await readdir(new URL(`../../plugin/${folder}/`, import.meta.url), { recursive: true })).filter((file) => file.endsWith('.ts'))) {
       const source = await readFile(new URL(`../../plugin/${folder}/${name}`, import.meta.url), 'utf8')
       const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
+      await mkdir(dirname(join(dir, folder, name)), { recursive: true })
       await writeFile(join(dir, folder, name.replace(/\.ts$/, '.js')), outputText)
     }
   }

@@ -2,7 +2,9 @@
 // policies, each change with a risk flag (rule table: docs/pr-review.md, "What the risk flags mean").
 import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { diffPolicySets, isRisk, riskRank, RISKS, type PolicyChange, type PolicyDiff, type Risk } from '../../policy/diff.js'
+import { diffPolicySets } from '../../policy/diff.js'
+import type { PolicyChange, PolicyDiff } from '../../policy/policy-change.js'
+import { isRisk, riskRank, RISKS, type Risk } from '../../policy/risk.js'
 import { loadPolicyDir } from '../../policy/loader.js'
 import type { LoadResult } from '../../policy/types.js'
 import { formatOption, policyDirOption, stringOption, UsageError, type Format } from '../args.js'
