@@ -164,7 +164,8 @@ export function asOption<T> (check: () => T, labels: Readonly<Record<string, str
     if (!(err instanceof InvalidOptionError) || err.option === undefined) throw err
     const { option } = err
     const hint = ENV_HINTS[option]
-    const problem = err.message.startsWith(`${option} `) ? err.message.slice(option.length + 1) : err.message
+    // "dpop.alg …" keeps ".alg …"; a message that starts otherwise is kept whole.
+    const problem = err.message.startsWith(option) ? err.message.slice(option.length).replace(/^ /, '') : err.message
     fail(labels[option] ?? option, problem + (hint === undefined || labels[option] !== undefined ? '' : ` (or env ${hint})`))
   }
 }
