@@ -3,15 +3,16 @@
 // resource. Every failure names the option and the fix.
 import { Type, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { credentialKind, DEFAULT_AUTH_METHOD, isAuthMethod } from '../service/policy/rules/auth-method.js'
+import { DEFAULT_AUTH_METHOD } from '../service/policy/rules/auth-method.js'
 import type { AppPolicy, AuthMethod, EnvironmentPolicy, PolicySet, ProviderName } from '../service/policy/types.js'
 import type { TokenCacheOptions } from './token/cache.js'
 import type { ClientSecret } from './token/options.js'
 import { CACHE_TUNING, resolveTuning, type CacheTuning } from './token/options.js'
-import { InvalidOptionError } from './token/errors.js'
+import { asOption, fail, show } from './option-errors.js'
+import { resolveCredentials } from './credential-options.js'
 import { parseTokenEndpoint } from './token/endpoint.js'
 import { checkResource } from './token/scopes.js'
-import { mountedFile, readSecretFile, type AppTokenEnv } from './env.js'
+import type { AppTokenEnv } from './env.js'
 import type { Scopes } from './types.js'
 import { pluginDpop } from './dpop-option.js'
 import { parseOrigins } from './dispatcher/origins.js'
@@ -130,10 +131,6 @@ const OPTION_NAMES = [...Object.keys(OptionsSchema.properties), 'authMethod', 'p
 /** Fastify's own register options, which reach the plugin too. */
 const FASTIFY_OPTIONS = ['prefix', 'logLevel', 'logSerializers']
 
-function fail (option: string, message: string): never {
-  throw new InvalidOptionError(`option ${option}: ${message}`)
-}
-
 function checkShape (opts: AppTokenOptions): void {
   if (opts === null || typeof opts !== 'object') fail('options', 'pass an options object to app.register(appToken, { ... })')
   for (const key of Object.keys(opts)) {
@@ -150,39 +147,6 @@ function checkShape (opts: AppTokenOptions): void {
   asOption(() => resolveTuning(opts))
   if (policy !== undefined && (typeof policy === 'string' ? policy === '' : !(policy?.byClientId instanceof Map))) {
     fail('policy', 'must be a policies folder path or a PolicySet from loadPolicySet() (or env APP_TOKEN_POLICY)')
-  }
-}
-
-/**
- * The core's rule, reported as this option: "timeout must be …" → "option timeout: must be …";
- * `labels` names the variable a value came from ({ provider: 'APP_TOKEN_PROVIDER' }).
- */
-export function asOption<T> (check: () => T, labels: Readonly<Record<string, string>> = {}): T {
-  try {
-    return check()
-  } catch (err) {
-    if (!(err instanceof InvalidOptionError) || err.option === undefined) throw err
-    const { option } = err
-    const hint = ENV_HINTS[option]
-    // "dpop.alg …" keeps ".alg …"; a message that starts otherwise is kept whole.
-    const problem = err.message.startsWith(option) ? err.message.slice(option.length).replace(/^ /, '') : err.message
-    fail(labels[option] ?? option, problem + (hint === undefined || labels[option] !== undefined ? '' : ` (or env ${hint})`))
-  }
-}
-
-/** The variables the plugin reads for a core option: named in the core's message, which knows none. */
-const ENV_HINTS: Readonly<Record<string, string>> = {
-  clientSecret: 'APP_TOKEN_CLIENT_SECRET / APP_TOKEN_CLIENT_SECRET_FILE',
-  privateKey: 'APP_TOKEN_PRIVATE_KEY / APP_TOKEN_PRIVATE_KEY_FILE',
-  provider: 'APP_TOKEN_PROVIDER'
-}
-
-function show (value: unknown): string {
-  if (typeof value === 'function') return 'a function'
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return typeof value
   }
 }
 
@@ -303,40 +267,6 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     secretFile: credentials.secretFile,
     passThrough: { ...core, onInvalidClient: credentials.onInvalidClient, ...signing, ...lease }
   }
-}
-
-/** The credential options of the method, from the options or the environment (docs/plugin.md). */
-async function resolveCredentials (opts: AppTokenOptions, env: AppTokenEnv, authMethod: AuthMethod): Promise<Pick<ResolvedOptions, 'clientSecret' | 'secretFile'> & Pick<CoreOptions, 'privateKey' | 'tls' | 'onInvalidClient'>> {
-  // Options of another method go on to the core, which refuses them; variables of another
-  // method are ignored (a migration from a secret to a key leaves the old one set).
-  const { clientSecret, privateKey, tls, onInvalidClient } = opts
-  const given = { clientSecret, secretFile: undefined, privateKey, tls, onInvalidClient }
-  // A method the core does not know: the core says so.
-  if (!isAuthMethod(authMethod)) return given
-  const kind = credentialKind(authMethod)
-  if (kind === 'secret') {
-    const secretFile = clientSecret === undefined ? env.APP_TOKEN_CLIENT_SECRET_FILE : undefined
-    if (clientSecret === undefined && env.APP_TOKEN_CLIENT_SECRET === undefined && secretFile === undefined) {
-      fail('clientSecret', 'missing: pass clientSecret, or set APP_TOKEN_CLIENT_SECRET or APP_TOKEN_CLIENT_SECRET_FILE')
-    }
-    return { ...given, clientSecret: clientSecret ?? env.APP_TOKEN_CLIENT_SECRET, secretFile }
-  }
-  if (kind === 'private-key') {
-    if (privateKey !== undefined || env.APP_TOKEN_PRIVATE_KEY !== undefined) return { ...given, privateKey: privateKey ?? env.APP_TOKEN_PRIVATE_KEY }
-    const path = env.APP_TOKEN_PRIVATE_KEY_FILE
-    if (path === undefined) fail('privateKey', `missing for authMethod ${authMethod}: pass privateKey (PEM, JWK or a function), or set APP_TOKEN_PRIVATE_KEY or APP_TOKEN_PRIVATE_KEY_FILE`)
-    // Read again after an invalid_client, like the secret file: a rotated key needs no restart.
-    const mounted = await mountedFile({ path, variable: 'APP_TOKEN_PRIVATE_KEY_FILE', what: 'private key' })
-    return { ...given, privateKey: mounted.read, onInvalidClient: () => { mounted.onInvalidClient(); onInvalidClient?.() } }
-  }
-  if (tls !== undefined) return given
-  const read = async (variable: 'APP_TOKEN_TLS_CERT_FILE' | 'APP_TOKEN_TLS_KEY_FILE' | 'APP_TOKEN_TLS_CA_FILE', what: string): Promise<string | undefined> => {
-    const path = env[variable]
-    return path === undefined ? undefined : await readSecretFile({ path, variable, what })
-  }
-  const [cert, key, ca] = await Promise.all([read('APP_TOKEN_TLS_CERT_FILE', 'TLS certificate'), read('APP_TOKEN_TLS_KEY_FILE', 'TLS key'), read('APP_TOKEN_TLS_CA_FILE', 'TLS CA')])
-  if (cert === undefined || key === undefined) fail('tls', `missing for authMethod ${authMethod}: pass tls: { cert, key, ca? } (PEM strings), or set APP_TOKEN_TLS_CERT_FILE and APP_TOKEN_TLS_KEY_FILE`)
-  return { ...given, tls: { cert, key, ...(ca !== undefined ? { ca } : {}) } }
 }
 
 /** The object without its undefined members: the core tells "not given" from "given". */
