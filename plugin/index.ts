@@ -12,7 +12,8 @@ import fp from 'fastify-plugin'
 import { TokenCache } from './token/cache.js'
 import { tokenMetrics } from './token/metrics.js'
 import { readEnv, mountedSecret } from './env.js'
-import { asOption, resolveOptions, type AppTokenOptions, type ResolvedOptions } from './options.js'
+import { resolveOptions, type AppTokenOptions, type ResolvedOptions } from './options.js'
+import { asOption } from './option-errors.js'
 import { routePlanner, scopeDecider } from './route-scopes.js'
 import { refusal, tokenRequests } from './token-requests.js'
 import { PLUGIN, requestTokenHook } from './request-hook.js'
@@ -31,16 +32,6 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
     throw new InvalidOptionError(`option name: "${name}" is already decorated on this instance: register the second plugin with another name, e.g. { name: 'billingToken' }`)
   }
   const log = fastify.log.child(name === 'appToken' ? { plugin: PLUGIN } : { plugin: PLUGIN, name })
-  const decide = scopeDecider(settings)
-  // Allowed, but the provider may answer other than expected (Auth0 without audience): said once, here.
-  const profile = profileOf(settings.provider)
-  for (const warning of profile.requestWarnings?.({ scopes: decide(settings.scopes).scopes, audience: settings.audience, resource: settings.resource, tokenEndpoint: settings.tokenEndpoint, authMethod: settings.authMethod }) ?? []) {
-    log.warn(warning)
-  }
-  if (settings.scopesGiven) {
-    const { violations } = decide(settings.scopes)
-    if (violations.length > 0) throw new InvalidOptionError(`option scopes: not allowed: ${describeViolations(violations)}`)
-  }
   const secret = settings.secretFile === undefined ? undefined : await mountedSecret(settings.secretFile)
 
   const metrics = await tokenMetrics(name)
@@ -58,7 +49,18 @@ async function appToken (fastify: FastifyInstance, options: AppTokenOptions): Pr
     onInvalidClient: secret === undefined
       ? settings.passThrough.onInvalidClient
       : () => { secret.onInvalidClient(); settings.passThrough.onInvalidClient?.() }
-  }))
+  }), settings.optionLabels)
+  // The core has checked its options; then the plugin's own rules, on the values the core accepted.
+  const decide = scopeDecider(settings)
+  const defaults = decide(settings.scopes)
+  // Allowed, but the provider may answer other than expected (Auth0 without audience): said once, here.
+  for (const warning of profileOf(settings.provider).requestWarnings?.({ scopes: defaults.scopes, audience: settings.audience, resource: settings.resource, tokenEndpoint: settings.tokenEndpoint, authMethod: settings.authMethod }) ?? []) {
+    log.warn(warning)
+  }
+  if (settings.scopesGiven && defaults.violations.length > 0) {
+    await cache.close()
+    throw new InvalidOptionError(`option scopes: not allowed: ${describeViolations(defaults.violations)}`)
+  }
   // Checked requests of get() and the dispatchers: a refused one rejects with ScopePolicyError (nothing sent).
   const requests = tokenRequests({ scopes: settings.scopes, resource: settings.resource, audience: settings.audience }, decide)
   const tls = settings.passThrough.tls

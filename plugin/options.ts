@@ -3,17 +3,16 @@
 // resource. Every failure names the option and the fix.
 import { Type, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { AUTH_METHODS, credentialKind, DEFAULT_AUTH_METHOD } from '../service/policy/rules/auth-method.js'
-import { PROVIDER_NAMES } from '../service/policy/provider-schema.js'
+import { DEFAULT_AUTH_METHOD } from '../service/policy/rules/auth-method.js'
 import type { AppPolicy, AuthMethod, EnvironmentPolicy, PolicySet, ProviderName } from '../service/policy/types.js'
 import type { TokenCacheOptions } from './token/cache.js'
 import type { ClientSecret } from './token/options.js'
-import { SIGNING_ALGS } from './token/assertion.js'
 import { CACHE_TUNING, resolveTuning, type CacheTuning } from './token/options.js'
-import { InvalidOptionError } from './token/errors.js'
+import { asOption, fail, show } from './option-errors.js'
+import { resolveCredentials } from './credential-options.js'
 import { parseTokenEndpoint } from './token/endpoint.js'
 import { checkResource } from './token/scopes.js'
-import { mountedFile, readSecretFile, type AppTokenEnv } from './env.js'
+import type { AppTokenEnv } from './env.js'
 import type { Scopes } from './types.js'
 import { pluginDpop } from './dpop-option.js'
 import { parseOrigins } from './dispatcher/origins.js'
@@ -95,6 +94,8 @@ export interface ResolvedOptions {
   origins: readonly string[] | undefined
   /** The policy entry's `roles:` (Entra): expected in the token's `roles` claim. */
   roles: readonly string[]
+  /** The variable a core option came from, for the core's errors (asOption). */
+  optionLabels: Readonly<Record<string, string>>
   tokenEndpoint: string
   authMethod: AuthMethod | undefined
   environment: string | undefined
@@ -107,19 +108,14 @@ export interface ResolvedOptions {
   passThrough: CoreOptions
 }
 
-// Plain-data options; objects and functions are checked by hand below.
+// The plugin's own plain-data options; objects and functions are checked by hand below, the
+// token core's options (authMethod, provider, clientSecret, privateKey, kid, alg, …) by the core.
 const OptionsSchema = Type.Object({
   clientId: Type.Optional(Type.String({ minLength: 1, description: 'a non-empty string: the client id the developer portal shows (or env APP_TOKEN_CLIENT_ID)' })),
   environment: Type.Optional(Type.String({ minLength: 1, description: 'the name of an environment of the client\'s policy entry, e.g. "prod" (or env APP_TOKEN_ENV)' })),
   scopes: Type.Optional(Type.Union([Type.Array(Type.String()), Type.String()], { description: 'an array of scope strings or a space-delimited string (or env APP_TOKEN_SCOPES)' })),
   tokenEndpoint: Type.Optional(Type.String({ minLength: 1, description: 'the token endpoint URL, https: (http: only on loopback) (or env APP_TOKEN_ENDPOINT)' })),
-  authMethod: Type.Optional(Type.Union(AUTH_METHODS.map((method) => Type.Literal(method)), { description: AUTH_METHODS.map((method) => `'${method}'`).join(' or ') })),
   resource: Type.Optional(Type.String({ minLength: 1, description: 'an absolute URI (RFC 8707 resource indicator)' })),
-  kid: Type.Optional(Type.String({ minLength: 1, description: 'a non-empty string: the key id registered for the client\'s key' })),
-  alg: Type.Optional(Type.Union(SIGNING_ALGS.map((alg) => Type.Literal(alg)), { description: SIGNING_ALGS.map((alg) => `'${alg}'`).join(' or ') })),
-  certificate: Type.Optional(Type.String({ minLength: 1, description: 'a PEM certificate of the private key' })),
-  assertionAudience: Type.Optional(Type.String({ minLength: 1, description: 'a non-empty string: the aud of the client assertion, e.g. https://<tenant>/ for Auth0' })),
-  provider: Type.Optional(Type.Union(PROVIDER_NAMES.map((p) => Type.Literal(p)), { description: PROVIDER_NAMES.map((p) => `'${p}'`).join(', ') + ' (or env APP_TOKEN_PROVIDER)' })),
   audience: Type.Optional(Type.String({ minLength: 1, description: 'a non-empty string, e.g. the API identifier (or env APP_TOKEN_AUDIENCE)' })),
   resources: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'an array of absolute URIs (RFC 8707 resource indicators)' })),
   audiences: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'an array of non-empty strings' })),
@@ -130,13 +126,10 @@ const OptionsSchema = Type.Object({
   prefetch: Type.Optional(Type.Union([Type.Literal('block'), Type.Literal('background'), Type.Literal(false)], { description: "'block', 'background' or false" })),
 })
 
-const OPTION_NAMES = [...Object.keys(OptionsSchema.properties), 'clientSecret', 'privateKey', 'tls', 'policy', 'dpop', ...CACHE_TUNING]
+const OPTION_NAMES = [...Object.keys(OptionsSchema.properties), 'authMethod', 'provider', 'clientSecret', 'privateKey', 'kid', 'alg', 'certificate',
+  'assertionAudience', 'tls', 'policy', 'dpop', ...CACHE_TUNING]
 /** Fastify's own register options, which reach the plugin too. */
 const FASTIFY_OPTIONS = ['prefix', 'logLevel', 'logSerializers']
-
-function fail (option: string, message: string): never {
-  throw new InvalidOptionError(`option ${option}: ${message}`)
-}
 
 function checkShape (opts: AppTokenOptions): void {
   if (opts === null || typeof opts !== 'object') fail('options', 'pass an options object to app.register(appToken, { ... })')
@@ -150,33 +143,10 @@ function checkShape (opts: AppTokenOptions): void {
     const schema = (OptionsSchema.properties as Record<string, TSchema | undefined>)[option]
     fail(option, `must be ${schema?.description ?? error.message} (got ${show((opts as Record<string, unknown>)[option])})`)
   }
-  const { clientSecret, policy } = opts
-  if (clientSecret !== undefined && !(typeof clientSecret === 'function' || (typeof clientSecret === 'string' && clientSecret.length > 0))) {
-    // Never echo the value: it may be a secret.
-    fail('clientSecret', 'must be a non-empty string or a function returning one (or env APP_TOKEN_CLIENT_SECRET / APP_TOKEN_CLIENT_SECRET_FILE)')
-  }
+  const { policy } = opts
   asOption(() => resolveTuning(opts))
   if (policy !== undefined && (typeof policy === 'string' ? policy === '' : !(policy?.byClientId instanceof Map))) {
     fail('policy', 'must be a policies folder path or a PolicySet from loadPolicySet() (or env APP_TOKEN_POLICY)')
-  }
-}
-
-/** The core's rule, reported as this option: "timeout must be …" → "option timeout: must be …". */
-export function asOption<T> (check: () => T): T {
-  try {
-    return check()
-  } catch (err) {
-    if (!(err instanceof InvalidOptionError) || err.option === undefined) throw err
-    fail(err.option, err.message.slice(err.option.length + 1))
-  }
-}
-
-function show (value: unknown): string {
-  if (typeof value === 'function') return 'a function'
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return typeof value
   }
 }
 
@@ -201,11 +171,6 @@ async function loadPolicy (policy: string | PolicySet): Promise<PolicySet> {
     // The message lists every error as file:line:col.
     fail('policy', `${err.message}\n  fix them (scope-policy lint ${policy} shows them too)`)
   }
-}
-
-function checkProvider (value: string | undefined): ProviderName | undefined {
-  if (value === undefined || (PROVIDER_NAMES as readonly string[]).includes(value)) return value as ProviderName | undefined
-  fail('APP_TOKEN_PROVIDER', `must be one of ${PROVIDER_NAMES.join(', ')} (got ${show(value)})`)
 }
 
 /** An option that differs from the policy entry fails at register, as tokenEndpoint does. */
@@ -245,7 +210,8 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     fail(endpointOption, `${tokenEndpoint} differs from the policy entry of ${clientId} (${policy.entry.tokenEndpoint}, ${policy.entry.at.file}:${policy.entry.at.line}): drop the option, or change the policy in a reviewed pull request`)
   }
 
-  const provider = opts.provider ?? checkProvider(env.APP_TOKEN_PROVIDER)
+  // A name the core does not know fails there, reported as the variable it came from.
+  const provider = (opts.provider ?? env.APP_TOKEN_PROVIDER) as ProviderName | undefined
   const audience = opts.audience ?? env.APP_TOKEN_AUDIENCE
   if (policy !== undefined) {
     const { app, entry } = policy
@@ -292,6 +258,7 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     audiences: policy?.entry.audiences ?? opts.audiences ?? [],
     origins: opts.origins === undefined ? undefined : parseOrigins(opts.origins, 'option origins'),
     roles: [...policy?.entry.roles?.keys() ?? []],
+    optionLabels: opts.provider === undefined && env.APP_TOKEN_PROVIDER !== undefined ? { provider: 'APP_TOKEN_PROVIDER' } : {},
     tokenEndpoint,
     authMethod,
     environment,
@@ -300,38 +267,6 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     secretFile: credentials.secretFile,
     passThrough: { ...core, onInvalidClient: credentials.onInvalidClient, ...signing, ...lease }
   }
-}
-
-/** The credential options of the method, from the options or the environment (docs/plugin.md). */
-async function resolveCredentials (opts: AppTokenOptions, env: AppTokenEnv, authMethod: AuthMethod): Promise<Pick<ResolvedOptions, 'clientSecret' | 'secretFile'> & Pick<CoreOptions, 'privateKey' | 'tls' | 'onInvalidClient'>> {
-  const kind = credentialKind(authMethod)
-  // Options of another method go on to the core, which refuses them; variables of another
-  // method are ignored (a migration from a secret to a key leaves the old one set).
-  const { clientSecret, privateKey, tls, onInvalidClient } = opts
-  const given = { clientSecret, secretFile: undefined, privateKey, tls, onInvalidClient }
-  if (kind === 'secret') {
-    const secretFile = clientSecret === undefined ? env.APP_TOKEN_CLIENT_SECRET_FILE : undefined
-    if (clientSecret === undefined && env.APP_TOKEN_CLIENT_SECRET === undefined && secretFile === undefined) {
-      fail('clientSecret', 'missing: pass clientSecret, or set APP_TOKEN_CLIENT_SECRET or APP_TOKEN_CLIENT_SECRET_FILE')
-    }
-    return { ...given, clientSecret: clientSecret ?? env.APP_TOKEN_CLIENT_SECRET, secretFile }
-  }
-  if (kind === 'private-key') {
-    if (privateKey !== undefined || env.APP_TOKEN_PRIVATE_KEY !== undefined) return { ...given, privateKey: privateKey ?? env.APP_TOKEN_PRIVATE_KEY }
-    const path = env.APP_TOKEN_PRIVATE_KEY_FILE
-    if (path === undefined) fail('privateKey', `missing for authMethod ${authMethod}: pass privateKey (PEM, JWK or a function), or set APP_TOKEN_PRIVATE_KEY or APP_TOKEN_PRIVATE_KEY_FILE`)
-    // Read again after an invalid_client, like the secret file: a rotated key needs no restart.
-    const mounted = await mountedFile({ path, variable: 'APP_TOKEN_PRIVATE_KEY_FILE', what: 'private key' })
-    return { ...given, privateKey: mounted.read, onInvalidClient: () => { mounted.onInvalidClient(); onInvalidClient?.() } }
-  }
-  if (tls !== undefined) return given
-  const read = async (variable: 'APP_TOKEN_TLS_CERT_FILE' | 'APP_TOKEN_TLS_KEY_FILE' | 'APP_TOKEN_TLS_CA_FILE', what: string): Promise<string | undefined> => {
-    const path = env[variable]
-    return path === undefined ? undefined : await readSecretFile({ path, variable, what })
-  }
-  const [cert, key, ca] = await Promise.all([read('APP_TOKEN_TLS_CERT_FILE', 'TLS certificate'), read('APP_TOKEN_TLS_KEY_FILE', 'TLS key'), read('APP_TOKEN_TLS_CA_FILE', 'TLS CA')])
-  if (cert === undefined || key === undefined) fail('tls', `missing for authMethod ${authMethod}: pass tls: { cert, key, ca? } (PEM strings), or set APP_TOKEN_TLS_CERT_FILE and APP_TOKEN_TLS_KEY_FILE`)
-  return { ...given, tls: { cert, key, ...(ca !== undefined ? { ca } : {}) } }
 }
 
 /** The object without its undefined members: the core tells "not given" from "given". */

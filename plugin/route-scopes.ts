@@ -6,6 +6,7 @@ import { profileOf } from '../service/policy/providers/index.js'
 import type { Violation } from '../service/policy/types.js'
 import { ScopePolicyError } from './errors.js'
 import { checkAudience, checkResource } from './token/scopes.js'
+import { canonicalScopes } from './token/scope-keys.js'
 import type { ResolvedOptions } from './options.js'
 import type { Scopes } from './types.js'
 
@@ -100,7 +101,8 @@ export function routePlanner ({ key, global, scopes, resource, audience, decide 
     const target = wanted.resource === undefined && wanted.audience === undefined ? undefined : { resource: wanted.resource, audience: wanted.audience }
     const decision = decide(wanted.scopes ?? scopes, target)
     if (decision.violations.length > 0) return denied(decision.scopes, decision.violations)
-    return { kind: 'token', request: { scopes: decision.scopes, resource: wanted.resource ?? resource, audience: wanted.audience ?? audience } }
+    // Keyed once here: the request hook's cache.get() finds its key without sorting or joining.
+    return { kind: 'token', request: { scopes: canonicalScopes(decision.scopes), resource: wanted.resource ?? resource, audience: wanted.audience ?? audience } }
   }
 }
 

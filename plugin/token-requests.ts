@@ -1,7 +1,9 @@
-// get()'s arguments → the checked token request, memoised per (scope set,
-// resource, audience): a cached get() neither re-runs the policy check nor allocates.
+// get()'s arguments → the checked token request, memoised per request shape: the scope set's
+// key (the token core's ScopeKeys, the one scope memo), then resource and audience. A cached
+// get() re-runs no policy check, and the request it hands the cache is keyed already.
 // The policy entry is fixed at register, so a decision never goes stale.
 import { ScopePolicyError } from './errors.js'
+import { canonicalScopes, INVALID_KEY, ScopeKeys } from './token/scope-keys.js'
 import type { ScopeDecider, ScopeDecision, TokenRequest } from './route-scopes.js'
 import type { Scopes } from './types.js'
 import type { AppTokenRequestOptions } from './types.js'
@@ -9,17 +11,15 @@ import type { AppTokenRequestOptions } from './types.js'
 /** A checked request, or the decision that refuses it (a fresh error per call is made from it). */
 export type Resolved = TokenRequest | ScopeDecision
 
-/** Scope arrays, one element per level: no key to build, and [42] never meets ['42']. */
-interface Node {
-  next: Map<unknown, Node> | undefined
-  decision: ScopeDecision | undefined
+/** The allowed requests of one scope set. */
+interface Shape {
   /** For the default resource and audience. */
-  request: Resolved | undefined
+  request: TokenRequest | undefined
   /** resource ('' for the default) → audience ('' for the default) → request. */
-  byTarget: Map<string, Map<string, Resolved>> | undefined
+  byTarget: Map<string, Map<string, TokenRequest>> | undefined
 }
 
-/** Nodes kept at most: get() may be called with caller-built scope sets. */
+/** Requests kept at most: get() may be called with caller-built scope sets. */
 const MEMO_LIMIT = 4096
 
 export interface TokenRequests {
@@ -28,67 +28,71 @@ export interface TokenRequests {
 }
 
 export function tokenRequests (defaults: { scopes: Scopes; resource: string | undefined; audience: string | undefined }, decide: ScopeDecider): TokenRequests {
+  const keys = new ScopeKeys()
   let size = 0
-  let root = newNode()
-  let strings = new Map<string, Node>()
-  const defaultNode = nodeOf(defaults.scopes)
+  // Arrays by their set's key; a space-delimited string as written (split by the check).
+  let bySet = new Map<string, Shape>()
+  let byString = new Map<string, Shape>()
 
-  function newNode (): Node {
-    size++
-    return { next: undefined, decision: undefined, request: undefined, byTarget: undefined }
-  }
-
-  function nodeOf (scopes: Scopes): Node | undefined {
-    if (size > MEMO_LIMIT) {
-      root = newNode()
-      strings = new Map()
-      size = 0
-    }
+  function shapeOf (scopes: Scopes): Shape | undefined {
+    let memo: Map<string, Shape>
+    let key: string
     if (typeof scopes === 'string') {
-      let node = strings.get(scopes)
-      if (node === undefined) strings.set(scopes, node = newNode())
-      return node
+      memo = byString
+      key = scopes
+    } else if (Array.isArray(scopes)) {
+      // An array the key cannot name (elements with spaces, not strings): checked on every call.
+      key = keys.keyOf(scopes)
+      if (key === INVALID_KEY) return undefined
+      memo = bySet
+    } else {
+      return undefined
     }
-    if (!Array.isArray(scopes)) return undefined
-    let node = root
-    for (let i = 0; i < scopes.length; i++) {
-      const scope: unknown = scopes[i]
-      let child = node.next?.get(scope)
-      if (child === undefined) (node.next ??= new Map()).set(scope, child = newNode())
-      node = child
+    let shape = memo.get(key)
+    if (shape === undefined) {
+      if (++size > MEMO_LIMIT) {
+        bySet = new Map()
+        byString = new Map()
+        size = 1
+        memo = typeof scopes === 'string' ? byString : bySet
+      }
+      memo.set(key, shape = { request: undefined, byTarget: undefined })
     }
-    return node
+    return shape
   }
 
-  function requestOf (node: Node, scopes: Scopes, resource: string | undefined, audience: string | undefined): Resolved {
+  function requestOf (scopes: Scopes, resource: string | undefined, audience: string | undefined): Resolved {
     // A call's own resource or audience is checked too: one not allowed is refused, nothing sent.
-    const decision = resource === undefined && audience === undefined ? node.decision ??= decide(scopes) : decide(scopes, { resource, audience })
+    const decision = decide(scopes, resource === undefined && audience === undefined ? undefined : { resource, audience })
     if (decision.violations.length > 0) return decision
-    // Frozen: the cache keys it once and for all.
-    return { scopes: Object.freeze(decision.scopes) as string[], resource: resource ?? defaults.resource, audience: audience ?? defaults.audience }
+    return { scopes: canonicalScopes(decision.scopes), resource: resource ?? defaults.resource, audience: audience ?? defaults.audience }
   }
 
   return {
     resolve (opts) {
-      const scopes = opts?.scopes
-      const node = scopes === undefined ? defaultNode : nodeOf(scopes)
-      const given = scopes ?? defaults.scopes
-      if (node === undefined) return decide(given) // not an array or a string: the check says what is wrong
+      const scopes = opts?.scopes ?? defaults.scopes
       const resource = opts?.resource
       const audience = opts?.audience
+      const shape = shapeOf(scopes)
+      // Refusals are not kept: their violations follow the order the caller wrote.
+      if (shape === undefined) return requestOf(scopes, resource, audience)
       if (resource === undefined && audience === undefined) {
-        node.request ??= requestOf(node, given, undefined, undefined)
-        return node.request
+        if (shape.request !== undefined) return shape.request
+        const resolved = requestOf(scopes, undefined, undefined)
+        if (!('violations' in resolved)) shape.request = resolved
+        return resolved
       }
-      node.byTarget ??= new Map()
-      let byAudience = node.byTarget.get(resource ?? '')
-      if (byAudience === undefined) node.byTarget.set(resource ?? '', byAudience = new Map())
-      let found = byAudience.get(audience ?? '')
-      if (found === undefined) {
+      shape.byTarget ??= new Map()
+      let byAudience = shape.byTarget.get(resource ?? '')
+      if (byAudience === undefined) shape.byTarget.set(resource ?? '', byAudience = new Map())
+      const found = byAudience.get(audience ?? '')
+      if (found !== undefined) return found
+      const resolved = requestOf(scopes, resource, audience)
+      if (!('violations' in resolved)) {
         size++ // caller-built values count against MEMO_LIMIT like scope sets
-        byAudience.set(audience ?? '', found = requestOf(node, given, resource, audience))
+        byAudience.set(audience ?? '', resolved)
       }
-      return found
+      return resolved
     }
   }
 }

@@ -1,7 +1,7 @@
 // private_key_jwt (RFC 7523 §2.2, OpenID Connect Core §9): a short-lived JWT signed with the
 // client's private key stands in for the secret. Keys are parsed once per key material.
 import { createHash, createPrivateKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto'
-import { InvalidOptionError, SecretUnavailableError } from './errors.js'
+import { InvalidOptionError, invalidOption, SecretUnavailableError } from './errors.js'
 import { loadJose } from './jose.js'
 
 /** RFC 7523 §2.2: the value of `client_assertion_type`. */
@@ -36,11 +36,11 @@ export interface AssertionSettings {
 
 /** The `certificate` option (PEM), parsed once: its thumbprints go into every assertion header. */
 export function parseCertificate (pem: unknown): X509Certificate {
-  if (typeof pem !== 'string' || pem === '') throw new InvalidOptionError('certificate must be a PEM certificate string')
+  if (typeof pem !== 'string' || pem === '') throw invalidOption('certificate', 'must be a PEM certificate string')
   try {
     return new X509Certificate(pem)
   } catch {
-    throw new InvalidOptionError('certificate is not a readable PEM (or DER) X.509 certificate')
+    throw invalidOption('certificate', 'is not a readable PEM (or DER) X.509 certificate')
   }
 }
 

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici'
 import { credentialKind } from '../../service/policy/rules/auth-method.js'
 import type { AuthMethod } from '../../service/policy/types.js'
 import { AssertionSigner, parseCertificate, SIGNING_ALGS, type PrivateKey, type SigningAlg } from './assertion.js'
-import { InvalidOptionError } from './errors.js'
+import { InvalidOptionError, invalidOption } from './errors.js'
 
 /** The client secret, or a function called before each token request (rotation). */
 export type ClientSecret = string | (() => string | Promise<string>)
@@ -51,19 +51,19 @@ export function resolveClientAuth (options: ClientAuthOptions & { clientId: stri
   if (kind === 'secret') {
     const secret = options.clientSecret
     if (!((typeof secret === 'string' && secret !== '') || typeof secret === 'function')) {
-      throw new InvalidOptionError(`clientSecret must be a non-empty string or a function returning one (authMethod ${authMethod})`)
+      throw invalidOption('clientSecret', `must be a non-empty string or a function returning one (authMethod ${authMethod})`)
     }
     return { kind, source: secret }
   }
   if (kind === 'tls') return { kind, tls: checkTls(options.tls, authMethod) }
   const { privateKey, kid, alg, assertionAudience } = options
   if (!(typeof privateKey === 'function' || (typeof privateKey === 'string' && privateKey !== '') || (typeof privateKey === 'object' && privateKey !== null))) {
-    throw new InvalidOptionError('privateKey must be a PEM string, a JWK object or a function returning one (authMethod private_key_jwt)')
+    throw invalidOption('privateKey', 'must be a PEM string, a JWK object or a function returning one (authMethod private_key_jwt)')
   }
-  if (kid !== undefined && (typeof kid !== 'string' || kid === '')) throw new InvalidOptionError('kid must be a non-empty string')
-  if (alg !== undefined && !(SIGNING_ALGS as readonly unknown[]).includes(alg)) throw new InvalidOptionError(`alg must be one of ${SIGNING_ALGS.join(', ')}`)
+  if (kid !== undefined && (typeof kid !== 'string' || kid === '')) throw invalidOption('kid', 'must be a non-empty string')
+  if (alg !== undefined && !(SIGNING_ALGS as readonly unknown[]).includes(alg)) throw invalidOption('alg', `must be one of ${SIGNING_ALGS.join(', ')}`)
   if (assertionAudience !== undefined && (typeof assertionAudience !== 'string' || assertionAudience === '')) {
-    throw new InvalidOptionError('assertionAudience must be a non-empty string, e.g. https://<tenant>/ for Auth0')
+    throw invalidOption('assertionAudience', 'must be a non-empty string, e.g. https://<tenant>/ for Auth0')
   }
   const signer = new AssertionSigner({
     clientId: options.clientId,
@@ -80,9 +80,9 @@ export function resolveClientAuth (options: ClientAuthOptions & { clientId: stri
 function checkTls (tls: TlsClientOptions | undefined, authMethod: AuthMethod): TlsClientOptions {
   const pem = (value: unknown): boolean => typeof value === 'string' && value.includes('-----BEGIN ')
   if (tls === null || typeof tls !== 'object' || !pem(tls.cert) || !pem(tls.key)) {
-    throw new InvalidOptionError(`tls must be { cert, key, ca? } with PEM strings for authMethod ${authMethod} (the plugin also reads APP_TOKEN_TLS_CERT_FILE and APP_TOKEN_TLS_KEY_FILE)`)
+    throw invalidOption('tls', `must be { cert, key, ca? } with PEM strings for authMethod ${authMethod} (the plugin also reads APP_TOKEN_TLS_CERT_FILE and APP_TOKEN_TLS_KEY_FILE)`)
   }
-  if (tls.ca !== undefined && !(pem(tls.ca) || (Array.isArray(tls.ca) && tls.ca.every(pem)))) throw new InvalidOptionError('tls.ca must be a PEM string or an array of them')
+  if (tls.ca !== undefined && !(pem(tls.ca) || (Array.isArray(tls.ca) && tls.ca.every(pem)))) throw invalidOption('tls.ca', 'must be a PEM string or an array of them')
   return { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) }
 }
 

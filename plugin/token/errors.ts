@@ -130,6 +130,11 @@ export class InsecureEndpointError extends errorClass('FST_APP_TOKEN_INSECURE_EN
 /** An option (or a get() argument) that cannot work. */
 export class InvalidOptionError extends errorClass('FST_APP_TOKEN_INVALID_OPTION', 500) {}
 
+/** "`option` `problem`", the option named on the error: the plugin reports it as its own option. */
+export function invalidOption (option: string, problem: string): InvalidOptionError {
+  return new InvalidOptionError(`${option} ${problem}`, { option })
+}
+
 /** The clientSecret function threw or returned something other than a non-empty string. */
 export class SecretUnavailableError extends errorClass('FST_APP_TOKEN_SECRET_UNAVAILABLE', 503) {}
 

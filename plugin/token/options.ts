@@ -6,7 +6,7 @@ import { authMethodProblem, DEFAULT_AUTH_METHOD } from '../../service/policy/rul
 import { PROFILES, profileOf, type ProviderProfile } from '../../service/policy/providers/index.js'
 import type { AuthMethod, ProviderName } from '../../service/policy/types.js'
 import { checkTlsDispatcher, resolveClientAuth, type ClientAuth, type ClientAuthOptions } from './client-auth.js'
-import { InvalidOptionError } from './errors.js'
+import { InvalidOptionError, invalidOption } from './errors.js'
 import { parseTokenEndpoint } from './endpoint.js'
 import { resolveDpop, type DpopOption, type DpopSettings } from './dpop.js'
 import type { TokenLogger } from './logger.js'
@@ -140,15 +140,15 @@ type Tuning = RequestTuning & Omit<ResolvedCacheOptions, keyof ResolvedRequestOp
 export function resolveRequestOptions (options: TokenRequestOptions, who: string): ResolvedRequestOptions {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError(`${who} needs an options object`)
   const tokenEndpoint = parseTokenEndpoint(options.tokenEndpoint)
-  if (typeof options.clientId !== 'string' || options.clientId === '') throw invalid('clientId', 'must be a non-empty string')
+  if (typeof options.clientId !== 'string' || options.clientId === '') throw invalidOption('clientId', 'must be a non-empty string')
   const authMethod = options.authMethod ?? DEFAULTS.authMethod
   const authProblem = authMethodProblem(authMethod)
   if (authProblem !== null) throw new InvalidOptionError(authProblem, { option: 'authMethod' })
   const clientAuth = resolveClientAuth(options, authMethod, tokenEndpoint)
-  if (options.scopeHint !== undefined && typeof options.scopeHint !== 'function') throw invalid('scopeHint', 'must be a function')
+  if (options.scopeHint !== undefined && typeof options.scopeHint !== 'function') throw invalidOption('scopeHint', 'must be a function')
   const { provider, expectedRoles = [] } = options
-  if (provider !== undefined && !Object.hasOwn(PROFILES, provider)) throw invalid('provider', `must be one of ${Object.keys(PROFILES).join(', ')}`)
-  if (!Array.isArray(expectedRoles) || !expectedRoles.every((r) => typeof r === 'string')) throw invalid('expectedRoles', 'must be an array of role names')
+  if (provider !== undefined && !Object.hasOwn(PROFILES, provider)) throw invalidOption('provider', `must be one of ${Object.keys(PROFILES).join(', ')}`)
+  if (!Array.isArray(expectedRoles) || !expectedRoles.every((r) => typeof r === 'string')) throw invalidOption('expectedRoles', 'must be an array of role names')
   return {
     tokenEndpoint,
     clientId: options.clientId,
@@ -177,15 +177,15 @@ export function resolveTuning (options: CacheTuning): Tuning {
 function cacheTuning (options: CacheTuning): Omit<Tuning, keyof RequestTuning> {
   const { dispatcher, store, onInvalidClient } = options
   if (dispatcher !== undefined && typeof (dispatcher as Partial<Dispatcher>)?.dispatch !== 'function') {
-    throw invalid('dispatcher', 'must be an undici Dispatcher (Agent, Pool, ProxyAgent)')
+    throw invalidOption('dispatcher', 'must be an undici Dispatcher (Agent, Pool, ProxyAgent)')
   }
   if (store !== undefined && !STORE_METHODS.every((method) => typeof (store as unknown as Record<string, unknown>)?.[method] === 'function')) {
-    throw invalid('store', 'must be a SharedTokenStore, e.g. redisStore({ url }) from fastify-app-token/redis')
+    throw invalidOption('store', 'must be a SharedTokenStore, e.g. redisStore({ url }) from fastify-app-token/redis')
   }
-  if (onInvalidClient !== undefined && typeof onInvalidClient !== 'function') throw invalid('onInvalidClient', 'must be a function')
+  if (onInvalidClient !== undefined && typeof onInvalidClient !== 'function') throw invalidOption('onInvalidClient', 'must be a function')
   const { retry } = options
   if (retry !== undefined && (retry === null || typeof retry !== 'object' || Object.keys(retry).some((key) => !RETRY_KEYS.includes(key)))) {
-    throw invalid('retry', 'must be { retries?, minDelay?, maxDelay? } (ms)')
+    throw invalidOption('retry', 'must be { retries?, minDelay?, maxDelay? } (ms)')
   }
   const minDelay = positive('retry.minDelay', options.retry?.minDelay, DEFAULTS.minDelay)
   const maxWait = positive('maxWait', options.maxWait, DEFAULTS.maxWait)
@@ -204,7 +204,7 @@ function cacheTuning (options: CacheTuning): Omit<Tuning, keyof RequestTuning> {
 /** The lease: a waiter must see it lapse, and take over, within its caller's maxWait. */
 function leaseOf (value: unknown, maxWait: number): number {
   const lease = positive('lockTtl', value, Math.min(DEFAULTS.lockTtl, maxWait / 2))
-  if (lease > maxWait / 2) throw invalid('lockTtl', `must be at most maxWait / 2 (${maxWait / 2} ms with maxWait ${maxWait} ms): lower lockTtl or raise maxWait`)
+  if (lease > maxWait / 2) throw invalidOption('lockTtl', `must be at most maxWait / 2 (${maxWait / 2} ms with maxWait ${maxWait} ms): lower lockTtl or raise maxWait`)
   return lease
 }
 
@@ -213,7 +213,7 @@ const RETRY_KEYS = ['retries', 'minDelay', 'maxDelay']
 
 function requestTuning (options: TokenRequestOptions | CacheTuning): RequestTuning {
   const onScopeNarrowed = options.onScopeNarrowed ?? 'error'
-  if (onScopeNarrowed !== 'error' && onScopeNarrowed !== 'warn') throw invalid('onScopeNarrowed', 'must be \'error\' or \'warn\'')
+  if (onScopeNarrowed !== 'error' && onScopeNarrowed !== 'warn') throw invalidOption('onScopeNarrowed', 'must be \'error\' or \'warn\'')
   return {
     timeout: positive('timeout', options.timeout, DEFAULTS.timeout),
     maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes),
@@ -224,28 +224,23 @@ function requestTuning (options: TokenRequestOptions | CacheTuning): RequestTuni
   }
 }
 
-/** "`option` `problem`", with the option named on the error for callers that report it their way. */
-function invalid (option: string, problem: string): InvalidOptionError {
-  return new InvalidOptionError(`${option} ${problem}`, { option })
-}
-
 /** A number in (0, max]; the bound shows in the message only when there is one. */
 export function positive (name: string, value: unknown, fallback: number, max = Number.MAX_VALUE): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !(value > 0) || !(value <= max)) {
-    throw invalid(name, `must be a positive number${max < Number.MAX_VALUE ? ` ≤ ${Math.floor(max)}` : ''}`)
+    throw invalidOption(name, `must be a positive number${max < Number.MAX_VALUE ? ` ≤ ${Math.floor(max)}` : ''}`)
   }
   return value
 }
 
 function nonNegative (name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw invalid(name, 'must be a number ≥ 0')
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw invalidOption(name, 'must be a number ≥ 0')
   return value
 }
 
 function wholeNumber (name: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || (value as number) < min) throw invalid(name, `must be a whole number ≥ ${min}`)
+  if (!Number.isSafeInteger(value) || (value as number) < min) throw invalidOption(name, `must be a whole number ≥ ${min}`)
   return value as number
 }

@@ -4,14 +4,16 @@
 // loader, started on the first load and kept for the next ones; a closed loader's worker is
 // kept for the next loader of the process (starting one costs more than most loads).
 import { Worker } from 'node:worker_threads'
-import { lookupFor } from '../policy/lookup.js'
-import type { AppPolicy, EnvironmentPolicy, Finding, LoadResult, PolicySet } from '../policy/types.js'
+import type { EnvLookup } from '../policy/lookup.js'
+import { policySetBuilder } from '../policy/policy-set.js'
+import type { AppPolicy, Finding, LoadResult } from '../policy/types.js'
 
 export type ToWorker = { type: 'load'; dir: string } | { type: 'next' }
 export type ToMain =
   | { type: 'up' }
   | { type: 'ready' }
-  | { type: 'apps'; apps: AppPolicy[] }
+  /** `lookups[i]`: the lookups of `apps[i]`'s environments, built by the worker. */
+  | { type: 'apps'; apps: AppPolicy[]; lookups: EnvLookup[][] }
   | { type: 'done'; valid: boolean; findings: Finding[] }
   | { type: 'failed'; message: string }
 
@@ -83,9 +85,7 @@ export class OffThreadLoader {
     const worker = this.#start()
     // Held while a load runs (an awaited reload must not see the process exit under it).
     worker.ref()
-    const apps = new Map<string, AppPolicy>()
-    const byClientId = new Map<string, { app: AppPolicy; environment: EnvironmentPolicy }>()
-    const set: PolicySet = { dir: this.dir, apps, byClientId }
+    const builder = policySetBuilder(this.dir)
     // setImmediate: ask for the next batch only after the event loop has had its turn.
     const next = (): void => void setImmediate(() => this.#worker === worker && this.#onMessage && worker.postMessage({ type: 'next' } satisfies ToWorker))
     this.#onMessage = (message) => {
@@ -93,16 +93,10 @@ export class OffThreadLoader {
         case 'ready':
           return next()
         case 'apps':
-          for (const app of message.apps) {
-            apps.set(app.app, app)
-            for (const environment of app.environments.values()) {
-              byClientId.set(environment.clientId, { app, environment })
-              lookupFor(set, app, environment)
-            }
-          }
+          message.apps.forEach((app, i) => builder.add(app, message.lookups[i]))
           return next()
         case 'done':
-          return this.#settle?.({ policies: message.valid ? set : null, findings: message.findings })
+          return this.#settle?.({ policies: message.valid ? builder.set : null, findings: message.findings })
         case 'failed':
           return this.#settle?.(failed(message.message))
       }

@@ -3,6 +3,8 @@
 // from the main thread, so that no single message takes the main thread long to read.
 import { parentPort } from 'node:worker_threads'
 import { loadPolicyDir } from '../policy/loader.js'
+import { lookupsOf } from '../policy/policy-set.js'
+import type { EnvLookup } from '../policy/lookup.js'
 import type { AppPolicy } from '../policy/types.js'
 import type { ToMain, ToWorker } from './load-off-thread.js'
 
@@ -27,7 +29,7 @@ function batches (apps: Iterable<AppPolicy>): AppPolicy[][] {
 }
 
 const port = parentPort
-let pending: { batches: AppPolicy[][]; done: ToMain } | null = null
+let pending: { batches: AppPolicy[][]; lookups: (app: AppPolicy) => EnvLookup[]; done: ToMain } | null = null
 const send = (message: ToMain): void => port?.postMessage(message)
 
 port?.on('message', (message: ToWorker) => {
@@ -35,7 +37,11 @@ port?.on('message', (message: ToWorker) => {
     pending = null
     loadPolicyDir(message.dir).then(
       ({ policies, findings }) => {
-        pending = { batches: policies ? batches(policies.apps.values()) : [], done: { type: 'done', valid: policies !== null, findings } }
+        pending = {
+          batches: policies ? batches(policies.apps.values()) : [],
+          lookups: (app) => policies ? lookupsOf(policies, app) : [],
+          done: { type: 'done', valid: policies !== null, findings }
+        }
         send({ type: 'ready' })
       },
       (err: unknown) => send({ type: 'failed', message: err instanceof Error ? err.name : 'error' })
@@ -43,7 +49,8 @@ port?.on('message', (message: ToWorker) => {
   } else if (pending) {
     // 'next': the main thread has read the previous batch.
     const apps = pending.batches.shift()
-    if (apps) send({ type: 'apps', apps })
+    // The loader built the lookups: they go with the apps, the main thread does not build them again.
+    if (apps) send({ type: 'apps', apps, lookups: apps.map(pending.lookups) })
     else {
       send(pending.done)
       pending = null

@@ -1,11 +1,11 @@
 // Loads a folder of policy files into a PolicySet (docs/policy-files.md). Every problem is a Finding.
 import { capFindings, compareFindings, finding, formatFinding, hasErrors, quote } from './findings.js'
-import { buildLookups } from './lookup.js'
 import { parsePolicyFile, type Occurrence } from './policy-file.js'
+import { policySetBuilder } from './policy-set.js'
 import { listPolicyFolder, MAX_FILE_BYTES, readPolicyFile, tooLarge, type PolicyFolder } from './policy-folder.js'
 import { secretEnvCollisions, secretEnvWarnings } from './secret-env.js'
 import { credentialFieldProblem } from './rules/auth-method.js'
-import type { AppPolicy, EnvironmentPolicy, Finding, LoadResult, PolicySet, PolicySource } from './types.js'
+import type { AppPolicy, Finding, LoadResult, PolicySet, PolicySource } from './types.js'
 
 /** Options of the loaders. */
 export interface LoadOptions {
@@ -75,13 +75,10 @@ function loadAll (sources: readonly PolicySource[], options: LoadOptions): LoadR
   }
   findings.sort(compareFindings)
   if (hasErrors(findings)) return { policies: null, findings }
-  const byClientId = new Map<string, { app: AppPolicy; environment: EnvironmentPolicy }>()
-  for (const app of apps.values()) {
-    for (const environment of app.environments.values()) byClientId.set(environment.clientId, { app, environment })
-  }
-  const policies: PolicySet = { dir, apps, byClientId }
-  buildLookups(policies)
-  return { policies, findings }
+  // Every lookup built up front, so the first checks are as fast as the rest.
+  const builder = policySetBuilder(dir)
+  for (const app of apps.values()) builder.add(app)
+  return { policies: builder.set, findings }
 }
 
 const READS_IN_FLIGHT = 16

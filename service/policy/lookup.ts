@@ -67,7 +67,7 @@ export function lookupFor (set: PolicySet, app: AppPolicy, env: EnvironmentPolic
   return lk
 }
 
-/** Builds every environment's lookup up front, so the first checks are as fast as the rest. */
-export function buildLookups (set: PolicySet): void {
-  for (const app of set.apps.values()) for (const env of app.environments.values()) lookupFor(set, app, env)
+/** A lookup built elsewhere (the reload's worker) for this environment: check() uses it as its own. */
+export function adoptLookup (env: EnvironmentPolicy, lk: EnvLookup): void {
+  cache.set(env, lk)
 }

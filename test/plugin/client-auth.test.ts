@@ -84,7 +84,7 @@ t.test('register errors name the option and the fix', async (t) => {
     ['no key', { ...base, authMethod: 'private_key_jwt' }, /option privateKey: missing for authMethod private_key_jwt: pass privateKey .*APP_TOKEN_PRIVATE_KEY_FILE/],
     ['no certificate', { ...base, authMethod: 'self_signed_tls_client_auth' }, /option tls: missing for authMethod self_signed_tls_client_auth/],
     ['a key with a secret method', { ...base, clientSecret: 's', privateKey: key }, /privateKey is not used with authMethod client_secret_basic: remove it/],
-    ['an unknown alg', { ...base, authMethod: 'private_key_jwt', privateKey: key, alg: 'HS256' }, /option alg: must be 'RS256' or/],
+    ['an unknown alg', { ...base, authMethod: 'private_key_jwt', privateKey: key, alg: 'HS256' }, /option alg: must be one of RS256, /],
     ['an alg that does not fit the key', { ...base, authMethod: 'private_key_jwt', privateKey: key, alg: 'ES384' }, /option alg: ES384 does not fit the private key \(an EC key on prime256v1\): give the alg the key signs with \(ES256\)/],
     ['an alg that does not fit the key from the environment', { ...base, authMethod: 'private_key_jwt', alg: 'RS256' }, /option alg: RS256 does not fit the private key/, { APP_TOKEN_PRIVATE_KEY: key }],
     ['both key variables', { ...base, authMethod: 'private_key_jwt' }, /both APP_TOKEN_PRIVATE_KEY and APP_TOKEN_PRIVATE_KEY_FILE are set/, { APP_TOKEN_PRIVATE_KEY: key, APP_TOKEN_PRIVATE_KEY_FILE: '/k' }]
