@@ -1,6 +1,7 @@
 // Test certificates made with the openssl CLI in a temporary folder: a CA, server and
 // client certificates it signs, self-signed client certificates (EC P-256: fast to make).
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -38,7 +39,8 @@ export async function makeCertificates (t: Test): Promise<Certificates> {
       await run('openssl', ['req', ...EC, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', `/CN=${name}`])
       const ext = file(`${name}.ext`)
       await writeFile(ext, opts.ip !== undefined ? `subjectAltName=IP:${opts.ip}\n` : 'basicConstraints=CA:FALSE\n')
-      await run('openssl', ['x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', ext, '-out', file(`${name}.crt`)])
+      // A random serial, not -CAcreateserial: concurrent signings would race on one ca.srl file.
+      await run('openssl', ['x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', '1', '-extfile', ext, '-out', file(`${name}.crt`)])
       return await read(name)
     },
     async selfSigned (name, opts = {}) {
