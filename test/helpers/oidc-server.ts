@@ -1,6 +1,8 @@
 // A real OpenID Certified authorization server (oidc-provider) in the test
 // process, on 127.0.0.1, with the client_credentials grant and per-client
-// scope whitelists. Facts it was built on: ../shared/notes/oidc-provider.md.
+// scope whitelists. What it does that tests rely on: it drops a scope it does not know
+// (any letter case) silently, refuses a known one the client may not have with
+// invalid_scope, and stamps `exp` at issue time rounded down to the second.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
