@@ -9,7 +9,7 @@ import type { StoredToken } from './shared-store.js'
 /** Fixed and documented (docs/redis.md): a change is a new key format. */
 export const STORE_KEY_SCRYPT = {
   salt: 'fastify-app-token shared store v3',
-  /** N = 2^15, r = 8, p = 1: 32 MiB and tens of ms per secret, once per secret and replica. */
+  /** N = 2^15, r = 8, p = 1: 32 MiB and tens of ms per secret, once per secret and process. */
   N: 32768,
   r: 8,
   p: 1,
@@ -26,15 +26,29 @@ export interface CredentialKeys {
   macKey: Buffer
 }
 
-/** Both keys of one secret, from one scrypt output; asynchronous (scrypt runs in libuv's pool). */
+/** Secrets derived lately, shared by every cache of the process (several clients, scope sets or registrations). */
+const derived = new Map<string, Promise<CredentialKeys>>()
+/** Enough for the clients of one process; the oldest is forgotten first. */
+const MAX_DERIVED = 256
+
+/**
+ * Both keys of one secret, from one scrypt output; asynchronous (scrypt runs in libuv's pool) and
+ * computed once per secret in the process, however many caches use it. A failed derivation is not kept.
+ */
 export function credentialKeys (secret: string): Promise<CredentialKeys> {
+  const known = derived.get(secret)
+  if (known !== undefined) return known
   const { salt, length, N, r, p, maxmem } = STORE_KEY_SCRYPT
-  return new Promise((resolve, reject) => {
+  const keys = new Promise<CredentialKeys>((resolve, reject) => {
     scrypt(secret, salt, length, { N, r, p, maxmem }, (err, out) => {
       if (err !== null) return reject(err)
       resolve({ fingerprint: out.subarray(0, 32).toString('hex'), macKey: out.subarray(32) })
     })
   })
+  if (derived.size >= MAX_DERIVED) derived.delete(derived.keys().next().value as string)
+  derived.set(secret, keys)
+  keys.catch(() => { if (derived.get(secret) === keys) derived.delete(secret) })
+  return keys
 }
 
 /**

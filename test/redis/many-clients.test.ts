@@ -27,13 +27,14 @@ if (url !== undefined) {
     return Array.from({ length: REPLICAS }, () => {
       // One process: one store (its connections) and one HTTP agent for all its clients. The four
       // replicas share this test's one event loop: generous bounds keep a store call that waits
-      // behind 1,200 others from counting as an outage (an outage would make replicas fetch for themselves),
-      // and maxWait covers the cold start's 400 scrypt derivations of the v3 store key (docs/redis.md),
-      // which real replicas, each with its own thread pool and a client or two, do not share.
-      const store = redisStore({ url, keyPrefix: prefix, commandTimeout: 5_000 })
+      // behind 1,200 others at the cold start (seen: over 5 s on a loaded machine) from counting as
+      // an outage (an outage would make replicas fetch for themselves),
+      // and maxWait covers the cold start's scrypt derivations of the v3 store key (docs/redis.md): one
+      // per secret, 100 on this one thread pool, where real replicas each derive only their own.
+      const store = redisStore({ url, keyPrefix: prefix, commandTimeout: 15_000 })
       const dispatcher = new Agent()
       const caches = Array.from({ length: CLIENTS }, (_, c) =>
-        new TokenCache({ tokenEndpoint, clientId: `client-${c}`, clientSecret: `secret-${c}-of-many`, store, storeTimeout: 6_000, maxWait: 60_000, dispatcher }))
+        new TokenCache({ tokenEndpoint, clientId: `client-${c}`, clientSecret: `secret-${c}-of-many`, store, storeTimeout: 16_000, maxWait: 60_000, dispatcher }))
       t.teardown(async () => { await Promise.all(caches.map((cache) => cache.close())); await store.close(); await dispatcher.close() })
       return caches
     })
