@@ -2,12 +2,6 @@
 // `ath`), signed by the key the token is bound to; the resource server's latest DPoP-Nonce
 // (§9) goes into the next proof to that server.
 import type { AppToken } from '../token/app-token.js'
-import { InvalidOptionError } from '../token/errors.js'
-
-/** What a DPoP-bound AppToken offers (docs/dpop.md). */
-interface ProofSource {
-  proof (request: { method: string; url: string; nonce?: string }): Promise<string>
-}
 
 /** RFC 6749 §7.1: token types compare without regard to case. */
 export function isDpopBound (token: AppToken): boolean {
@@ -16,9 +10,5 @@ export function isDpopBound (token: AppToken): boolean {
 
 /** The `DPoP` header of a request (the token makes the proof; `url` is cut to `htu` there). */
 export function dpopProof (token: AppToken, method: string, url: string, nonce: string | undefined): Promise<string> {
-  const source = token as unknown as Partial<ProofSource>
-  if (typeof source.proof !== 'function') {
-    return Promise.reject(new InvalidOptionError('the token endpoint issued a DPoP-bound token but this token cannot make proofs: enable the dpop option'))
-  }
-  return source.proof(nonce === undefined ? { method, url } : { method, url, nonce })
+  return token.proof(nonce === undefined ? { method, url } : { method, url, nonce })
 }

@@ -72,6 +72,8 @@ export class AppToken {
    */
   async proof (req: ProofRequest): Promise<string> {
     if (this.#dpop === undefined) {
+      // A DPoP token type without our key: the server bound it to a key this process never used.
+      if (this.tokenType === 'DPoP') throw new DpopNotBoundError('the token endpoint issued a DPoP-bound token but no DPoP key was used: enable the dpop option')
       throw new DpopNotBoundError(`this is a ${this.tokenType} token, not DPoP-bound: it needs no proof; send token.authorization alone`)
     }
     return await this.#dpop.proof(req, this.#accessToken)
