@@ -118,7 +118,8 @@ export class SharedRefresh {
    * A token adopted from the store, or the lock: true when held, false when the wait for another
    * holder ended without one, undefined when the store failed (the caller then fetches unlocked).
    * A holder that renews its lease is followed (up to the longest any holder fetches); a lapsed
-   * lease is taken over by lock(). Without leases, two rounds of waiting as before.
+   * lease is taken over by lock(); a refresh whose token runs out meanwhile goes on as a caller's wait.
+   * Without leases, two rounds of waiting as before.
    */
   async #lockOrAdopt (entry: Entry, key: StoreSlot, background: boolean): Promise<AppToken | boolean | undefined> {
     const shared = this.#layer
@@ -141,8 +142,11 @@ export class SharedRefresh {
       }
       if (locked === undefined) return undefined
       const now = Date.now()
-      // A refresh waits no longer than the current token lasts, so callers never queue behind it.
-      if (leases ? now >= followUntil || (background && now >= entry.usableUntil) : round >= 2) return false
+      // A refresh waits no longer than the current token lasts, so callers never queue behind it. Once
+      // that has run out the replica has nothing to serve: it follows the lease as a cold replica does,
+      // rather than fetch beside a holder that may still be fetching for the fleet.
+      if (leases && background && now >= entry.usableUntil) background = false
+      if (leases ? now >= followUntil : round >= 2) return false
       const left = await shared.lockRemaining(key.name)
       let patience = left !== undefined && left > 0 ? Math.min(ttl, left + 50) : ttl
       if (background) patience = Math.max(100, Math.min(patience, entry.usableUntil - now))

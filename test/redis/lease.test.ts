@@ -1,6 +1,8 @@
 // The refresh lock is a lease (docs/redis.md): a replica closed right after its
 // fetch leaves no lock, a lock without expiry is taken over, a slow but live
-// holder keeps its lease, a renew that finds another owner stops (logged once),
+// holder keeps its lease (also when the others' tokens run out meanwhile), a dead
+// holder's lease is waited out by replicas whose token ran out, a renew that finds
+// another owner stops (logged once),
 // and invalidate({ token }) deletes the stored value only while it holds that token.
 import t, { type Test } from 'tap'
 import { startFaultServer, tokenBody } from '../helpers/fault-server.js'
@@ -104,6 +106,59 @@ if (url !== undefined) {
     t.equal(new Set(results.map((token) => token.accessToken)).size, 1, 'one token for all')
     t.equal(server.requests.length, 1, 'one token request: no one raced the live holder')
     t.ok(await eventually(async () => (await redis.exists(lockKey)) === 0), 'the lease is released')
+  })
+
+  t.test('replicas whose token runs out while a dead holder\'s lease is live wait for it to lapse: one token request for them all', async (t) => {
+    const lockTtl = 2_000
+    // 3 s tokens: served 1.8 s (1 s rounding, 10 % skew), refreshed at 75–85 % of that.
+    const { server, prefix, replica } = await setup(t, () => ({ body: tokenBody({ expires_in: 3 }) }))
+    const survivors = [1, 2, 3].map(() => replica({ lockTtl, maxWait: 2 * lockTtl }))
+    const first = await (survivors[0] as typeof survivors[0]).cache.get()
+    for (const { cache } of survivors) t.equal((await cache.get()).accessToken, first.accessToken, 'shared')
+    // A holder that took the refresh lock and died: it never renews, never unlocks.
+    const lockKey = (await keyOf(prefix, ':token')).replace(/:token$/, ':lock')
+    await redis.set(lockKey, 'dead-holder', 'PX', lockTtl)
+    const lapses = Date.now() + lockTtl
+    // Callers keep calling every 100 ms, past the tokens' end (~1.8 s) and the lease's (2 s).
+    const waits: number[] = []
+    const tokens = new Set<string>()
+    while (Date.now() < lapses + 1_000) {
+      for (const { cache } of survivors) {
+        const started = Date.now()
+        void cache.get().then((token) => { tokens.add(token.accessToken); waits.push(Date.now() - started) })
+      }
+      await sleep(100)
+    }
+    await Promise.all(survivors.map(({ cache }) => cache.get()))
+    t.equal(server.requests.length, 2, 'one request after the first: no survivor fetched beside the lease')
+    t.equal(tokens.size, 2, 'every caller got the first token or the one fetched after the lapse')
+    const longest = Math.max(...waits)
+    t.ok(longest < lockTtl + 1_000, `no caller waited past the lease and a second (${longest} ms)`)
+  })
+
+  t.test('a live holder slower than the others\' tokens is followed when they run out: one token request', async (t) => {
+    const lockTtl = 1_000
+    const { server, prefix, replica } = await setup(t, () => ({ body: tokenBody({ expires_in: 3 }) }))
+    const replicas = [1, 2, 3].map(() => replica({ lockTtl, maxWait: 6_000 }))
+    const [holder, ...others] = replicas as [typeof replicas[0], ...typeof replicas]
+    const first = await holder.cache.get()
+    for (const { cache } of others) t.equal((await cache.get()).accessToken, first.accessToken, 'shared')
+    // The holder's next request takes 3 s: longer than the 1.8 s the others can serve their token.
+    server.script(() => ({ delay: 3_000, body: tokenBody() }))
+    holder.cache.invalidate()
+    const held = holder.cache.get()
+    while (server.requests.length < 2) await sleep(10)
+    t.equal(await redis.exists(await keyOf(prefix, ':lock')), 1, 'the holder has the lock')
+    // The others are in use (an idle entry is not refreshed) until their token has run out.
+    const until = Date.now() + 2_000
+    while (Date.now() < until) {
+      for (const { cache } of others) void cache.get()
+      await sleep(100)
+    }
+    const after = await Promise.all(others.map(({ cache }) => cache.get()))
+    const renewed = await held
+    for (const token of after) t.equal(token.accessToken, renewed.accessToken, 'the others took the holder\'s token')
+    t.equal(server.requests.length, 2, 'the others waited for the live holder instead of fetching their own')
   })
 
   t.test('a renew that finds another owner stops renewing and logs once', async (t) => {
