@@ -116,6 +116,6 @@ const doubles = server.requests.filter((t, i) => t >= began && t <= ended && i >
 console.log(`calls: ${calls} (the killed replica's calls in flight die with it and are not counted), failed: ${failed}${failed > 0 ? ` ${JSON.stringify(errors)}` : ''} (goal 0)`)
 console.log(`longest caller wait: ${longest} ms (goal ≤ lockTtl + 1 s = ${LOCK_TTL + 1_000} ms)`)
 console.log(`token requests: ${requests} over ${((ended - began) / 1000).toFixed(1)} s = ${perLifetime.toFixed(2)} per usable token lifetime (${USABLE_MS} ms) for the fleet (goal ≤ 1.5; one replica alone: 1.18–1.33)`)
-console.log(`  rolling restart: ${(within(began, rolled) / ((rolled - began) / USABLE_MS)).toFixed(2)} per lifetime; after the kill: ${within(rolled, ended)} requests in ${((ended - rolled) / 1000).toFixed(1)} s (the hung one; survivors whose token ran out fetch for themselves: a refresh never waits past the current token)`)
+console.log(`  rolling restart: ${(within(began, rolled) / ((rolled - began) / USABLE_MS)).toFixed(2)} per lifetime; after the kill: ${within(rolled, ended)} requests in ${((ended - rolled) / 1000).toFixed(1)} s (the hung one, then one per refresh once the dead holder's lease lapsed)`)
 console.log(`  ${doubles} requests came < 100 ms after another (two replicas fetching for one refresh)`)
 console.log(`lock keys left in Redis: ${left.length}`)
