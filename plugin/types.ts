@@ -48,7 +48,8 @@ export interface AppTokenDecorator {
   /**
    * undici's fetch through dispatcher(options) with the plugin's origins. A string, Buffer or
    * URLSearchParams body is sent again on the retry; a stream body is not (the 401 is returned).
-   * A Request or FormData must come from undici, not Node's globals.
+   * A Request or FormData must come from undici, not Node's globals. Rejects with the token
+   * error (as get()) when no token can be had; with fetch's TypeError when the call itself fails.
    */
   fetch (input: RequestInfo, init?: RequestInit, options?: AppTokenRequestOptions): Promise<Response>
 }

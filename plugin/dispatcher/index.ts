@@ -5,7 +5,7 @@
 import { Agent, FormData, Pool, Request, fetch as undiciFetch, type Dispatcher, type RequestInfo, type RequestInit, type Response } from 'undici'
 import type { TokenRequest } from '../route-scopes.js'
 import type { tlsConnectOptions } from '../token/client-auth.js'
-import { ClosedError, InvalidOptionError } from '../token/errors.js'
+import { AppTokenError, ClosedError, InvalidOptionError } from '../token/errors.js'
 import type { TokenCache } from '../token/cache.js'
 import type { TokenLogger } from '../token/logger.js'
 import type { AppTokenDispatcherOptions, AppTokenRequestOptions } from '../types.js'
@@ -70,7 +70,14 @@ export function apiCalls ({ origins: defaultOrigins, resolve, cache, clientCerti
     const base = dispatcher(options === undefined ? undefined : { ...options, origins: undefined })
     checkFetchArguments(input, init)
     const replay = replayBody(init?.body)
-    return await undiciFetch(input, { ...init, dispatcher: replay === undefined ? base : withReplay(base, replay) })
+    try {
+      return await undiciFetch(input, { ...init, dispatcher: replay === undefined ? base : withReplay(base, replay) })
+    } catch (err) {
+      // undici wraps every dispatch failure in TypeError('fetch failed'): a token that could not be
+      // had is reported as get() reports it, so a route answers 503 (Retry-After) for it, not 500.
+      if (err instanceof TypeError && err.cause instanceof AppTokenError) throw err.cause
+      throw err
+    }
   }
 
   async function close (): Promise<void> {

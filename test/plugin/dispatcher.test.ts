@@ -309,8 +309,15 @@ t.test('no token to be had: the token error, and the request is not sent', async
   t.teardown(() => app.close())
   await app.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: await deadEndpoint(), origins: [api.origin], retry: { retries: 0 } })
   await t.rejects(request(`${api.origin}/v1/calls`, { dispatcher: app.appToken.dispatcher() }), { code: 'FST_APP_TOKEN_NETWORK' })
-  const failed = await app.appToken.fetch(`${api.origin}/v1/calls`).catch((err: Error) => err)
-  t.match(failed, { name: 'TypeError', message: 'fetch failed', cause: { code: 'FST_APP_TOKEN_NETWORK' } }, 'fetch: the token error as the cause')
+  await t.rejects(app.appToken.fetch(`${api.origin}/v1/calls`), { code: 'FST_APP_TOKEN_NETWORK', statusCode: 503 }, 'fetch: the token error itself, not undici\'s TypeError')
+  // So a route that calls the API answers with the token error's status, 503, not 500.
+  app.get('/calls', async () => (await app.appToken.fetch(`${api.origin}/v1/calls`)).json())
+  const res = await app.inject('/calls')
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().code, 'FST_APP_TOKEN_NETWORK')
+  // An origin not listed gets no token: its own failure stays fetch's TypeError.
+  await t.rejects(app.appToken.fetch(await deadEndpoint()), { name: 'TypeError', message: 'fetch failed', cause: { code: 'ECONNREFUSED' } },
+    'a failure of the API call itself stays fetch\'s TypeError')
   t.equal(api.seen.length, 0)
 })
 
