@@ -14,9 +14,7 @@ export default [
       // handled inside); the operator stays banned in expressions.
       // `() => void x`: an arrow whose result is dropped on purpose (a promise left to
       // run, a push used as a callback) says so instead of returning it.
-      'no-void': 'off',
-      // TypeBox pairs a schema constant with its static type under one name.
-      '@typescript-eslint/no-redeclare': 'off'
+      'no-void': 'off'
     }
   }
 ]

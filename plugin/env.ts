@@ -1,42 +1,47 @@
 // Environment fallbacks for the plugin options. A copy of process.env is
-// validated against a TypeBox schema; the host's `config` decorator and
+// validated against a JSON Schema; the host's `config` decorator and
 // @fastify/env are left alone (docs/plugin.md).
 import { readFile } from 'node:fs/promises'
-import { Type, type Static } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
+import { lazyValidator } from '../service/policy/json-schema.js'
 import { InvalidOptionError } from './token/errors.js'
 
-const text = (description: string) => Type.Optional(Type.String({ minLength: 1, description }))
+const text = (description: string) => ({ type: 'string', minLength: 1, description })
 
-export const EnvSchema = Type.Object({
-  APP_TOKEN_CLIENT_ID: text('clientId'),
-  APP_TOKEN_CLIENT_SECRET: text('clientSecret'),
-  APP_TOKEN_CLIENT_SECRET_FILE: text('clientSecret, read from this file'),
-  APP_TOKEN_PRIVATE_KEY: text('privateKey (PEM or JWK JSON), for private_key_jwt'),
-  APP_TOKEN_PRIVATE_KEY_FILE: text('privateKey, read from this file'),
-  APP_TOKEN_TLS_CERT_FILE: text('tls.cert, read from this file'),
-  APP_TOKEN_TLS_KEY_FILE: text('tls.key, read from this file'),
-  APP_TOKEN_TLS_CA_FILE: text('tls.ca, read from this file'),
-  APP_TOKEN_DPOP_KEY: text('dpop.privateKey (PEM or JWK JSON), when DPoP is on'),
-  APP_TOKEN_DPOP_KEY_FILE: text('dpop.privateKey, read from this file'),
-  APP_TOKEN_ENDPOINT: text('tokenEndpoint'),
-  APP_TOKEN_SCOPES: text('scopes, space-delimited'),
-  APP_TOKEN_POLICY: text('policy folder'),
-  APP_TOKEN_ENV: text('environment'),
-  APP_TOKEN_PROVIDER: text('provider'),
-  APP_TOKEN_AUDIENCE: text('audience')
-})
+export const EnvSchema = {
+  type: 'object',
+  properties: {
+    APP_TOKEN_CLIENT_ID: text('clientId'),
+    APP_TOKEN_CLIENT_SECRET: text('clientSecret'),
+    APP_TOKEN_CLIENT_SECRET_FILE: text('clientSecret, read from this file'),
+    APP_TOKEN_PRIVATE_KEY: text('privateKey (PEM or JWK JSON), for private_key_jwt'),
+    APP_TOKEN_PRIVATE_KEY_FILE: text('privateKey, read from this file'),
+    APP_TOKEN_TLS_CERT_FILE: text('tls.cert, read from this file'),
+    APP_TOKEN_TLS_KEY_FILE: text('tls.key, read from this file'),
+    APP_TOKEN_TLS_CA_FILE: text('tls.ca, read from this file'),
+    APP_TOKEN_DPOP_KEY: text('dpop.privateKey (PEM or JWK JSON), when DPoP is on'),
+    APP_TOKEN_DPOP_KEY_FILE: text('dpop.privateKey, read from this file'),
+    APP_TOKEN_ENDPOINT: text('tokenEndpoint'),
+    APP_TOKEN_SCOPES: text('scopes, space-delimited'),
+    APP_TOKEN_POLICY: text('policy folder'),
+    APP_TOKEN_ENV: text('environment'),
+    APP_TOKEN_PROVIDER: text('provider'),
+    APP_TOKEN_AUDIENCE: text('audience'),
+  },
+}
 
-export type AppTokenEnv = Static<typeof EnvSchema>
+const validate = lazyValidator(EnvSchema)
+
+/** The plugin's variables (each a non-empty string when set). */
+export type AppTokenEnv = { [K in keyof typeof EnvSchema.properties]?: string }
 
 /** The plugin's variables from `source` (default process.env), validated. */
 export function readEnv (source: NodeJS.ProcessEnv = process.env): AppTokenEnv {
   const copy = Object.fromEntries(Object.keys(EnvSchema.properties)
     .filter((key) => source[key] !== undefined)
     .map((key) => [key, source[key]]))
-  const error = Value.Errors(EnvSchema, copy).First()
+  const [error] = validate(copy)
   if (error !== undefined) {
-    const variable = error.path.slice(1)
+    const variable = error.instancePath.slice(1)
     throw new InvalidOptionError(`environment variable ${variable} is set but empty: unset it or give it a value`)
   }
   for (const name of ['APP_TOKEN_CLIENT_SECRET', 'APP_TOKEN_PRIVATE_KEY', 'APP_TOKEN_DPOP_KEY'] as const) {

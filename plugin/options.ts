@@ -1,8 +1,7 @@
-// The plugin's options: TypeBox-checked, with environment fallbacks, the
+// The plugin's options: checked against a JSON Schema, with environment fallbacks, the
 // policy entry of the client as the source of endpoint, auth method and
 // resource. Every failure names the option and the fix.
-import { Type, type TSchema } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
+import { lazyValidator } from '../service/policy/json-schema.js'
 import { DEFAULT_AUTH_METHOD } from '../service/policy/rules/auth-method.js'
 import type { AppPolicy, AuthMethod, EnvironmentPolicy, PolicySet, ProviderName } from '../service/policy/types.js'
 import type { TokenCacheOptions } from './token/cache.js'
@@ -110,21 +109,26 @@ export interface ResolvedOptions {
 
 // The plugin's own plain-data options; objects and functions are checked by hand below, the
 // token core's options (authMethod, provider, clientSecret, privateKey, kid, alg, …) by the core.
-const OptionsSchema = Type.Object({
-  clientId: Type.Optional(Type.String({ minLength: 1, description: 'a non-empty string: the client id the developer portal shows (or env APP_TOKEN_CLIENT_ID)' })),
-  environment: Type.Optional(Type.String({ minLength: 1, description: 'the name of an environment of the client\'s policy entry, e.g. "prod" (or env APP_TOKEN_ENV)' })),
-  scopes: Type.Optional(Type.Union([Type.Array(Type.String()), Type.String()], { description: 'an array of scope strings or a space-delimited string (or env APP_TOKEN_SCOPES)' })),
-  tokenEndpoint: Type.Optional(Type.String({ minLength: 1, description: 'the token endpoint URL, https: (http: only on loopback) (or env APP_TOKEN_ENDPOINT)' })),
-  resource: Type.Optional(Type.String({ minLength: 1, description: 'an absolute URI (RFC 8707 resource indicator)' })),
-  audience: Type.Optional(Type.String({ minLength: 1, description: 'a non-empty string, e.g. the API identifier (or env APP_TOKEN_AUDIENCE)' })),
-  resources: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'an array of absolute URIs (RFC 8707 resource indicators)' })),
-  audiences: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'an array of non-empty strings' })),
-  origins: Type.Optional(Type.Array(Type.String(), { description: 'an array of origins, e.g. [\'https://api.example.com\']' })),
-  name: Type.Optional(Type.String({ pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$', description: 'a JavaScript identifier, e.g. "billingToken"' })),
-  hook: Type.Optional(Type.Union([Type.Literal('onRequest'), Type.Literal('preHandler')], { description: "'onRequest' or 'preHandler'" })),
-  global: Type.Optional(Type.Boolean({ description: 'true or false' })),
-  prefetch: Type.Optional(Type.Union([Type.Literal('block'), Type.Literal('background'), Type.Literal(false)], { description: "'block', 'background' or false" })),
-})
+const OptionsSchema = {
+  type: 'object',
+  properties: {
+    clientId: { type: 'string', minLength: 1, description: 'a non-empty string: the client id the developer portal shows (or env APP_TOKEN_CLIENT_ID)' },
+    environment: { type: 'string', minLength: 1, description: 'the name of an environment of the client\'s policy entry, e.g. "prod" (or env APP_TOKEN_ENV)' },
+    scopes: { anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }], description: 'an array of scope strings or a space-delimited string (or env APP_TOKEN_SCOPES)' },
+    tokenEndpoint: { type: 'string', minLength: 1, description: 'the token endpoint URL, https: (http: only on loopback) (or env APP_TOKEN_ENDPOINT)' },
+    resource: { type: 'string', minLength: 1, description: 'an absolute URI (RFC 8707 resource indicator)' },
+    audience: { type: 'string', minLength: 1, description: 'a non-empty string, e.g. the API identifier (or env APP_TOKEN_AUDIENCE)' },
+    resources: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'an array of absolute URIs (RFC 8707 resource indicators)' },
+    audiences: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'an array of non-empty strings' },
+    origins: { type: 'array', items: { type: 'string' }, description: 'an array of origins, e.g. [\'https://api.example.com\']' },
+    name: { type: 'string', pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$', description: 'a JavaScript identifier, e.g. "billingToken"' },
+    hook: { enum: ['onRequest', 'preHandler'], description: "'onRequest' or 'preHandler'" },
+    global: { type: 'boolean', description: 'true or false' },
+    prefetch: { enum: ['block', 'background', false], description: "'block', 'background' or false" },
+  },
+}
+
+const validate = lazyValidator(OptionsSchema)
 
 const OPTION_NAMES = [...Object.keys(OptionsSchema.properties), 'authMethod', 'provider', 'clientSecret', 'privateKey', 'kid', 'alg', 'certificate',
   'assertionAudience', 'tls', 'policy', 'dpop', ...CACHE_TUNING]
@@ -132,15 +136,16 @@ const OPTION_NAMES = [...Object.keys(OptionsSchema.properties), 'authMethod', 'p
 const FASTIFY_OPTIONS = ['prefix', 'logLevel', 'logSerializers']
 
 function checkShape (opts: AppTokenOptions): void {
-  if (opts === null || typeof opts !== 'object') fail('options', 'pass an options object to app.register(appToken, { ... })')
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) fail('options', 'pass an options object to app.register(appToken, { ... })')
   for (const key of Object.keys(opts)) {
     // A misspelt option would otherwise be ignored silently.
     if (!OPTION_NAMES.includes(key) && !FASTIFY_OPTIONS.includes(key)) fail(key, `unknown option; the options are: ${OPTION_NAMES.join(', ')}`)
   }
-  const error = Value.Errors(OptionsSchema, opts).First()
+  // The first error, in the order of the schema's properties.
+  const [error] = validate(opts)
   if (error !== undefined) {
-    const option = error.path.split('/')[1] ?? 'options'
-    const schema = (OptionsSchema.properties as Record<string, TSchema | undefined>)[option]
+    const option = error.instancePath.split('/')[1] ?? 'options'
+    const schema = (OptionsSchema.properties as Record<string, { description: string } | undefined>)[option]
     fail(option, `must be ${schema?.description ?? error.message} (got ${show((opts as Record<string, unknown>)[option])})`)
   }
   const { policy } = opts

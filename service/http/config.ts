@@ -1,6 +1,5 @@
-// The service's environment (docs/preflight-api.md), validated by @fastify/env against a TypeBox
-// schema before the app is built: the logger level and the keys are needed to build it.
-import { Type, type Static } from '@sinclair/typebox'
+// The service's environment (docs/preflight-api.md), validated by @fastify/env against a JSON
+// Schema before the app is built: the logger level and the keys are needed to build it.
 import Fastify from 'fastify'
 import { apiKeyProblem, parseApiKeys } from './api-key.js'
 import { servicePeers } from './peers.js'
@@ -8,18 +7,31 @@ import { servicePeers } from './peers.js'
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 type LogLevel = (typeof LOG_LEVELS)[number]
 
-export const ServeEnv = Type.Object({
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
-  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
-  POLICY_DIR: Type.String({ minLength: 1, default: './policies' }),
-  // Comma-separated; when set, the /v1 routes need `Authorization: Bearer <key>`. Each key is at
-  // least 16 printable ASCII characters (see api-key.ts).
-  PREFLIGHT_API_KEYS: Type.Optional(Type.String({ pattern: '^[ \\t]*[!-+\\--~]{16,}([ \\t]*,[ \\t]*[!-+\\--~]{16,})*[ \\t]*,?[ \\t]*$' })),
-  LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: LOG_LEVELS, default: 'info' }),
-  // `true` adds a client_id label to /metrics (docs/metrics.md): one series per known clientId.
-  METRICS_CLIENT_LABELS: Type.Boolean({ default: false }),
-})
-export type ServeEnv = Static<typeof ServeEnv>
+const ServeEnvSchema = {
+  type: 'object',
+  required: ['PORT', 'HOST', 'POLICY_DIR', 'LOG_LEVEL', 'METRICS_CLIENT_LABELS'],
+  properties: {
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
+    HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    POLICY_DIR: { type: 'string', minLength: 1, default: './policies' },
+    // Comma-separated; when set, the /v1 routes need `Authorization: Bearer <key>`. Each key is at
+    // least 16 printable ASCII characters (see api-key.ts).
+    PREFLIGHT_API_KEYS: { type: 'string', pattern: '^[ \\t]*[!-+\\--~]{16,}([ \\t]*,[ \\t]*[!-+\\--~]{16,})*[ \\t]*,?[ \\t]*$' },
+    LOG_LEVEL: { type: 'string', enum: LOG_LEVELS, default: 'info' },
+    // `true` adds a client_id label to /metrics (docs/metrics.md): one series per known clientId.
+    METRICS_CLIENT_LABELS: { type: 'boolean', default: false },
+  },
+}
+
+/** The environment once validated, defaults applied. */
+interface ServeEnv {
+  PORT: number
+  HOST: string
+  POLICY_DIR: string
+  PREFLIGHT_API_KEYS?: string
+  LOG_LEVEL: LogLevel
+  METRICS_CLIENT_LABELS: boolean
+}
 
 export interface ServeConfig {
   port: number
@@ -72,7 +84,7 @@ export async function readServeConfig (env: NodeJS.ProcessEnv = process.env): Pr
   const probe = Fastify({ logger: false })
   try {
     // env-schema sets additionalProperties on the schema it is given: give it a copy.
-    await probe.register(fastifyEnv, { schema: { ...ServeEnv }, data: env, env: false, dotenv: false })
+    await probe.register(fastifyEnv, { schema: { ...ServeEnvSchema }, data: env, env: false, dotenv: false })
     const config = probe.getEnvs<ServeEnv>()
     return {
       port: config.PORT,

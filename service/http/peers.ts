@@ -6,6 +6,7 @@ import createError from '@fastify/error'
 import type fastifyEnv from '@fastify/env'
 import type swagger from '@fastify/swagger'
 import type swaggerUi from '@fastify/swagger-ui'
+import type * as typebox from '@sinclair/typebox'
 import type escapeHtml from 'escape-html'
 import type * as promClient from 'prom-client'
 
@@ -14,7 +15,7 @@ import type * as promClient from 'prom-client'
  * command that installs them (the ranges are the package's peerDependencies, a test keeps
  * them equal). `@fastify/type-provider-typebox` is only in the types of `./service`.
  */
-export const SERVICE_INSTALL = 'npm install @fastify/env@^7.0.0 @fastify/swagger@^9.9.3 @fastify/swagger-ui@^6.1.3 @fastify/type-provider-typebox@^5.2.0 escape-html@^1.0.3 prom-client@^15.1.3'
+export const SERVICE_INSTALL = 'npm install @fastify/env@^7.0.0 @fastify/swagger@^9.9.3 @fastify/swagger-ui@^6.1.3 @fastify/type-provider-typebox@^5.2.0 @sinclair/typebox@^0.34.52 escape-html@^1.0.3 prom-client@^15.1.3'
 
 /** A peer dependency of the preflight service is not installed; the message has the command that installs them. */
 export const MissingPeerError = createError('FST_APP_TOKEN_MISSING_PEER', '%s', 500)
@@ -23,6 +24,7 @@ export interface ServicePeers {
   fastifyEnv: typeof fastifyEnv
   swagger: typeof swagger
   swaggerUi: typeof swaggerUi
+  typebox: typeof typebox
   escapeHtml: typeof escapeHtml
   promClient: typeof promClient
 }
@@ -48,6 +50,7 @@ export function servicePeers (): ServicePeers {
     fastifyEnv: load('@fastify/env', (m) => m.default),
     swagger: load('@fastify/swagger', (m) => m.default),
     swaggerUi: load('@fastify/swagger-ui', (m) => m.default),
+    typebox: load('@sinclair/typebox', (m) => m),
     escapeHtml: load('escape-html', (m) => m),
     promClient: load('prom-client', (m) => m),
   }

@@ -67,6 +67,14 @@ export function scanNodes (c: FileCheck): boolean {
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => visit(item, [...path, String(i)]))
+    } else if (isScalar(node) && (node.value instanceof Date || node.value instanceof Uint8Array)) {
+      // A `%YAML 1.1` timestamp or binary: no field takes one, and the schema check would see an object.
+      c.error(
+        c.nodeLoc(node),
+        'schema',
+        `${describeLocation(path)} is a YAML 1.1 ${node.value instanceof Date ? 'timestamp' : 'binary value'}: a policy file holds text, true/false, lists and mappings; quote it if it is text`,
+        path
+      )
     } else if (isScalar(node) && typeof node.value === 'string') {
       const kind = secretKind(node.value, isIdentifier(path))
       if (kind !== null) {

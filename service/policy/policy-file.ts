@@ -1,8 +1,8 @@
 // Parses and checks ONE policy file: YAML syntax, schema, then the rules of docs/policy-files.md that a
 // single file can break. Rules across files (duplicate apps and client ids) live in loader.ts.
 import { isAlias, isMap, isScalar, type Node, type YAMLMap } from 'yaml'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { FileCheck, pairAt } from './file-check.js'
+import { lazyValidator } from './json-schema.js'
 import { quote } from './findings.js'
 import { scanNodes } from './node-scan.js'
 import { DEFAULT_AUTH_METHOD } from './rules/auth-method.js'
@@ -12,13 +12,13 @@ import { commaListMessage, notScopeTokenMessage, userScopeMessage } from './rule
 import { lintProviderEntry, providerFields } from './provider-lint.js'
 import { profileOf } from './providers/index.js'
 import { PolicyFileSchema, type PolicyFile } from './schema.js'
-import { parsePointer, schemaMessage, type Path } from './schema-messages.js'
+import { schemaErrors, schemaMessage, type Path } from './schema-messages.js'
 import { commaListParts, hasWildcard, isScopeToken, USER_SCOPES } from './scope-grammar.js'
 import { VARIABLE_NAME_FIELDS } from './secret-env.js'
 import { keyText, readYaml } from './yaml-source.js'
 import type { AppPolicy, EnvironmentPolicy, Finding, SourceLocation, WhitelistedScope } from './types.js'
 
-const validator = TypeCompiler.Compile(PolicyFileSchema)
+const validate = lazyValidator(PolicyFileSchema)
 
 /** Most scopes one environment may whitelist (docs/policy-files.md). */
 export const MAX_SCOPES_PER_ENVIRONMENT = 1000
@@ -68,15 +68,10 @@ function parseYaml (c: FileCheck): boolean {
 }
 
 function checkSchema (c: FileCheck, js: unknown): void {
-  if (validator.Check(js)) return
-  const seen = new Set<string>()
-  for (const e of validator.Errors(js)) {
-    if (seen.has(e.path)) continue
-    seen.add(e.path)
-    const path = parsePointer(e.path)
-    if (c.isFlagged(path)) continue
-    const { message, prefer } = schemaMessage(e, path)
-    c.error(c.locOf(path, prefer), 'schema', message, path)
+  for (const e of schemaErrors(validate(js))) {
+    if (c.isFlagged(e.path)) continue
+    const { message, prefer } = schemaMessage(e)
+    c.error(c.locOf(e.path, prefer), 'schema', message, e.path)
   }
 }
 

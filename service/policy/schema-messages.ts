@@ -1,7 +1,7 @@
 // What a schema error means in words, and where it points (docs/policy-files.md): split from
 // policy-file.ts, which runs the checks.
-import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
 import { quote } from './findings.js'
+import type { ErrorObject } from './json-schema.js'
 import { PROVIDER_NAMES } from './provider-schema.js'
 import { authMethodProblem } from './rules/auth-method.js'
 import { EnvironmentSchema, PolicyFileSchema } from './schema.js'
@@ -47,17 +47,50 @@ const MISSING_HINTS: Record<string, string> = {
   scopes: 'write `scopes: {}` to allow no scope, or list each scope with the reason it is needed',
 }
 
-export function schemaMessage (e: ValueError, path: Path): { message: string; prefer: 'key' | 'value' } {
+/** One schema error: the field it is about, Ajv's keyword and params, and the value found there. */
+export interface SchemaError {
+  path: Path
+  keyword: string
+  params: Record<string, unknown>
+  value: unknown
+  message: string
+}
+
+const key = (path: Path): string => JSON.stringify(path)
+
+/**
+ * Ajv's errors as one error per field, the first found for it (a field that is missing has no
+ * type error to add; an empty string is "empty", not also "not printable").
+ */
+export function schemaErrors (errors: readonly ErrorObject[]): SchemaError[] {
+  const out: SchemaError[] = []
+  const seen = new Set<string>()
+  for (const e of errors) {
+    // propertyNames is for editors (schema.ts); the branches of an anyOf are said once, by its own error.
+    if (e.propertyName !== undefined || e.keyword === 'propertyNames' || e.schemaPath.includes('/anyOf/')) continue
+    const at = parsePointer(e.instancePath)
+    const field = e.keyword === 'required' ? e.params.missingProperty : e.keyword === 'additionalProperties' ? e.params.additionalProperty : undefined
+    const path = typeof field === 'string' ? [...at, field] : at
+    if (seen.has(key(path))) continue
+    seen.add(key(path))
+    const value = typeof field === 'string' ? (e.data as Record<string, unknown>)[field] : e.data
+    out.push({ path, keyword: e.keyword, params: e.params, value, message: e.message ?? e.keyword })
+  }
+  return out
+}
+
+export function schemaMessage (e: SchemaError): { message: string; prefer: 'key' | 'value' } {
+  const { path } = e
   const last = path[path.length - 1] ?? ''
   const parent = path.slice(0, -1)
   const what = describeLocation(path)
-  switch (e.type) {
-    case ValueErrorType.ObjectRequiredProperty:
+  switch (e.keyword) {
+    case 'required':
       return {
         message: `missing required field "${last}" in ${describeLocation(parent)}${MISSING_HINTS[last] ? `: ${MISSING_HINTS[last]}` : ''}`,
         prefer: 'key',
       }
-    case ValueErrorType.ObjectAdditionalProperties:
+    case 'additionalProperties':
       if (parent.length === 1 && parent[0] === 'environments') {
         return { message: `environment name ${quote(last)} must be letters, digits, ".", "_" or "-"`, prefer: 'key' }
       }
@@ -65,26 +98,13 @@ export function schemaMessage (e: ValueError, path: Path): { message: string; pr
         message: `unknown field ${quote(last)} in ${describeLocation(parent)}; allowed: ${(parent.length === 0 ? ROOT_FIELDS : ENV_FIELDS).join(', ')}`,
         prefer: 'key',
       }
-    case ValueErrorType.ObjectMinProperties:
+    case 'minProperties':
       return { message: 'environments must list at least one environment', prefer: 'value' }
-    case ValueErrorType.Object:
-      return {
-        message:
-          last === 'scopes'
-            ? `${what} must be a mapping of scope name to reason (\`read:x: why\`), got ${typeName(e.value)}; \`scopes: {}\` allows no scope`
-            : `${what} must be a mapping, got ${typeName(e.value)}`,
-        prefer: 'value',
-      }
-    case ValueErrorType.String:
-      // A variable-name field never echoes its value: a secret may have been written there by mistake.
-      if (isVariableNameField(path)) return { message: variableNameMessage(last, path[1] ?? ''), prefer: 'value' }
-      return {
-        message: `${what} must be a string, got ${typeName(e.value)}${typeof e.value === 'number' || typeof e.value === 'boolean' ? ` (quote it: "${String(e.value)}")` : ''}`,
-        prefer: 'value',
-      }
-    case ValueErrorType.StringMinLength:
+    case 'type':
+      return { message: typeMessage(e, what), prefer: 'value' }
+    case 'minLength':
       return { message: `${what} must not be empty`, prefer: 'value' }
-    case ValueErrorType.StringPattern:
+    case 'pattern':
       return {
         message:
           last === 'app'
@@ -94,7 +114,7 @@ export function schemaMessage (e: ValueError, path: Path): { message: string; pr
               : `${what} must be printable ASCII (RFC 6749 Appendix A.1)`,
         prefer: 'value',
       }
-    case ValueErrorType.Union:
+    case 'anyOf':
       return {
         message:
           last === 'authMethod'
@@ -106,5 +126,22 @@ export function schemaMessage (e: ValueError, path: Path): { message: string; pr
       }
     default:
       return { message: `${what}: ${e.message}`, prefer: 'value' }
+  }
+}
+
+function typeMessage ({ path, params, value }: SchemaError, what: string): string {
+  const last = path[path.length - 1] ?? ''
+  switch (params.type) {
+    case 'object':
+      return last === 'scopes'
+        ? `${what} must be a mapping of scope name to reason (\`read:x: why\`), got ${typeName(value)}; \`scopes: {}\` allows no scope`
+        : `${what} must be a mapping, got ${typeName(value)}`
+    case 'string':
+      // A variable-name field never echoes its value: a secret may have been written there by mistake.
+      if (isVariableNameField(path)) return variableNameMessage(last, path[1] ?? '')
+      return `${what} must be a string, got ${typeName(value)}${typeof value === 'number' || typeof value === 'boolean' ? ` (quote it: "${String(value)}")` : ''}`
+    default:
+      // dpop (a boolean), resources and audiences (arrays).
+      return `${what}: Expected ${String(params.type)}`
   }
 }

@@ -39,7 +39,7 @@ interface Entry {
 }
 
 /** The service's optional peers: loaded by buildPreflightApp() and serve(), never by an import. */
-const servicePeers = ['@fastify/env', '@fastify/swagger', '@fastify/swagger-ui', 'escape-html', 'prom-client']
+const servicePeers = ['@fastify/env', '@fastify/swagger', '@fastify/swagger-ui', '@sinclair/typebox', 'escape-html', 'prom-client']
 
 const entries: Entry[] = [
   {

@@ -10,7 +10,7 @@
 // `npm test` builds dist/ first (pretest).
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { cp, lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,7 +24,7 @@ const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
   peerDependenciesMeta: Record<string, { optional?: boolean }>
 }
 const MB = 1024 * 1024
-/** The issue's goal for the plugin face (it added 30 MB on disk, 41 packages, before). */
+/** The issue's goal for the plugin face, on disk as `du` counts it (it added 30 MB on disk, 41 packages, before). */
 const PLUGIN_FACE_MAX_BYTES = 8 * MB
 /** What the service's peers are not: the plugin's own optional peers. */
 const PLUGIN_PEERS = ['ioredis', '@opentelemetry/api']
@@ -77,14 +77,17 @@ const bare = await footprint(await app('bare', { fastify: fastifyRange }))
 const pluginApp = await app('plugin', { fastify: fastifyRange, 'fastify-app-token': `file:${tarball}` })
 const withPlugin = await footprint(pluginApp)
 
-t.test('the plugin face adds at most 8 MB and only what the plugin needs', async (t) => {
+t.test('the plugin face adds at most 8 MB on disk and only what the plugin needs', async (t) => {
   const added = withPlugin.packages.filter((path) => !bare.packages.includes(path))
   t.comment(`bare fastify app: ${text(bare.bytes)} (${text(bare.disk)} on disk), ${bare.packages.length} packages`)
   t.comment(`+ fastify-app-token: +${text(withPlugin.bytes - bare.bytes)} (+${text(withPlugin.disk - bare.disk)} on disk), +${added.length} packages: ${added.join(' ')}`)
-  // Bytes, not disk: disk use depends on the file system's block size.
-  t.ok(withPlugin.bytes - bare.bytes <= PLUGIN_FACE_MAX_BYTES, `adds ${text(withPlugin.bytes - bare.bytes)} (at most ${text(PLUGIN_FACE_MAX_BYTES)})`)
+  // On disk, the measure of the issue: many small files cost far more blocks than bytes.
+  t.ok(withPlugin.disk - bare.disk <= PLUGIN_FACE_MAX_BYTES, `adds ${text(withPlugin.disk - bare.disk)} on disk (at most ${text(PLUGIN_FACE_MAX_BYTES)})`)
   t.ok(added.length <= 8, `adds ${added.length} packages (at most 8)`)
+  // Typebox among them: the plugin, its env and the policy files are checked with fastify's own Ajv.
   for (const name of servicePeers) t.notOk(withPlugin.packages.some((path) => path.endsWith(`node_modules/${name}`)), `${name} is not installed`)
+  t.same(withPlugin.packages.filter((path) => path.endsWith('node_modules/ajv')), ['node_modules/ajv'], 'one ajv: the one fastify installs')
+  t.ok(bare.packages.includes('node_modules/ajv'), 'which the bare app has already')
   t.same(withPlugin.packages.filter((path) => path.endsWith('node_modules/fastify')), ['node_modules/fastify'], 'one fastify: the app\'s')
 })
 
@@ -106,6 +109,14 @@ t.test('there, the CLI lints without the service\'s packages', async (t) => {
   await cp(join(root, 'policies'), join(pluginApp, 'policies'), { recursive: true })
   const lint = await run(join(pluginApp, 'node_modules/.bin/scope-policy'), ['lint', 'policies'], pluginApp)
   t.notMatch(lint.stderr, /npm install/)
+  // The schema check runs there too (Ajv, the one fastify installed).
+  await mkdir(join(pluginApp, 'bad'))
+  await writeFile(join(pluginApp, 'bad/app-one.yaml'), 'app: app-one\nowner: ""\n')
+  const bad = await run(join(pluginApp, 'node_modules/.bin/scope-policy'), ['lint', 'bad'], pluginApp)
+    .then(() => ({ code: 0, stdout: '' }), (err: { code: number, stdout: string }) => err)
+  t.equal(bad.code, 1, 'a bad file fails the lint')
+  t.match(bad.stdout, 'app-one.yaml:2:8: error schema "owner" must not be empty')
+  t.match(bad.stdout, 'error schema missing required field "provider" in the file')
 })
 
 t.test('there, the service says what to install', async (t) => {
@@ -120,7 +131,7 @@ t.test('there, the service says what to install', async (t) => {
     .then(() => ({ code: 0, stderr: '' }), (err: { code: number, stderr: string }) => err)
   t.equal(serve.code, 1, 'scope-policy serve exits 1')
   // Every package the service loads is named as missing (the typebox provider is types only).
-  t.match(serve.stderr, 'scope-policy: the preflight service (fastify-app-token/service, scope-policy serve) needs @fastify/env, @fastify/swagger, @fastify/swagger-ui, escape-html, prom-client (')
+  t.match(serve.stderr, 'scope-policy: the preflight service (fastify-app-token/service, scope-policy serve) needs @fastify/env, @fastify/swagger, @fastify/swagger-ui, @sinclair/typebox, escape-html, prom-client (')
   t.match(serve.stderr, SERVICE_INSTALL)
 })
 

@@ -1,4 +1,4 @@
-// The service's environment (@fastify/env + TypeBox): defaults, parsing, and errors that
+// The service's environment (@fastify/env, a JSON Schema): defaults, parsing, and errors that
 // name the variable.
 import { fileURLToPath } from 'node:url'
 import t from 'tap'

@@ -8,8 +8,8 @@ export const schema: Command = {
   summary: 'print the JSON Schema of a policy file',
   help: `Usage: scope-policy schema > policy.schema.json
 
-Prints the JSON Schema of a policy file (generated from the TypeBox schema the
-loader validates with). Point your editor at it, e.g. with a first line
+Prints the JSON Schema of a policy file (the schema the loader validates with).
+Point your editor at it, e.g. with a first line
   # yaml-language-server: $schema=./policy.schema.json
 
 Exit: 0; 2 usage error.

@@ -4,11 +4,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { recordDecision } from '../access-log.js'
 import { sourceOf, withoutQuery } from '../catalogue/model.js'
 import type { PolicyStore } from '../policy-store.js'
-import { ClientParams, ClientPolicy, Errors } from '../schemas.js'
+import { serviceSchemas } from '../schemas.js'
 
 const UnknownClientError = createError('FST_PREFLIGHT_UNKNOWN_CLIENT', "No policy has the clientId '%s'", 404)
 
 export const clientsRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = async (app, { store }) => {
+  const { ClientParams, ClientPolicy, Errors } = serviceSchemas()
   app.get(
     '/v1/clients/:clientId',
     {

@@ -1,9 +1,10 @@
 // Probes, open without an API key: liveness, and readiness (a valid policy set in force).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { PolicyStore } from '../policy-store.js'
-import { Health, NotReady, Ready } from '../schemas.js'
+import { serviceSchemas } from '../schemas.js'
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ store: PolicyStore }> = async (app, { store }) => {
+  const { Health, NotReady, Ready } = serviceSchemas()
   app.get(
     '/healthz',
     { schema: { summary: 'Liveness', security: [], response: { 200: Health } } },

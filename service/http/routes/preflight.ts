@@ -6,7 +6,7 @@ import type { CheckResult } from '../../policy/types.js'
 import { recordDecision } from '../access-log.js'
 import type { PreflightMetrics } from '../metrics.js'
 import type { PolicyStore } from '../policy-store.js'
-import { Errors, LIMITS, PreflightAllowed, PreflightBody, PreflightDenied } from '../schemas.js'
+import { LIMITS, serviceSchemas } from '../schemas.js'
 
 const LimitError = createError('FST_PREFLIGHT_LIMIT', '%s', 400)
 
@@ -39,6 +39,7 @@ function denialError ({ violations }: CheckResult): 'invalid_client' | 'invalid_
 }
 
 export const preflightRoute: FastifyPluginAsyncTypebox<{ store: PolicyStore; metrics: PreflightMetrics }> = async (app, { store, metrics }) => {
+  const { Errors, PreflightAllowed, PreflightBody, PreflightDenied } = serviceSchemas()
   app.post(
     '/v1/preflight',
     {
