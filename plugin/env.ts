@@ -26,6 +26,7 @@ export const EnvSchema = {
     APP_TOKEN_ENV: text('environment'),
     APP_TOKEN_PROVIDER: text('provider'),
     APP_TOKEN_AUDIENCE: text('audience'),
+    APP_TOKEN_ORIGINS: text('origins, space-delimited'),
   },
 }
 

@@ -60,7 +60,7 @@ export interface AppTokenOptions extends CoreOptions {
   resources?: string[]
   /** Without a policy: further audiences a route or get() may ask for. */
   audiences?: string[]
-  /** API origins (`https://host[:port]`; `http:` on loopback only) that app.appToken.dispatcher() and fetch() send the token to. */
+  /** API origins (`https://host[:port]`; `http:` on loopback only) that app.appToken.dispatcher() and fetch() send the token to. Env APP_TOKEN_ORIGINS (space-delimited). */
   origins?: string[]
   /** Name of both decorators (request.<name>, app.<name>) and of the route config key. */
   name?: string
@@ -120,7 +120,7 @@ const OptionsSchema = {
     audience: { type: 'string', minLength: 1, description: 'a non-empty string, e.g. the API identifier (or env APP_TOKEN_AUDIENCE)' },
     resources: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'an array of absolute URIs (RFC 8707 resource indicators)' },
     audiences: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'an array of non-empty strings' },
-    origins: { type: 'array', items: { type: 'string' }, description: 'an array of origins, e.g. [\'https://api.example.com\']' },
+    origins: { type: 'array', items: { type: 'string' }, description: 'an array of origins, e.g. [\'https://api.example.com\'] (or env APP_TOKEN_ORIGINS)' },
     name: { type: 'string', pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$', description: 'a JavaScript identifier, e.g. "billingToken"' },
     hook: { enum: ['onRequest', 'preHandler'], description: "'onRequest' or 'preHandler'" },
     global: { type: 'boolean', description: 'true or false' },
@@ -242,6 +242,7 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
   const authMethod = opts.authMethod ?? policy?.entry.authMethod
   const credentials = await resolveCredentials(opts, env, authMethod ?? DEFAULT_AUTH_METHOD)
   const scopesOption = opts.scopes ?? env.APP_TOKEN_SCOPES
+  const origins = opts.origins ?? env.APP_TOKEN_ORIGINS?.split(/\s+/).filter((origin) => origin !== '')
   const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries, kid, alg, certificate, assertionAudience } = opts
   const core = { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries }
   const dpop = await pluginDpop(opts.dpop, env, policy?.entry, clientId)
@@ -261,7 +262,7 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
     provider: policy?.app.provider ?? provider ?? 'generic',
     resources: policy?.entry.resources ?? opts.resources ?? [],
     audiences: policy?.entry.audiences ?? opts.audiences ?? [],
-    origins: opts.origins === undefined ? undefined : parseOrigins(opts.origins, 'option origins'),
+    origins: origins === undefined ? undefined : parseOrigins(origins, opts.origins === undefined ? 'APP_TOKEN_ORIGINS' : 'option origins'),
     roles: [...policy?.entry.roles?.keys() ?? []],
     optionLabels: opts.provider === undefined && env.APP_TOKEN_PROVIDER !== undefined ? { provider: 'APP_TOKEN_PROVIDER' } : {},
     tokenEndpoint,

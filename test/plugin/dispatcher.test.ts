@@ -11,7 +11,7 @@ import { startResourceServer, type ResourceServer } from '../helpers/resource-se
 import { challengeErrors, insufficientScope, useDpopNonce } from '../../plugin/dispatcher/challenges.js'
 import { makeCertificates } from '../helpers/certificates.js'
 import { assertNoSecrets, logCapture, type LogCapture } from '../helpers/log-capture.js'
-import { ALLOWED, CLIENT_ID, deadEndpoint, policyDir, SECRET } from './fixtures/helpers.js'
+import { ALLOWED, CLIENT_ID, deadEndpoint, policyDir, SECRET, setEnv } from './fixtures/helpers.js'
 
 const INTROSPECTOR = { clientId: 'resource-server', clientSecret: 'rs-secret-0c1f' }
 
@@ -300,6 +300,31 @@ t.test('origins: checked at register and by dispatcher()', async (t) => {
   t.ok(none.appToken.dispatcher({ origins: ['https://api.example.com'] }), 'origins of its own')
   t.throws(() => none.appToken.dispatcher({ origins: ['ftp://api.example.com'] }), { message: /dispatcher\(\): origins: / })
   t.throws(() => none.appToken.dispatcher({ scope: ['x'] } as never), { message: /unknown option scope/ })
+})
+
+t.test('APP_TOKEN_ORIGINS (space-delimited) lists the origins when the option is not given', async (t) => {
+  const { oidc, api, other } = await setup(t)
+  setEnv(t, { APP_TOKEN_ORIGINS: ` ${api.origin}/  https://api.example.com ` })
+  const client = { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: oidc.tokenEndpoint, scopes: ['read:interaction'] }
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(appToken, client)
+  t.equal((await app.appToken.fetch(`${api.origin}/v1/calls`)).status, 200)
+  t.equal(api.seen.at(-1)?.authorization, (await app.appToken.get()).authorization, 'the listed origin got the token')
+  await (await app.appToken.fetch(`${other.origin}/v1/calls`)).text()
+  t.equal(other.seen.at(-1)?.authorization, undefined, 'an origin not listed gets none')
+
+  const own = Fastify()
+  t.teardown(() => own.close())
+  await own.register(appToken, { ...client, origins: [other.origin] })
+  await (await own.appToken.fetch(`${api.origin}/v1/calls`)).text()
+  t.equal(api.seen.at(-1)?.authorization, undefined, 'the option wins over the variable')
+
+  process.env.APP_TOKEN_ORIGINS = 'http://api.example.com'
+  const bad = Fastify()
+  t.teardown(() => bad.close())
+  await t.rejects(async () => { await bad.register(appToken, client) },
+    { code: 'FST_APP_TOKEN_INVALID_OPTION', message: /^APP_TOKEN_ORIGINS: refusing http: origin http:\/\/api\.example\.com/ }, 'a bad origin fails register, naming the variable')
 })
 
 t.test('no token to be had: the token error, and the request is not sent', async (t) => {
