@@ -11,6 +11,13 @@ import { keyText } from './yaml-source.js'
 // Scope and role names are identifiers, not fields.
 const isScopesMap = (path: Path): boolean =>
   path.length === 3 && path[0] === 'environments' && (path[2] === 'scopes' || path[2] === 'roles')
+/** `%YAML 1.1` collections the yaml package turns into a Map, a Set or a list of pairs: the schema check would see an empty mapping. */
+const YAML11_COLLECTIONS: Record<string, string> = {
+  'tag:yaml.org,2002:omap': 'ordered map (!!omap)',
+  'tag:yaml.org,2002:pairs': 'list of pairs (!!pairs)',
+  'tag:yaml.org,2002:set': 'set (!!set)',
+}
+
 const isIdentifier = (path: Path): boolean =>
   (path.length === 1 && path[0] === 'app') ||
   (path.length === 3 && path[0] === 'environments' && ['clientId', 'tokenEndpoint', 'resource', 'audience'].includes(path[2] ?? '')) ||
@@ -26,6 +33,11 @@ export function scanNodes (c: FileCheck): boolean {
     if (isAlias(node)) {
       aliases = true
       c.error(c.nodeLoc(node), 'yaml-alias', 'an alias (*name): write the value out, so that a diff shows every grant')
+      return
+    }
+    const collection = (isMap(node) || isSeq(node)) && node.tag !== undefined ? YAML11_COLLECTIONS[node.tag] : undefined
+    if (collection !== undefined) {
+      c.error(c.nodeLoc(node as Node), 'schema', `${describeLocation(path)} is a YAML 1.1 ${collection}: write a plain mapping (or list) without the tag`, path)
       return
     }
     if (isMap(node)) {
