@@ -6,13 +6,9 @@ import type { AppToken } from './token/app-token.js'
 import type { TokenCache } from './token/cache.js'
 import type { AppTokenError } from './token/errors.js'
 import type { RoutePlan } from './route-scopes.js'
+import { publicCode, retryAfterOf, UNAVAILABLE } from './unavailable.js'
 
 export const PLUGIN = 'fastify-app-token'
-/** What an end user reads in a 503: no hint, no path, no token-endpoint words (those are logged). */
-const UNAVAILABLE = 'An upstream service cannot be reached right now. Try again later.'
-/** Seconds, when the error carries no Retry-After of its own. */
-const RETRY_TRANSIENT = 5
-const RETRY_PERMANENT = 30
 
 type PlannedConfig = { url?: string } & Record<symbol, RoutePlan | undefined>
 
@@ -47,8 +43,8 @@ export function requestTokenHook ({ name, kPlan, plan, cache, log }: RequestToke
 
   function unavailable (request: FastifyRequest, reply: FastifyReply, err: unknown): void {
     const failure = err as Partial<AppTokenError>
-    const code = typeof failure.code === 'string' && failure.code.startsWith('FST_APP_TOKEN_') ? failure.code : 'FST_APP_TOKEN_UNAVAILABLE'
-    const retryAfter = Math.max(1, Math.ceil(failure.retryAfter ?? (failure.transient === true ? RETRY_TRANSIENT : RETRY_PERMANENT)))
+    const code = publicCode(err)
+    const retryAfter = retryAfterOf(err)
     request.log[failure.transient === true ? 'warn' : 'error'](
       { plugin: PLUGIN, code, status: failure.status, error: failure.error, hint: failure.hint },
       `${name} unavailable, answering 503: ${failure.message ?? String(err)}`

@@ -48,8 +48,9 @@ export interface AppTokenDecorator {
   /**
    * undici's fetch through dispatcher(options) with the plugin's origins. A string, Buffer or
    * URLSearchParams body is sent again on the retry; a stream body is not (the 401 is returned).
-   * A Request or FormData must come from undici, not Node's globals. Rejects with the token
-   * error (as get()) when no token can be had; with fetch's TypeError when the call itself fails.
+   * A Request or FormData must come from undici, not Node's globals. When no token can be had,
+   * rejects with an AppTokenError safe to let reach a reply (503, the token error's code, Retry-After,
+   * no token-endpoint words; the token error is its `cause`); fetch's TypeError when the call fails.
    */
   fetch (input: RequestInfo, init?: RequestInit, options?: AppTokenRequestOptions): Promise<Response>
 }

@@ -9,6 +9,7 @@ import { AppTokenError, ClosedError, InvalidOptionError } from '../token/errors.
 import type { TokenCache } from '../token/cache.js'
 import type { TokenLogger } from '../token/logger.js'
 import type { AppTokenDispatcherOptions, AppTokenRequestOptions } from '../types.js'
+import { forClients } from '../unavailable.js'
 import { kReplayBody, tokenInterceptor } from './interceptor.js'
 import { originOf, parseOrigins } from './origins.js'
 
@@ -74,8 +75,8 @@ export function apiCalls ({ origins: defaultOrigins, resolve, cache, clientCerti
       return await undiciFetch(input, { ...init, dispatcher: replay === undefined ? base : withReplay(base, replay) })
     } catch (err) {
       // undici wraps every dispatch failure in TypeError('fetch failed'): a token that could not be
-      // had is reported as get() reports it, so a route answers 503 (Retry-After) for it, not 500.
-      if (err instanceof TypeError && err.cause instanceof AppTokenError) throw err.cause
+      // had is a 503 with Retry-After if it reaches a reply, in words fit for the API's clients.
+      if (err instanceof TypeError && err.cause instanceof AppTokenError) throw forClients(err.cause)
       throw err
     }
   }

@@ -6,7 +6,9 @@ import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { interceptors, request, type Dispatcher } from 'undici'
 import appToken, { type AppTokenOptions } from '../../plugin/index.js'
+import { AppTokenError } from '../../plugin/token/errors.js'
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js'
+import { startFaultServer } from '../helpers/fault-server.js'
 import { startResourceServer, type ResourceServer } from '../helpers/resource-server.js'
 import { challengeErrors, insufficientScope, useDpopNonce } from '../../plugin/dispatcher/challenges.js'
 import { makeCertificates } from '../helpers/certificates.js'
@@ -334,15 +336,33 @@ t.test('no token to be had: the token error, and the request is not sent', async
   t.teardown(() => app.close())
   await app.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: await deadEndpoint(), origins: [api.origin], retry: { retries: 0 } })
   await t.rejects(request(`${api.origin}/v1/calls`, { dispatcher: app.appToken.dispatcher() }), { code: 'FST_APP_TOKEN_NETWORK' })
-  await t.rejects(app.appToken.fetch(`${api.origin}/v1/calls`), { code: 'FST_APP_TOKEN_NETWORK', statusCode: 503 }, 'fetch: the token error itself, not undici\'s TypeError')
-  // So a route that calls the API answers with the token error's status, 503, not 500.
-  app.get('/calls', async () => (await app.appToken.fetch(`${api.origin}/v1/calls`)).json())
-  const res = await app.inject('/calls')
-  t.equal(res.statusCode, 503)
-  t.equal(res.json().code, 'FST_APP_TOKEN_NETWORK')
+  const failed = await app.appToken.fetch(`${api.origin}/v1/calls`).catch((err: unknown) => err)
+  t.ok(failed instanceof AppTokenError, 'fetch: an AppTokenError, not undici\'s TypeError')
+  t.match(failed, { code: 'FST_APP_TOKEN_NETWORK', statusCode: 503, transient: true, cause: { code: 'FST_APP_TOKEN_NETWORK', message: /ECONNREFUSED/ } }, 'the token error is its cause')
   // An origin not listed gets no token: its own failure stays fetch's TypeError.
   await t.rejects(app.appToken.fetch(await deadEndpoint()), { name: 'TypeError', message: 'fetch failed', cause: { code: 'ECONNREFUSED' } },
     'a failure of the API call itself stays fetch\'s TypeError')
+  t.equal(api.seen.length, 0)
+})
+
+t.test('fetch() in a route: no token is a 503 with Retry-After in our words, never the token endpoint\'s', async (t) => {
+  const WORDS = 'client billing-7 secret expired on 2025-01-01 (tenant 42)'
+  const server = await startFaultServer(() => ({ status: 401, body: { error: 'invalid_client', error_description: WORDS } }))
+  t.teardown(() => server.close())
+  const api = await startResourceServer()
+  t.teardown(() => api.close())
+  const log = logCapture()
+  const app = Fastify({ logger: { level: 'info', stream: log.stream } })
+  t.teardown(() => app.close())
+  await app.register(appToken, { clientId: CLIENT_ID, clientSecret: SECRET, tokenEndpoint: server.tokenEndpoint, origins: [api.origin] })
+  app.get('/calls', async () => (await app.appToken.fetch(`${api.origin}/v1/calls`)).json())
+  const res = await app.inject('/calls')
+  t.equal(res.statusCode, 503)
+  t.equal(res.headers['retry-after'], '30', 'a permanent failure: try again in 30 s, as the request hook says')
+  t.same(res.json(), { statusCode: 503, code: 'FST_APP_TOKEN_OAUTH_ERROR', error: 'Service Unavailable', message: 'An upstream service cannot be reached right now. Try again later.' })
+  t.notMatch(res.body, /billing-7|invalid_client|127\.0\.0\.1/, 'nothing of the token endpoint in the answer')
+  t.ok(log.entries().some((e) => JSON.stringify(e).includes('billing-7')), 'its words are in the log')
+  assertNoSecrets(t, log, [SECRET])
   t.equal(api.seen.length, 0)
 })
 
