@@ -15,6 +15,7 @@ import type { AppTokenEnv } from './env.js'
 import type { Scopes } from './types.js'
 import { pluginDpop } from './dpop-option.js'
 import { parseOrigins } from './dispatcher/origins.js'
+import { InvalidOptionError } from './token/errors.js'
 
 /** Token-core options the plugin passes through as they are, checked by the core (see TokenCacheOptions). */
 type CoreOptions = CacheTuning & Pick<TokenCacheOptions, 'privateKey' | 'kid' | 'alg' | 'certificate' | 'assertionAudience' | 'tls' | 'dpop'>
@@ -242,7 +243,7 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
   const authMethod = opts.authMethod ?? policy?.entry.authMethod
   const credentials = await resolveCredentials(opts, env, authMethod ?? DEFAULT_AUTH_METHOD)
   const scopesOption = opts.scopes ?? env.APP_TOKEN_SCOPES
-  const origins = opts.origins ?? env.APP_TOKEN_ORIGINS?.split(/\s+/).filter((origin) => origin !== '')
+  const origins = opts.origins ?? originsFromEnv(env.APP_TOKEN_ORIGINS)
   const { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries, kid, alg, certificate, assertionAudience } = opts
   const core = { dispatcher, store, onScopeNarrowed, defaultLifetime, clockSkew, maxLifetime, timeout, maxWait, maxResponseBytes, retry, storeTimeout, maxEntries }
   const dpop = await pluginDpop(opts.dpop, env, policy?.entry, clientId)
@@ -278,4 +279,13 @@ export async function resolveOptions (opts: AppTokenOptions, env: AppTokenEnv): 
 /** The object without its undefined members: the core tells "not given" from "given". */
 function definedOnly<T extends object> (values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>
+}
+
+/** APP_TOKEN_ORIGINS: space-delimited, as APP_TOKEN_SCOPES. */
+function originsFromEnv (value: string | undefined): string[] | undefined {
+  const origins = value?.split(/\s+/).filter((origin) => origin !== '')
+  if (origins?.length === 0) {
+    throw new InvalidOptionError('environment variable APP_TOKEN_ORIGINS holds no origin: unset it or list origins, space-delimited, e.g. APP_TOKEN_ORIGINS=https://api.example.com', { option: 'origins' })
+  }
+  return origins
 }

@@ -11,11 +11,11 @@ import { keyText } from './yaml-source.js'
 // Scope and role names are identifiers, not fields.
 const isScopesMap = (path: Path): boolean =>
   path.length === 3 && path[0] === 'environments' && (path[2] === 'scopes' || path[2] === 'roles')
-/** `%YAML 1.1` collections the yaml package turns into a Map, a Set or a list of pairs: the schema check would see an empty mapping. */
-const YAML11_COLLECTIONS: Record<string, string> = {
-  'tag:yaml.org,2002:omap': 'ordered map (!!omap)',
-  'tag:yaml.org,2002:pairs': 'list of pairs (!!pairs)',
-  'tag:yaml.org,2002:set': 'set (!!set)',
+/** Tagged collections the yaml package turns into a Map, a Set or a list of pairs (in any YAML version): the schema check would see an empty mapping. */
+const TAGGED_COLLECTIONS: Record<string, string> = {
+  'tag:yaml.org,2002:omap': '!!omap',
+  'tag:yaml.org,2002:pairs': '!!pairs',
+  'tag:yaml.org,2002:set': '!!set',
 }
 
 const isIdentifier = (path: Path): boolean =>
@@ -35,9 +35,9 @@ export function scanNodes (c: FileCheck): boolean {
       c.error(c.nodeLoc(node), 'yaml-alias', 'an alias (*name): write the value out, so that a diff shows every grant')
       return
     }
-    const collection = (isMap(node) || isSeq(node)) && node.tag !== undefined ? YAML11_COLLECTIONS[node.tag] : undefined
-    if (collection !== undefined) {
-      c.error(c.nodeLoc(node as Node), 'schema', `${describeLocation(path)} is a YAML 1.1 ${collection}: write a plain mapping (or list) without the tag`, path)
+    const tag = (isMap(node) || isSeq(node)) && node.tag !== undefined ? TAGGED_COLLECTIONS[node.tag] : undefined
+    if (tag !== undefined) {
+      c.error(c.nodeLoc(node as Node), 'schema', `${describeLocation(path)} is tagged ${tag}: write a plain mapping (or list) without the tag`, path)
       return
     }
     if (isMap(node)) {
@@ -80,11 +80,11 @@ export function scanNodes (c: FileCheck): boolean {
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => visit(item, [...path, String(i)]))
     } else if (isScalar(node) && (node.value instanceof Date || node.value instanceof Uint8Array)) {
-      // A `%YAML 1.1` timestamp or binary: no field takes one, and the schema check would see an object.
+      // A `!!timestamp` or `!!binary` value: no field takes one, and the schema check would see an object.
       c.error(
         c.nodeLoc(node),
         'schema',
-        `${describeLocation(path)} is a YAML 1.1 ${node.value instanceof Date ? 'timestamp' : 'binary value'}: a policy file holds text, true/false, lists and mappings; quote it if it is text`,
+        `${describeLocation(path)} is ${node.value instanceof Date ? 'a timestamp (!!timestamp)' : 'binary data (!!binary)'}: a policy file holds text, true/false, lists and mappings; quote it if it is text`,
         path
       )
     } else if (isScalar(node) && typeof node.value === 'string') {

@@ -1,5 +1,5 @@
 // The rules on a policy file's values and scopes (docs/policy-files.md): endpoints, resources,
-// user scopes, duplicates, the scope map, the 1,000-scope limit, YAML 1.1 typed values, and the
+// user scopes, duplicates, the scope map, the 1,000-scope limit, typed values (!!set, …), and the
 // JSON Schema for editors.
 import t from 'tap'
 import {
@@ -119,21 +119,24 @@ t.test('the JSON Schema helps editors', async (t) => {
   t.equal((policyJsonSchema() as Record<string, unknown>).title, 'fastify-app-token policy file', 'each call is a fresh copy')
 })
 
-t.test('YAML 1.1 typed values are schema errors where they stand, never a silently dropped entry', async (t) => {
-  const yaml11 = (text: string): string => `%YAML 1.1\n---\n${text}`
+t.test('typed values (!!timestamp, !!binary, !!omap, !!set, !!pairs) are schema errors, never a silently dropped entry', async (t) => {
+  // The yaml package resolves these tags in a YAML 1.2 file too.
+  const versions = [(text: string): string => `%YAML 1.1\n---\n${text}`, (text: string): string => text]
   const cases: Array<[string, string, RegExp]> = [
     ['!!omap scopes', VALID.replace('    scopes:\n      read:things: list things (T-1)', '    scopes: !!omap\n      - read:things: list things (T-1)'),
-      /"scopes" of environment "prod" is a YAML 1.1 ordered map \(!!omap\)/],
+      /"scopes" of environment "prod" is tagged !!omap/],
     ['!!set scopes', VALID.replace('    scopes:\n      read:things: list things (T-1)', '    scopes: !!set\n      ? read:things'),
-      /"scopes" of environment "prod" is a YAML 1.1 set \(!!set\)/],
+      /"scopes" of environment "prod" is tagged !!set/],
     ['!!pairs environments', VALID.replace('environments:\n  prod:', 'environments: !!pairs\n  - prod:').replace(/\n {4}/g, '\n      '),
-      /"environments" is a YAML 1.1 list of pairs \(!!pairs\)/],
-    ['a timestamp', VALID.replace('list things (T-1)', '!!timestamp 2026-12-04'), /the reason of scope "read:things" in environment "prod" is a YAML 1.1 timestamp/],
-    ['a binary value', VALID.replace('list things (T-1)', '!!binary aGVsbG8='), /the reason of scope "read:things" in environment "prod" is a YAML 1.1 binary value/],
+      /"environments" is tagged !!pairs/],
+    ['a timestamp', VALID.replace('list things (T-1)', '!!timestamp 2026-12-04'), /the reason of scope "read:things" in environment "prod" is a timestamp \(!!timestamp\)/],
+    ['a binary value', VALID.replace('list things (T-1)', '!!binary aGVsbG8='), /the reason of scope "read:things" in environment "prod" is binary data \(!!binary\)/],
   ]
   for (const [name, text, message] of cases) {
-    const { policies, findings } = loadPolicyFiles([{ file: 'app-one.yaml', text: yaml11(text) }])
-    t.equal(policies, null, `${name}: the folder does not load`)
-    t.match(findings.map((f) => [f.code, f.message]), [['schema', message]], name)
+    for (const version of versions) {
+      const { policies, findings } = loadPolicyFiles([{ file: 'app-one.yaml', text: version(text) }])
+      t.equal(policies, null, `${name}: the folder does not load`)
+      t.match(findings.map((f) => [f.code, f.message]), [['schema', message]], name)
+    }
   }
 })
