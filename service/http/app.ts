@@ -1,15 +1,15 @@
 // The preflight HTTP API as a Fastify app factory (docs/preflight-api.md), for `scope-policy serve`
 // and for embedding in another process.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyServerOptions,
-  type RawReplyDefaultExpression,
-  type RawRequestDefaultExpression,
-  type RawServerDefault,
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyServerOptions,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
 } from 'fastify'
-import { AccessLog, redactPaths } from './access-log.js'
+import { accessLog, redactPaths } from './access-log.js'
 import { requireApiKey } from './api-key.js'
 import { handleError } from './error-handler.js'
 import { PreflightMetrics } from './metrics.js'
@@ -85,11 +85,11 @@ function loggerOptions (logger: PreflightAppOptions['logger']): FastifyServerOpt
  * ```
  */
 export function buildPreflightApp (options: PreflightAppOptions): PreflightApp {
-  const { swagger, swaggerUi } = servicePeers()
+  const { fastify, LogController, swagger, swaggerUi } = servicePeers()
   const apiKeys = options.apiKeys ?? []
-  const app = Fastify({
+  const app = fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: loggerOptions(options.logger) }),
-    logController: new AccessLog(),
+    logController: accessLog(LogController),
     bodyLimit: options.bodyLimit ?? LIMITS.bodyBytes,
     // Long clientIds reach the route (and its schema) instead of "route not found";
     // the router measures the percent-encoded form.

@@ -1,6 +1,5 @@
 // The service's environment (docs/preflight-api.md), validated by @fastify/env against a JSON
 // Schema before the app is built: the logger level and the keys are needed to build it.
-import Fastify from 'fastify'
 import { apiKeyProblem, parseApiKeys } from './api-key.js'
 import { servicePeers } from './peers.js'
 
@@ -80,8 +79,8 @@ function toConfigError (err: unknown, env: NodeJS.ProcessEnv): Error {
 }
 
 export async function readServeConfig (env: NodeJS.ProcessEnv = process.env): Promise<ServeConfig> {
-  const { fastifyEnv } = servicePeers()
-  const probe = Fastify({ logger: false })
+  const { fastify, fastifyEnv } = servicePeers()
+  const probe = fastify({ logger: false })
   try {
     // env-schema sets additionalProperties on the schema it is given: give it a copy.
     await probe.register(fastifyEnv, { schema: { ...ServeEnvSchema }, data: env, env: false, dotenv: false })

@@ -8,14 +8,15 @@ import type swagger from '@fastify/swagger'
 import type swaggerUi from '@fastify/swagger-ui'
 import type * as typebox from '@sinclair/typebox'
 import type escapeHtml from 'escape-html'
+import type { fastify, LogController } from 'fastify'
 import type * as promClient from 'prom-client'
 
 /**
- * What `buildPreflightApp`, `serve` and `scope-policy serve` need besides `fastify`, as the
- * command that installs them (the ranges are the package's peerDependencies, a test keeps
- * them equal). `@fastify/type-provider-typebox` is only in the types of `./service`.
+ * What `buildPreflightApp`, `serve` and `scope-policy serve` need, as the command that installs
+ * them (the ranges are the package's peerDependencies, a test keeps them equal). `fastify` is
+ * there for the CLI-only install; `@fastify/type-provider-typebox` is only in the types of `./service`.
  */
-export const SERVICE_INSTALL = 'npm install @fastify/env@^7.0.0 @fastify/swagger@^9.9.3 @fastify/swagger-ui@^6.1.3 @fastify/type-provider-typebox@^5.2.0 @sinclair/typebox@^0.34.52 escape-html@^1.0.3 prom-client@^15.1.3'
+export const SERVICE_INSTALL = 'npm install @fastify/env@^7.0.0 @fastify/swagger@^9.9.3 @fastify/swagger-ui@^6.1.3 @fastify/type-provider-typebox@^5.2.0 @sinclair/typebox@^0.34.52 escape-html@^1.0.3 fastify@5.x prom-client@^15.1.3'
 
 /** A peer dependency of the preflight service is not installed; the message has the command that installs them. */
 export const MissingPeerError = createError('FST_APP_TOKEN_MISSING_PEER', '%s', 500)
@@ -26,6 +27,8 @@ export interface ServicePeers {
   swaggerUi: typeof swaggerUi
   typebox: typeof typebox
   escapeHtml: typeof escapeHtml
+  fastify: typeof fastify
+  LogController: typeof LogController
   promClient: typeof promClient
 }
 
@@ -52,6 +55,7 @@ export function servicePeers (): ServicePeers {
     swaggerUi: load('@fastify/swagger-ui', (m) => m.default),
     typebox: load('@sinclair/typebox', (m) => m),
     escapeHtml: load('escape-html', (m) => m),
+    ...load('fastify', (m) => ({ fastify: m.fastify, LogController: m.LogController })),
     promClient: load('prom-client', (m) => m),
   }
   if (missing.length > 0) {

@@ -85,7 +85,7 @@ t.test('the plugin face adds at most 8 MB on disk and only what the plugin needs
   t.ok(withPlugin.disk - bare.disk <= PLUGIN_FACE_MAX_BYTES, `adds ${text(withPlugin.disk - bare.disk)} on disk (at most ${text(PLUGIN_FACE_MAX_BYTES)})`)
   t.ok(added.length <= 8, `adds ${added.length} packages (at most 8)`)
   // Typebox among them: the plugin, its env and the policy files are checked with fastify's own Ajv.
-  for (const name of servicePeers) t.notOk(withPlugin.packages.some((path) => path.endsWith(`node_modules/${name}`)), `${name} is not installed`)
+  for (const name of servicePeers.filter((name) => name !== 'fastify')) t.notOk(withPlugin.packages.some((path) => path.endsWith(`node_modules/${name}`)), `${name} is not installed`)
   t.same(withPlugin.packages.filter((path) => path.endsWith('node_modules/ajv')), ['node_modules/ajv'], 'one ajv: the one fastify installs')
   t.ok(bare.packages.includes('node_modules/ajv'), 'which the bare app has already')
   t.same(withPlugin.packages.filter((path) => path.endsWith('node_modules/fastify')), ['node_modules/fastify'], 'one fastify: the app\'s')
@@ -117,6 +117,29 @@ t.test('there, the CLI lints without the service\'s packages', async (t) => {
   t.equal(bad.code, 1, 'a bad file fails the lint')
   t.match(bad.stdout, 'app-one.yaml:2:8: error schema "owner" must not be empty')
   t.match(bad.stdout, 'error schema missing required field "provider" in the file')
+})
+
+t.test('the CLI alone: no fastify (an optional peer), and every command but serve works', async (t) => {
+  t.same(pkg.peerDependenciesMeta.fastify, { optional: true }, 'npm leaves out an optional peer: `npm install --save-dev fastify-app-token` is all a policy repository needs')
+  const dir = await app('cli', { 'fastify-app-token': `file:${tarball}` })
+  const cli = await footprint(dir)
+  t.comment(`the CLI alone: ${text(cli.bytes)} (${text(cli.disk)} on disk), ${cli.packages.length} packages`)
+  t.notOk(cli.packages.some((path) => path.endsWith('node_modules/fastify')), 'fastify is not installed')
+  await cp(join(root, 'policies'), join(dir, 'policies'), { recursive: true })
+  const bin = join(dir, 'node_modules/.bin/scope-policy')
+  for (const args of [['lint', 'policies'], ['fmt', '--check', 'policies'], ['schema'], ['check', '--policies', 'policies', '--client', 'prod-app-8821', '--env', 'prod', 'read:interaction']]) {
+    const done = await run(bin, args, dir).then(() => 0, (err: { code: number }) => err.code)
+    t.equal(done, 0, `scope-policy ${args[0]} runs`)
+  }
+  // The service's module imports without fastify; building the app says what to install, fastify included.
+  await writeFile(join(dir, 'service.js'), `
+    import { buildPreflightApp, loadPolicySet } from 'fastify-app-token/service'
+    await loadPolicySet('policies')
+    try { buildPreflightApp({ policyDir: 'policies' }); console.log('built') } catch (err) { console.log(JSON.stringify({ code: err.code, message: err.message })) }`)
+  const built = JSON.parse((await run(process.execPath, ['service.js'], dir)).stdout) as { code: string, message: string }
+  t.equal(built.code, 'FST_APP_TOKEN_MISSING_PEER')
+  t.match(built.message, /needs @fastify\/env, .*escape-html, fastify, prom-client \(/)
+  t.ok(built.message.endsWith(SERVICE_INSTALL), 'and the command that installs them')
 })
 
 t.test('there, the service says what to install', async (t) => {
